@@ -1,0 +1,57 @@
+# soc-observatory: make run (the demo observatory), make test, make check, make bench.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The newest python3.1x that actually runs (pyenv shims that exist but are not active are skipped).
+PYTHON ?= $(shell for v in 3.14 3.13 3.12 3.11; do \
+	for c in python$$v $$HOME/.pyenv/versions/$$v*/bin/python$$v /usr/local/bin/python$$v /usr/bin/python$$v; do \
+	  if [ -x "$$(command -v $$c 2>/dev/null)" ] && $$c -c 'import sys' >/dev/null 2>&1; then echo $$c; exit 0; fi; \
+	done; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+VAR ?= var
+CATALOG := $(VAR)/demo-catalog
+STAC_PORT ?= 8765
+PYTEST_ARGS ?=
+
+.PHONY: help venv run demo-catalog test check lint typecheck bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "No python3.11+ found: install Python >= 3.11 (or set PYTHON=/path/to/python3.x)"; exit 1; fi
+	@echo "==> building $(VENV) with $(PYTHON)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,bench]'
+	@touch $(STAMP)
+
+venv: $(STAMP)  ## build the virtual environment and install the project
+
+$(CATALOG)/catalog.json: | $(STAMP)
+	$(BIN)/socobs demo-catalog $(CATALOG)
+
+demo-catalog: $(CATALOG)/catalog.json  ## generate the synthetic demo STAC catalog (once)
+
+run: $(STAMP) $(CATALOG)/catalog.json  ## from nothing to a running observatory (demo catalog served by a real STAC API)
+	$(BIN)/socobs stac serve $(CATALOG) --port $(STAC_PORT)
+
+test: $(STAMP)  ## run the test suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+check: lint typecheck test  ## what CI does: ruff, mypy, tests
+
+bench: $(STAMP)  ## benchmarks: ratios measured side by side in one run
+	$(BIN)/python -m benchmarks
+
+clean:  ## remove the environment and generated data
+	rm -rf $(VENV) $(VAR) .pytest_cache .mypy_cache .ruff_cache

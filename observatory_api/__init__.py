@@ -1,0 +1,1 @@
+"""The observatory's HTTP API (FastAPI). Reads the store, never writes it."""

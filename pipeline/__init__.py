@@ -1,0 +1,1 @@
+"""STAC search, loading, harmonisation, the cube store, indicator jobs and the CLI."""

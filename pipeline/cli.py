@@ -1,0 +1,255 @@
+"""``socobs``: the command line of the observatory.
+
+Every user-facing failure prints one paragraph (what was expected, what was received, how to
+fix it) and exits with code 2; no traceback for a user's mistake.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kernels.errors import KernelInputError
+from pipeline.errors import PipelineError
+
+app = typer.Typer(
+    name="socobs",
+    help="soc-observatory: soil organic carbon and soil health observatory.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+stac_app = typer.Typer(help="Serve STAC catalogs.", no_args_is_help=True)
+regions_app = typer.Typer(help="The region hierarchy: list, build, add sets.", no_args_is_help=True)
+rothc_app = typer.Typer(help="The RothC v2.0.0 soil carbon model.", no_args_is_help=True)
+app.add_typer(stac_app, name="stac")
+app.add_typer(regions_app, name="regions")
+app.add_typer(rothc_app, name="rothc")
+
+console = Console()
+err_console = Console(stderr=True)
+DEFAULT_REGISTRY = Path("var/regions")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), TextColumn("{task.fields[label]}"), console=err_console,
+    )  # fmt: skip
+
+
+def _parse_years(value: str) -> tuple[int, int]:
+    try:
+        a, _, b = value.partition("-")
+        return int(a), int(b or a)
+    except ValueError:
+        raise PipelineError(
+            f"--years: expected START-END (e.g. 2015-2024), got {value!r}."
+        ) from None
+
+
+def _parse_bbox(value: str | None) -> tuple[float, float, float, float]:
+    if value is None:
+        return (-180.0, -90.0, 180.0, 90.0)
+    try:
+        w, s, e, n = (float(v) for v in value.split(","))
+    except ValueError:
+        raise PipelineError(
+            f"--bbox: expected four numbers west,south,east,north (e.g. 33,-5,42,5), got {value!r}."
+        ) from None
+    return (w, s, e, n)
+
+
+@app.command("demo-catalog")
+def demo_catalog(
+    directory: Annotated[Path, typer.Argument(help="New or empty directory for the catalog.")],
+    resolution: Annotated[float, typer.Option(help="Grid resolution in degrees.")] = 0.5,
+    years: Annotated[str, typer.Option(help="Epochs as START-END.")] = "2015-2024",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same catalog).")] = 41000,
+    bbox: Annotated[
+        str | None, typer.Option(help="west,south,east,north (default: global).")
+    ] = None,
+    monthly: Annotated[bool, typer.Option(help="Write monthly NDVI and climate items.")] = True,
+) -> None:
+    """Write the synthetic demo STAC catalog (COGs + STAC JSON) into DIRECTORY."""
+    from pipeline.demo_catalog import DemoSpec, make_demo_catalog
+
+    y0, y1 = _parse_years(years)
+    spec = DemoSpec(resolution, y0, y1, seed, _parse_bbox(bbox), monthly)
+    t0 = time.perf_counter()
+    with _progress() as prog:
+        task = prog.add_task("demo catalog", total=None, label="")
+
+        def report(done: int, total: int, label: str) -> None:
+            prog.update(task, completed=done, total=total, label=label)
+
+        path = make_demo_catalog(directory, spec, report)
+    console.print(f"[green]wrote[/] {path} in {time.perf_counter() - t0:.1f} s (SYNTHETIC data)")
+
+
+@stac_app.command("serve")
+def stac_serve(
+    directory: Annotated[
+        Path, typer.Argument(help="A STAC catalog directory (with catalog.json).")
+    ],
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+) -> None:
+    """Serve a catalog as a STAC API (rustac) until interrupted."""
+    from pipeline.stac_server import start_server
+
+    server = start_server(directory, host=host, port=port or None)
+    console.print(
+        f"[green]serving[/] STAC API at {server.url} (collections: {', '.join(server.collections)})"
+    )
+    console.print(f"  try: curl -s -X POST {server.url}/search -H 'content-type: application/json' "
+                  "-d '{\"collections\":[\"demo-soilgrids\"],\"limit\":2}'")  # fmt: skip
+    console.print("  Ctrl-C stops it.")
+    stop = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stop and server.process.poll() is None:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    if server.process.returncode not in (0, -2, 130, None) and not stop:
+        raise PipelineError(
+            f"rustac serve stopped unexpectedly (exit {server.process.returncode})."
+        )
+
+
+@regions_app.command("list")
+def regions_list(
+    level: Annotated[str | None, typer.Option(help="Only this level.")] = None,
+    registry: Annotated[
+        Path, typer.Option(help="Directory of registered region sets.")
+    ] = DEFAULT_REGISTRY,
+) -> None:
+    """List the known regions (shipped and registered)."""
+    from pipeline.regions import load_regions
+
+    df = load_regions(registry)
+    if level:
+        df = df[df["level"] == level]
+    table = Table("region_id", "name", "level", "parent_id")
+    for r in df.itertuples():
+        table.add_row(str(r.region_id), str(r.name), str(r.level), str(r.parent_id or ""))
+    console.print(table)
+    console.print(f"{len(df)} regions")
+
+
+@regions_app.command("build")
+def regions_build(
+    out: Annotated[
+        Path | None, typer.Option(help="Output GeoParquet (default: the shipped file).")
+    ] = None,
+) -> None:
+    """Rebuild the shipped hierarchy from Natural Earth (the recipe of catalogs/regions)."""
+    from pipeline.regions import shipped_regions_path
+    from pipeline.regions_build import build_regions, write_regions
+
+    path = write_regions(build_regions(), out or shipped_regions_path())
+    console.print(f"[green]wrote[/] {path}")
+
+
+@regions_app.command("add")
+def regions_add(
+    file: Annotated[Path, typer.Argument(help="GeoPackage, GeoJSON, shapefile or GeoParquet.")],
+    id_field: Annotated[str, typer.Option("--id-field", help="Field with unique region ids.")],
+    name_field: Annotated[str, typer.Option("--name-field", help="Field with region names.")],
+    parent_field: Annotated[
+        str | None, typer.Option("--parent-field", help="Field with each region's parent id.")
+    ] = None,
+    level: Annotated[str, typer.Option(help="subnational or custom.")] = "subnational",
+    set_name: Annotated[
+        str | None, typer.Option("--set", help="Name of the set (default: file stem).")
+    ] = None,
+    registry: Annotated[
+        Path, typer.Option(help="Directory of registered region sets.")
+    ] = DEFAULT_REGISTRY,
+    make_valid: Annotated[
+        bool, typer.Option("--make-valid", help="Repair invalid geometries instead of refusing.")
+    ] = False,
+    replace: Annotated[bool, typer.Option(help="Replace a set of the same name.")] = False,
+) -> None:
+    """Register a vector file as sub-national or custom regions (validated, all or nothing)."""
+    from pipeline.regions import add_region_set
+
+    res = add_region_set(
+        file, registry=registry, set_name=set_name, level=level, id_field=id_field,
+        name_field=name_field, parent_field=parent_field, make_valid=make_valid, replace=replace,
+    )  # fmt: skip
+    msg = f"[green]registered[/] {res.count} {level} regions as {res.path}"
+    if res.reprojected_from:
+        msg += f" (reprojected from {res.reprojected_from} to EPSG:4326)"
+    if res.repaired:
+        msg += f" ({res.repaired} geometries repaired)"
+    console.print(msg)
+
+
+@rothc_app.command("site")
+def rothc_site(
+    inputs: Annotated[
+        list[Path], typer.Argument(help="RothC v2.0.0 input files (official layout).")
+    ],
+    out: Annotated[
+        Path, typer.Option(help="Output directory (one subdirectory per file if several).")
+    ],
+    equilibrium: Annotated[
+        str, typer.Option(help="official: stop as the official shell; exact: the fixed point.")
+    ] = "official",
+) -> None:
+    """Run RothC on site files; write year_results.csv and month_results.csv (official columns)."""
+    from pipeline.rothc_site import read_site, run_site, write_results
+
+    if equilibrium not in ("official", "exact"):
+        raise PipelineError(f"--equilibrium: expected 'official' or 'exact', got {equilibrium!r}.")
+    t0 = time.perf_counter()
+    for path in inputs:
+        site = read_site(path)
+        result = run_site(site, method=equilibrium)  # type: ignore[arg-type]
+        target = out if len(inputs) == 1 else out / path.stem
+        years, months = write_results(result, target)
+        eq = result.year_rows[1]
+        console.print(
+            f"{path}: equilibrium SOC {eq[7]:.4f} t C/ha after {result.months_to_equilibrium:.0f} "
+            f"months -> {years}, {months}"
+        )
+    console.print(f"{len(inputs)} site(s) in {time.perf_counter() - t0:.2f} s")
+
+
+def main() -> None:
+    """Entry point: run the app, turning known errors into one clear paragraph and exit 2."""
+    try:
+        app(standalone_mode=False)
+    except (PipelineError, KernelInputError) as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()
