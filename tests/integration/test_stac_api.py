@@ -67,12 +67,12 @@ def test_occupied_port_is_refused(demo_catalog):
     with socket.socket() as s:
         s.bind(("127.0.0.1", port))
         s.listen()
-        with pytest.raises(ServerError, match=f"port {port} on 127.0.0.1 is already in use"):
+        with pytest.raises(ServerError, match=rf"port {port} on 127\.0\.0\.1 is already in use"):
             start_server(demo_catalog, port=port)
 
 
 def test_not_a_catalog_is_refused(tmp_path):
-    with pytest.raises(CatalogError, match="no catalog.json"):
+    with pytest.raises(CatalogError, match=r"no catalog\.json"):
         start_server(tmp_path)
 
 

@@ -61,7 +61,7 @@ def test_soilgrids_layers_and_encodings(catalog):
     expected = {f"soc_{d}_{s}" for d in depths for s in ("mean", "Q0.05", "Q0.95")}
     expected |= {f"{v}_{d}_mean" for v in ("bdod", "cfvo", "clay") for d in depths}
     assert set(item.assets) == expected
-    dn, profile = read(item.assets["soc_0-5cm_mean"].href)
+    _, profile = read(item.assets["soc_0-5cm_mean"].href)
     assert profile["dtype"] == "int16" and profile["nodata"] == -32768
     band = item.assets["bdod_0-5cm_mean"].extra_fields["raster:bands"][0]
     assert (band["unit"], band["scale"]) == ("g/cm3", 0.01)  # SoilGrids cg/cm3
@@ -76,7 +76,7 @@ def test_plausible_values(catalog):
     ok = np.isfinite(soc)
     assert 0.2 < ok.mean() < 0.5  # land share of the globe, minus ice and water
     assert np.all(lo[ok] <= soc[ok]) and np.all(soc[ok] <= hi[ok])
-    assert 1 <= np.nanmin(soc) and np.nanmax(soc) <= 400
+    assert np.nanmin(soc) >= 1 and np.nanmax(soc) <= 400
     # Bulk density follows the Adams (1973) PTF from SOC (to the encoding's rounding).
     bd = decoded(item, "bdod_0-5cm_mean")
     expect = syn.adams_bulk_density(soc, syn.DEPTH_MINERAL_BD[0])
@@ -114,12 +114,11 @@ def test_monthly_items(catalog):
     clim = sorted(catalog.get_child("demo-climate").get_items(), key=lambda i: i.id)
     assert set(clim[0].assets) == {"tas", "pr", "pet"}
     jan, jul = decoded(clim[0], "tas"), decoded(clim[6], "tas")
-    _, profile = read(clim[0].assets["tas"].href)
     north = int(0.15 * jan.shape[0])  # ~60 N
     assert np.nanmean(jul[north]) > np.nanmean(jan[north]) + 10  # northern summer
     assert np.nanmin(decoded(clim[0], "pr")) >= 0 and np.nanmin(decoded(clim[0], "pet")) >= 0
     ndvi = decoded(next(catalog.get_child("demo-ndvi").get_items()), "ndvi")
-    assert -0.2 <= np.nanmin(ndvi) and np.nanmax(ndvi) <= 1.0
+    assert np.nanmin(ndvi) >= -0.2 and np.nanmax(ndvi) <= 1.0
 
 
 def test_same_seed_same_catalog_other_seed_differs(tmp_path, demo_catalog):

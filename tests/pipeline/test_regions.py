@@ -1,4 +1,4 @@
-"""The shipped region hierarchy and `socobs regions add` (each bad input refused, nothing written)."""
+"""The shipped region hierarchy, and `socobs regions add` refusing each bad input."""
 
 from __future__ import annotations
 
@@ -171,8 +171,9 @@ def test_make_valid_repairs_and_replace_replaces(tmp_path):
 
 def test_cli_refuses_bad_parent_with_exit_code_2(tmp_path):
     path = _kenya_units(tmp_path, country=["KEN", "ZZZ"])
-    cmd = [sys.executable, "-m", "pipeline.cli", "regions", "add", str(path), "--id-field", "code",
-           "--name-field", "label", "--parent-field", "country", "--registry", str(tmp_path / "r")]  # fmt: skip
+    cmd = [sys.executable, "-m", "pipeline.cli", "regions", "add", str(path)]
+    cmd += ["--id-field", "code", "--name-field", "label", "--parent-field", "country"]
+    cmd += ["--registry", str(tmp_path / "r")]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     assert "parents that do not exist" in out.stderr and "Traceback" not in out.stderr
