@@ -51,9 +51,7 @@ def _parse_years(value: str) -> tuple[int, int]:
         a, _, b = value.partition("-")
         return int(a), int(b or a)
     except ValueError:
-        raise PipelineError(
-            f"--years: expected START-END (e.g. 2015-2024), got {value!r}."
-        ) from None
+        raise PipelineError(f"--years: expected START-END (e.g. 2015-2024), got {value!r}.") from None
 
 
 def _parse_bbox(value: str | None) -> tuple[float, float, float, float]:
@@ -74,9 +72,7 @@ def demo_catalog(
     resolution: Annotated[float, typer.Option(help="Grid resolution in degrees.")] = 0.5,
     years: Annotated[str, typer.Option(help="Epochs as START-END.")] = "2015-2024",
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same catalog).")] = 41000,
-    bbox: Annotated[
-        str | None, typer.Option(help="west,south,east,north (default: global).")
-    ] = None,
+    bbox: Annotated[str | None, typer.Option(help="west,south,east,north (default: global).")] = None,
     monthly: Annotated[bool, typer.Option(help="Write monthly NDVI and climate items.")] = True,
 ) -> None:
     """Write the synthetic demo STAC catalog (COGs + STAC JSON) into DIRECTORY."""
@@ -97,9 +93,7 @@ def demo_catalog(
 
 @stac_app.command("serve")
 def stac_serve(
-    directory: Annotated[
-        Path, typer.Argument(help="A STAC catalog directory (with catalog.json).")
-    ],
+    directory: Annotated[Path, typer.Argument(help="A STAC catalog directory (with catalog.json).")],
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8765,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
 ) -> None:
@@ -128,17 +122,13 @@ def stac_serve(
     finally:
         server.stop()
     if server.process.returncode not in (0, -2, 130, None) and not stop:
-        raise PipelineError(
-            f"rustac serve stopped unexpectedly (exit {server.process.returncode})."
-        )
+        raise PipelineError(f"rustac serve stopped unexpectedly (exit {server.process.returncode}).")
 
 
 @regions_app.command("list")
 def regions_list(
     level: Annotated[str | None, typer.Option(help="Only this level.")] = None,
-    registry: Annotated[
-        Path, typer.Option(help="Directory of registered region sets.")
-    ] = DEFAULT_REGISTRY,
+    registry: Annotated[Path, typer.Option(help="Directory of registered region sets.")] = DEFAULT_REGISTRY,
 ) -> None:
     """List the known regions (shipped and registered)."""
     from pipeline.regions import load_regions
@@ -155,9 +145,7 @@ def regions_list(
 
 @regions_app.command("build")
 def regions_build(
-    out: Annotated[
-        Path | None, typer.Option(help="Output GeoParquet (default: the shipped file).")
-    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Output GeoParquet (default: the shipped file).")] = None,
 ) -> None:
     """Rebuild the shipped hierarchy from Natural Earth (the recipe of catalogs/regions)."""
     from pipeline.regions import shipped_regions_path
@@ -179,9 +167,7 @@ def regions_add(
     set_name: Annotated[
         str | None, typer.Option("--set", help="Name of the set (default: file stem).")
     ] = None,
-    registry: Annotated[
-        Path, typer.Option(help="Directory of registered region sets.")
-    ] = DEFAULT_REGISTRY,
+    registry: Annotated[Path, typer.Option(help="Directory of registered region sets.")] = DEFAULT_REGISTRY,
     make_valid: Annotated[
         bool, typer.Option("--make-valid", help="Repair invalid geometries instead of refusing.")
     ] = False,
@@ -204,12 +190,8 @@ def regions_add(
 
 @rothc_app.command("site")
 def rothc_site(
-    inputs: Annotated[
-        list[Path], typer.Argument(help="RothC v2.0.0 input files (official layout).")
-    ],
-    out: Annotated[
-        Path, typer.Option(help="Output directory (one subdirectory per file if several).")
-    ],
+    inputs: Annotated[list[Path], typer.Argument(help="RothC v2.0.0 input files (official layout).")],
+    out: Annotated[Path, typer.Option(help="Output directory (one subdirectory per file if several).")],
     equilibrium: Annotated[
         str, typer.Option(help="official: stop as the official shell; exact: the fixed point.")
     ] = "official",
@@ -231,6 +213,42 @@ def rothc_site(
             f"months -> {years}, {months}"
         )
     console.print(f"{len(inputs)} site(s) in {time.perf_counter() - t0:.2f} s")
+
+
+@app.command("zonal")
+def zonal(
+    raster: Annotated[Path, typer.Argument(help="A single-band raster (GeoTIFF/COG).")],
+    regions: Annotated[
+        str, typer.Option(help="country, region, global, subnational, custom, or a vector file.")
+    ] = "country",
+    stats: Annotated[
+        str, typer.Option(help="Comma-separated: count,sum,mean,min,max,area_mean,area_sum.")
+    ] = "count,mean,area_mean,area_sum",
+    coverage: Annotated[
+        str, typer.Option(help="exact (fractional border cells) or centre (cell centres).")
+    ] = "exact",
+    out: Annotated[Path, typer.Option(help="Output CSV.")] = Path("zonal.csv"),
+    band: Annotated[int, typer.Option(help="Band to read.")] = 1,
+    id_field: Annotated[str | None, typer.Option("--id-field", help="Id field of a vector file.")] = None,
+    name_field: Annotated[
+        str | None, typer.Option("--name-field", help="Name field of a vector file.")
+    ] = None,
+    registry: Annotated[Path, typer.Option(help="Directory of registered region sets.")] = DEFAULT_REGISTRY,
+    cache: Annotated[Path, typer.Option(help="Coverage cache directory.")] = Path("var/cache/coverage"),
+) -> None:
+    """Zonal statistics of a raster per region, one CSV row per region (area_* use true cell areas, m2)."""
+    from pipeline.zonal import read_raster, region_set, zonal_table
+
+    t0 = time.perf_counter()
+    values, grid, _ = read_raster(raster, band)
+    leaves, level = region_set(regions, registry, id_field=id_field, name_field=name_field)
+    table = zonal_table(values, grid, leaves, level, [s.strip() for s in stats.split(",") if s.strip()],
+                        coverage, cache, registry)  # type: ignore[arg-type]  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    table.to_csv(tmp, index=False)
+    tmp.replace(out)
+    console.print(f"[green]wrote[/] {out}: {len(table)} regions in {time.perf_counter() - t0:.2f} s")
 
 
 def main() -> None:

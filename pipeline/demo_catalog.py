@@ -113,8 +113,7 @@ class DemoSpec:
             )
         if self.end_year < self.start_year:
             raise CatalogError(
-                f"--years: expected START-END with START <= END, got "
-                f"{self.start_year}-{self.end_year}."
+                f"--years: expected START-END with START <= END, got {self.start_year}-{self.end_year}."
             )
         w, s, e, n = self.bbox
         if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
@@ -174,10 +173,7 @@ def _rasterize_regions(grid: syn.Grid, transform: Any) -> tuple[np.ndarray, np.n
     countries = regions[regions["level"] == "country"]
     shape = grid.shape
     index = {rid: i for i, rid in enumerate(REGION_IDS)}
-    shapes = [
-        (g, index.get(p, -1))
-        for g, p in zip(countries.geometry, countries["parent_id"], strict=True)
-    ]
+    shapes = [(g, index.get(p, -1)) for g, p in zip(countries.geometry, countries["parent_id"], strict=True)]
     region = rasterize(shapes, out_shape=shape, transform=transform, fill=-2, dtype="int16")
     land = region != -2
     region[region == -2] = -1
@@ -287,9 +283,7 @@ def _build(work: Path, final: Path, spec: DemoSpec,
                 key = f"{var}_{depth}_{stat}"
                 path = data / "soilgrids" / str(year) / f"{key}.tif"
                 _write_cog(path, values, ENCODINGS[var], transform)
-                a = _asset(
-                    final / path.relative_to(work), var, f"{var} {depth} {stat}", spec.resolution
-                )
+                a = _asset(final / path.relative_to(work), var, f"{var} {depth} {stat}", spec.resolution)
                 a.extra_fields["socobs:depth_top_cm"] = top
                 a.extra_fields["socobs:depth_bottom_cm"] = bot
                 item.add_asset(key, a)
@@ -309,27 +303,21 @@ def _build(work: Path, final: Path, spec: DemoSpec,
         sea = ~land
         for m in range(12):
             m0 = datetime(year, m + 1, 1, tzinfo=UTC)
-            m1 = (datetime(year + (m == 11), (m + 1) % 12 + 1, 1, tzinfo=UTC)).replace(
-                microsecond=0
-            )
+            m1 = (datetime(year + (m == 11), (m + 1) % 12 + 1, 1, tzinfo=UTC)).replace(microsecond=0)
             m1 = datetime.fromtimestamp(m1.timestamp() - 1, tz=UTC)
             stamp = f"{year}-{m + 1:02d}"
             nd = syn.ndvi_month(lc, clim.tas[m], clim.pr[m], clim.pet[m])
             item = _item(f"demo-ndvi-{stamp}", bbox, shape, transform, m0, m1, "demo-ndvi")
             path = data / "ndvi" / f"ndvi_{stamp}.tif"
             _write_cog(path, nd, ENCODINGS["ndvi"], transform)
-            item.add_asset(
-                "ndvi", _asset(final / path.relative_to(work), "ndvi", "NDVI", spec.resolution)
-            )
+            item.add_asset("ndvi", _asset(final / path.relative_to(work), "ndvi", "NDVI", spec.resolution))
             cols["demo-ndvi"].add_item(item)
             tick(item.id)
             item = _item(f"demo-climate-{stamp}", bbox, shape, transform, m0, m1, "demo-climate")
             for var, arr in (("tas", clim.tas[m]), ("pr", clim.pr[m]), ("pet", clim.pet[m])):
                 path = data / "climate" / f"{var}_{stamp}.tif"
                 _write_cog(path, np.where(sea, np.nan, arr), ENCODINGS[var], transform)
-                item.add_asset(
-                    var, _asset(final / path.relative_to(work), var, var, spec.resolution)
-                )
+                item.add_asset(var, _asset(final / path.relative_to(work), var, var, spec.resolution))
             cols["demo-climate"].add_item(item)
             tick(item.id)
     catalog.normalize_hrefs(work.as_posix() + "/")

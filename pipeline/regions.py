@@ -126,9 +126,7 @@ def prepare_region_set(
     ids = ids.astype("string").str.strip()
     if ids.isna().any() or (ids == "").any():
         bad = [int(i) for i in ids.index[ids.isna() | (ids == "")][:5]]
-        raise RegionError(
-            f"{path}: {id_field!r} is empty in features {bad}. Every region needs an id."
-        )
+        raise RegionError(f"{path}: {id_field!r} is empty in features {bad}. Every region needs an id.")
     dup = ids[ids.duplicated()].unique().tolist()
     if dup:
         raise RegionError(
@@ -157,9 +155,7 @@ def prepare_region_set(
     try:
         crs = CRS.from_user_input(gdf.crs)
     except CRSError as exc:
-        raise RegionError(
-            f"{path}: unknown CRS {gdf.crs!r} ({exc}). Reproject it to EPSG:4326."
-        ) from exc
+        raise RegionError(f"{path}: unknown CRS {gdf.crs!r} ({exc}). Reproject it to EPSG:4326.") from exc
     reprojected = None
     if crs.to_epsg() != 4326:
         reprojected = crs.to_string()
@@ -179,8 +175,7 @@ def prepare_region_set(
     if not valid.all():
         if not make_valid:
             reasons = [
-                f"{i}: {shapely.is_valid_reason(g)}"
-                for i, g in zip(ids[~valid], geoms[~valid], strict=True)
+                f"{i}: {shapely.is_valid_reason(g)}" for i, g in zip(ids[~valid], geoms[~valid], strict=True)
             ][:5]
             raise RegionError(
                 f"{path}: invalid geometries in {int((~valid).sum())} regions "
@@ -217,9 +212,7 @@ def add_region_set(
     """Validate ``path`` and register it as one set; nothing is written unless all checks pass."""
     name = set_name or path.stem
     if not _SET_NAME.match(name):
-        raise RegionError(
-            f"--set: expected 1-64 letters, digits, '_' or '-', got {name!r}. Pass --set NAME."
-        )
+        raise RegionError(f"--set: expected 1-64 letters, digits, '_' or '-', got {name!r}. Pass --set NAME.")
     target = registry / f"{name}.parquet"
     if target.exists() and not replace:
         raise RegionError(

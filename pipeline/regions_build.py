@@ -61,11 +61,7 @@ def natural_earth_source() -> Path:
 def _region_of(row: pd.Series) -> str | None:
     un = row["REGION_UN"]
     if un == "Americas":
-        return (
-            "northern_america"
-            if row["SUBREGION"] == "Northern America"
-            else ("latin_america_caribbean")
-        )
+        return "northern_america" if row["SUBREGION"] == "Northern America" else ("latin_america_caribbean")
     return _UN_TO_REGION.get(un)
 
 
@@ -77,11 +73,7 @@ def _country_ids(df: pd.DataFrame) -> tuple[list[str], list[bool]]:
         if r["ISO_A3"] != "-99":
             ids.append(r["ISO_A3"])
             official.append(True)
-        elif (
-            r["ISO_A3_EH"] != "-99"
-            and r["ADM0_A3"] == r["ISO_A3_EH"]
-            and r["ISO_A3_EH"] not in taken
-        ):
+        elif r["ISO_A3_EH"] != "-99" and r["ADM0_A3"] == r["ISO_A3_EH"] and r["ISO_A3_EH"] not in taken:
             ids.append(r["ISO_A3_EH"])
             official.append(True)
             taken.add(r["ISO_A3_EH"])

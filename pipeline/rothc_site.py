@@ -107,9 +107,7 @@ def read_site(path: str | Path) -> SiteInput:
             f"{p}: nsteps says {nsteps} monthly rows, the file has {len(rows)} after line 10. "
             "Add the missing months or correct nsteps."
         )
-    monthly = np.array(
-        [_numbers(p, 11 + i, rows[i], 10, " ".join(_MONTHLY_FIELDS)) for i in range(nsteps)]
-    )
+    monthly = np.array([_numbers(p, 11 + i, rows[i], 10, " ".join(_MONTHLY_FIELDS)) for i in range(nsteps)])
     return SiteInput(p, int(opt_rm), int(opt_bare), clay, depth, iom, silt, bd, oc, min_rm, monthly)
 
 

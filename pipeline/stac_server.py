@@ -70,9 +70,7 @@ def collection_files(catalog_dir: Path) -> list[Path]:
         )
     doc = json.loads(root.read_text())
     out = [
-        (root.parent / link["href"]).resolve()
-        for link in doc.get("links", [])
-        if link.get("rel") == "child"
+        (root.parent / link["href"]).resolve() for link in doc.get("links", []) if link.get("rel") == "child"
     ]
     if not out:
         raise CatalogError(f"{root}: the catalog has no child collections to serve.")
@@ -140,9 +138,7 @@ def start_server(
     for col in cols:
         doc = json.loads(col.read_text())
         doc["links"] = [
-            ln
-            for ln in doc.get("links", [])
-            if ln.get("rel") not in ("item", "self", "root", "parent")
+            ln for ln in doc.get("links", []) if ln.get("rel") not in ("item", "self", "root", "parent")
         ]
         copy = scratch / f"{doc['id']}.json"
         copy.write_text(json.dumps(doc))

@@ -168,9 +168,7 @@ def climate_for_year(grid: Grid, static: Static, year: int, base_year: int, seed
     ) * np.exp(0.5 * static.p_field) * p_anom  # fmt: skip
     p_ann = np.clip(p_ann, 20.0, None)
     # Rain peaks in local summer in the tropics/subtropics (monsoons), flat at high latitudes.
-    season = 1.0 + 0.6 * np.exp(-(((alat - 15.0) / 15.0) ** 2)) * hemi * -np.cos(
-        2 * np.pi * months / 12.0
-    )
+    season = 1.0 + 0.6 * np.exp(-(((alat - 15.0) / 15.0) ** 2)) * hemi * -np.cos(2 * np.pi * months / 12.0)
     pr = p_ann / 12.0 * season / season.mean(axis=0)
     pet = thornthwaite_pet(tas)
     return Climate(np.asarray(tas), np.asarray(pr), pet)

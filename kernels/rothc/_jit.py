@@ -48,9 +48,7 @@ def rm_temperature(tas: float) -> float:
 
 
 @_jit
-def smd_step(
-    smd: float, rain: float, pet: float, covered: bool, smd_max: float, smd_bare: float
-) -> float:
+def smd_step(smd: float, rain: float, pet: float, covered: bool, smd_max: float, smd_bare: float) -> float:
     """Advance the accumulated topsoil moisture deficit (mm, <= 0) by one month."""
     df = rain - 0.75 * pet
     if covered:
@@ -360,12 +358,7 @@ def run_pixels(
             fy = fym[i, t]
             for s in range(ns):
                 ci = c_in[i, t] * input_factor[s]
-                d = (
-                    p[s, 0] * (1.0 - e0)
-                    + p[s, 1] * (1.0 - e1)
-                    + p[s, 2] * (1.0 - e2)
-                    + p[s, 3] * (1.0 - e3)
-                )
+                d = p[s, 0] * (1.0 - e0) + p[s, 1] * (1.0 - e1) + p[s, 2] * (1.0 - e2) + p[s, 3] * (1.0 - e3)
                 to_bh = d / (xi + 1.0)
                 p[s, 0] = p[s, 0] * e0 + fd * ci + FYM_DPM * fy
                 p[s, 1] = p[s, 1] * e1 + (1.0 - fd) * ci + FYM_RPM * fy

@@ -49,9 +49,7 @@ def inverse_input(soil: Soil, forcing: Forcing, soc_target: ArrayLike) -> FloatA
     solve is exact: two equilibria, no iteration. Pixels whose target is below what IOM and FYM
     alone sustain get NaN.
     """
-    target = np.ascontiguousarray(
-        np.broadcast_to(as_float_array("soc_target", soc_target), (soil.n,))
-    )
+    target = np.ascontiguousarray(np.broadcast_to(as_float_array("soc_target", soc_target), (soil.n,)))
     check_range("soc_target", target, 0.0, None, unit="t C/ha", allow_nan=True)
     shares = _shares(forcing)
     year = forcing.window(0, 12)
@@ -124,9 +122,7 @@ def scenarios(
     spin = forcing.window(0, 12).scaled_input(shares * annual[:, None])
     eq = equilibrium(soil, spin)
     if forcing.months == 12:
-        fwd = Forcing(
-            *(np.ascontiguousarray(np.tile(a, (1, years))) for a in spin.__dict__.values())
-        )
+        fwd = Forcing(*(np.ascontiguousarray(np.tile(a, (1, years))) for a in spin.__dict__.values()))
     else:
         fwd = forcing.scaled_input(np.tile(shares, (1, years)) * annual[:, None])
     factors = np.concatenate([[1.0], 1.0 + inc])

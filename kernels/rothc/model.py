@@ -87,15 +87,12 @@ class Soil:
         check_range("clay", clay_a, 0.0, 100.0, unit="%", fix="Clay is a percentage (0-100).")
         if opt_rmmoist not in (1, 2, 3):
             raise KernelInputError(
-                f"opt_rmmoist: expected 1, 2 or 3 (RothC v2.0.0 moisture options), got "
-                f"{opt_rmmoist!r}."
+                f"opt_rmmoist: expected 1, 2 or 3 (RothC v2.0.0 moisture options), got {opt_rmmoist!r}."
             )
         if opt_smdbare not in (1, 2):
             raise KernelInputError(f"opt_smdbare: expected 1 or 2, got {opt_smdbare!r}.")
 
-        def per_pixel(
-            name: str, v: ArrayLike, lo: float, hi: float | None, unit: str
-        ) -> FloatArray:
+        def per_pixel(name: str, v: ArrayLike, lo: float, hi: float | None, unit: str) -> FloatArray:
             arr = np.atleast_1d(as_float_array(name, v))
             try:
                 arr = np.ascontiguousarray(np.broadcast_to(arr, (n,)), dtype=np.float64)
@@ -389,9 +386,7 @@ class MonthlyRun:
     modifiers: RateModifiers
 
 
-def run_monthly(
-    soil: Soil, forcing: Forcing, pools0: ArrayLike, smd0: ArrayLike = 0.0
-) -> MonthlyRun:
+def run_monthly(soil: Soil, forcing: Forcing, pools0: ArrayLike, smd0: ArrayLike = 0.0) -> MonthlyRun:
     """Forward run keeping every month (for sites and small batches; see ``forward`` for maps).
 
     ``pools0`` is (n, 4) or (n, 5) t C/ha (DPM, RPM, BIO, HUM[, IOM]); IOM is taken from

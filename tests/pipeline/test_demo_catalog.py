@@ -122,9 +122,7 @@ def test_monthly_items(catalog):
 
 
 def test_same_seed_same_catalog_other_seed_differs(tmp_path, demo_catalog):
-    spec = DemoSpec(
-        resolution=4.0, start_year=2015, end_year=2015, seed=SMALL_DEMO.seed, monthly=False
-    )
+    spec = DemoSpec(resolution=4.0, start_year=2015, end_year=2015, seed=SMALL_DEMO.seed, monthly=False)
     make_demo_catalog(tmp_path / "a", spec)
     make_demo_catalog(tmp_path / "b", DemoSpec(**{**spec.__dict__, "seed": 8}))
     rel = Path("data/soilgrids/2015/soc_0-5cm_mean.tif")

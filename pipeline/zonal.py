@@ -1,0 +1,256 @@
+"""Zonal statistics for scientists: coverage per (grid, region set), cached; tables per region.
+
+The geometry work happens here, once per grid and region set: exact coverage fractions from
+exactextract (it does the polygon clipping well), or cell centres from rasterio's rasterize.
+The result is a ``kernels.zonal.Coverage`` kept in a cache directory, and every reduction after
+that is the numba kernel reading the values once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import rasterio.features
+import rasterio.windows
+from affine import Affine
+from pyproj import CRS
+
+from kernels.areas import grid_cell_areas
+from kernels.zonal import STATS, Coverage, finalize, rollup, zonal_stats
+from pipeline.errors import InputFileError, PipelineError
+from pipeline.regions import load_regions
+
+CoverageMode = Literal["exact", "centre"]
+STAT_CHOICES = ("count", "sum", "mean", "min", "max", "area_mean", "area_sum")
+_EQUAL_AREA = ("equal area", "equal-area", "mollweide", "sinusoidal", "equal earth",
+               "eckert iv", "eckert vi", "goode")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A north-up raster grid."""
+
+    transform: Affine
+    shape: tuple[int, int]
+    crs: CRS
+
+    @property
+    def geographic(self) -> bool:
+        return bool(self.crs.is_geographic)
+
+    def key(self) -> str:
+        return f"{tuple(round(v, 12) for v in self.transform[:6])}|{self.shape}|{self.crs.to_wkt()}"
+
+    def row_areas(self) -> np.ndarray:
+        """True cell area (m2) of each row."""
+        if not self.geographic:
+            name = (self.crs.to_json_dict().get("conversion", {}).get("method", {}).get("name", "")).lower()
+            if not any(k in name for k in _EQUAL_AREA):
+                raise PipelineError(
+                    f"grid CRS {self.crs.to_string()!r} is projected but not equal-area "
+                    f"(method {name or 'unknown'!r}), so its cells have different true areas. "
+                    "Reproject the raster to EPSG:4326 or to an equal-area CRS (e.g. EPSG:6933)."
+                )
+        t = self.transform
+        return grid_cell_areas((t.a, t.b, t.c, t.d, t.e, t.f), self.shape, geographic=self.geographic)
+
+
+def _region_key(regions: gpd.GeoDataFrame) -> str:
+    h = hashlib.sha256()
+    for rid, geom in zip(regions["region_id"], regions.geometry, strict=True):
+        h.update(str(rid).encode())
+        h.update(geom.wkb)
+    return h.hexdigest()
+
+
+def exact_entries(regions: gpd.GeoDataFrame, grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(cell, region index, fraction) for every cell each region touches, by exactextract."""
+    from exactextract import exact_extract
+    from exactextract.raster import NumPyRasterSource
+
+    (w, s, e, n) = rasterio.transform.array_bounds(grid.shape[0], grid.shape[1], grid.transform)
+    dummy = np.zeros(grid.shape, dtype=np.uint8)
+    src = NumPyRasterSource(dummy, xmin=w, ymin=s, xmax=e, ymax=n, srs_wkt=grid.crs.to_wkt())
+    vec = regions[["geometry"]].to_crs(grid.crs).reset_index(drop=True)
+    res = exact_extract(src, vec, ["cell_id", "coverage"], output="pandas")
+    cells = [np.asarray(c, dtype=np.int64) for c in res["cell_id"]]
+    fracs = [np.asarray(c, dtype=np.float64) for c in res["coverage"]]
+    regs = [np.full(len(c), i, dtype=np.int32) for i, c in enumerate(cells)]
+    if not cells:
+        empty = np.empty(0)
+        return empty.astype(np.int64), empty.astype(np.int32), empty
+    return np.concatenate(cells), np.concatenate(regs), np.concatenate(fracs)
+
+
+def centre_entries(regions: gpd.GeoDataFrame, grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(cell, region index, 1.0) for every cell whose centre lies in a region (each region
+    rasterised in its own window, so overlapping regions keep all their cells)."""
+    vec = regions.to_crs(grid.crs)
+    cells, regs = [], []
+    nx = grid.shape[1]
+    for i, geom in enumerate(vec.geometry):
+        if geom is None or geom.is_empty:
+            continue
+        col0, row0, col1, row1 = _window(geom.bounds, grid)
+        if col1 <= col0 or row1 <= row0:
+            continue
+        win = rasterio.windows.Window(col0, row0, col1 - col0, row1 - row0)
+        wt = rasterio.windows.transform(win, grid.transform)
+        mask = rasterio.features.rasterize([(geom, 1)], out_shape=(row1 - row0, col1 - col0),
+                                           transform=wt, fill=0, dtype="uint8")  # fmt: skip
+        rr, cc = np.nonzero(mask)
+        cells.append((rr + row0) * nx + (cc + col0))
+        regs.append(np.full(rr.size, i, dtype=np.int32))
+    if not cells:
+        empty = np.empty(0)
+        return empty.astype(np.int64), empty.astype(np.int32), empty
+    c = np.concatenate(cells).astype(np.int64)
+    return c, np.concatenate(regs), np.ones(c.size)
+
+
+def _window(bounds: tuple[float, float, float, float], grid: Grid) -> tuple[int, int, int, int]:
+    """(col0, row0, col1, row1) of the cells a bounding box touches, clipped to the grid."""
+    w, s, e, n = bounds
+    t = grid.transform
+    ny, nx = grid.shape
+    cols = sorted(((w - t.c) / t.a, (e - t.c) / t.a))
+    rows = sorted(((n - t.f) / t.e, (s - t.f) / t.e))
+    col0, col1 = max(0, int(np.floor(cols[0]))), min(nx, int(np.ceil(cols[1])))
+    row0, row1 = max(0, int(np.floor(rows[0]))), min(ny, int(np.ceil(rows[1])))
+    return col0, row0, col1, row1
+
+
+def coverage_from_entries(cells: np.ndarray, regions: np.ndarray, fracs: np.ndarray,
+                          shape: tuple[int, int], n_regions: int) -> Coverage:  # fmt: skip
+    """Split entries into dense interior labels and the sorted border list."""
+    order = np.argsort(cells, kind="stable")
+    cells, regions, fracs = cells[order], regions[order], fracs[order]
+    keep = fracs > 0
+    cells, regions, fracs = cells[keep], regions[keep], fracs[keep]
+    starts = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]]) if cells.size else np.empty(0, int)
+    counts = np.diff(np.r_[starts, cells.size])
+    single = np.zeros(cells.size, dtype=bool)
+    single[starts[counts == 1]] = True
+    dense = single & (fracs >= 1.0)
+    dtype = np.int16 if n_regions < 32767 else np.int32
+    labels: np.ndarray[Any, np.dtype[np.signedinteger[Any]]] = np.full(shape[0] * shape[1], -1, dtype=dtype)
+    labels[cells[dense]] = regions[dense]
+    return Coverage(shape, n_regions, labels.reshape(shape), cells[~dense].copy(),
+                    regions[~dense].copy(), fracs[~dense].copy())  # fmt: skip
+
+
+def get_coverage(regions: gpd.GeoDataFrame, grid: Grid, mode: CoverageMode = "exact",
+                 cache_dir: Path | None = None) -> Coverage:  # fmt: skip
+    """The coverage of ``regions`` on ``grid``, from the cache when it was computed before."""
+    if mode not in ("exact", "centre"):
+        raise PipelineError(f"--coverage: expected 'exact' or 'centre', got {mode!r}.")
+    key = hashlib.sha256(f"{mode}|{grid.key()}|{_region_key(regions)}".encode()).hexdigest()[:24]
+    path = None if cache_dir is None else cache_dir / f"coverage-{key}.npz"
+    if path is not None and path.exists():
+        z = np.load(path)
+        return Coverage(grid.shape, int(z["n_regions"]), z["labels"], z["border_cell"],
+                        z["border_region"], z["border_frac"])  # fmt: skip
+    entries = exact_entries(regions, grid) if mode == "exact" else centre_entries(regions, grid)
+    cov = coverage_from_entries(*entries, grid.shape, len(regions))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, n_regions=cov.n_regions, labels=cov.labels, border_cell=cov.border_cell,
+                 border_region=cov.border_region, border_frac=cov.border_frac)  # fmt: skip
+        tmp.replace(path)
+    return cov
+
+
+def region_set(spec: str, registry: Path | None = None, *, id_field: str | None = None,
+               name_field: str | None = None) -> tuple[gpd.GeoDataFrame, str]:  # fmt: skip
+    """The leaf regions to cover for ``spec``: 'country', 'region' and 'global' (computed on
+    countries and rolled up), a registered set's level ('subnational', 'custom'), or a vector
+    file. Returns (leaves, level to report)."""
+    if spec in ("country", "region", "global", "subnational", "custom"):
+        allr = load_regions(registry)
+        leaf_level = "country" if spec in ("region", "global") else spec
+        leaves = allr[allr["level"] == leaf_level].reset_index(drop=True)
+        if leaves.empty:
+            raise PipelineError(f"--regions {spec}: no regions of that level are registered.")
+        return leaves, spec
+    path = Path(spec)
+    if not path.exists():
+        raise InputFileError(
+            f"--regions: expected country, region, global, subnational, custom or a vector file, "
+            f"got {spec!r} (no such file)."
+        )
+    gdf = gpd.read_file(path)
+    idf = id_field or ("region_id" if "region_id" in gdf.columns else None)
+    if idf is None or idf not in gdf.columns:
+        raise PipelineError(
+            f"{path}: pass --id-field naming the field with region ids; fields are "
+            f"{[c for c in gdf.columns if c != 'geometry']}."
+        )
+    nf = name_field or ("name" if "name" in gdf.columns else idf)
+    if gdf.crs is None:
+        raise PipelineError(f"{path}: the file declares no CRS; set it (e.g. EPSG:4326) first.")
+    cols = {
+        "region_id": gdf[idf].astype(str),
+        "name": gdf[nf].astype(str),
+        "level": "file",
+        "parent_id": None,
+    }
+    out = gpd.GeoDataFrame(cols, geometry=gdf.geometry, crs=gdf.crs)
+    return out, "file"
+
+
+def read_raster(path: Path, band: int = 1) -> tuple[np.ndarray, Grid, float | None]:
+    """A single band as float32 with nodata as NaN (scale/offset applied), and its grid."""
+    try:
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                raise PipelineError(f"{path}: the raster has no CRS; assign one first.")
+            arr = src.read(band, masked=True).astype(np.float32)
+            scale, offset = src.scales[band - 1], src.offsets[band - 1]
+            grid = Grid(src.transform, (src.height, src.width), CRS.from_user_input(src.crs))
+    except rasterio.RasterioIOError as exc:
+        raise InputFileError(
+            f"{path}: cannot read it as a raster ({exc}). Expected a GeoTIFF/COG; check the path."
+        ) from exc
+    data = arr.filled(np.nan) * np.float32(scale) + np.float32(offset)
+    return np.ascontiguousarray(data), grid, None
+
+
+def zonal_table(values: np.ndarray, grid: Grid, leaves: gpd.GeoDataFrame, level: str,
+                stats: Sequence[str] = STAT_CHOICES, mode: CoverageMode = "exact",
+                cache_dir: Path | None = None, registry: Path | None = None) -> pd.DataFrame:  # fmt: skip
+    """One row per region (id, name, the asked statistics)."""
+    bad = [s for s in stats if s not in STAT_CHOICES]
+    if bad:
+        raise PipelineError(f"--stats: unknown {bad}; choose from {', '.join(STAT_CHOICES)}.")
+    cov = get_coverage(leaves, grid, mode, cache_dir)
+    acc = zonal_stats(values, cov, grid.row_areas())[:, -1, :]
+    ids, names = leaves["region_id"].tolist(), leaves["name"].tolist()
+    if level == "region":
+        allr = load_regions(registry).set_index("region_id")
+        parent_of = [allr.loc[i, "parent_id"] for i in ids]
+        parents = sorted({p for p in parent_of if p and allr.loc[p, "level"] == "region"})
+        pidx = {p: k for k, p in enumerate(parents)}
+        acc = rollup(acc[:, None, :], [pidx.get(p, -1) for p in parent_of], len(parents))[:, 0, :]
+        ids, names = parents, [str(allr.loc[p, "name"]) for p in parents]
+    elif level == "global":  # every country, Antarctica included (it has no region)
+        acc = rollup(acc[:, None, :], [0] * len(ids), 1)[:, 0, :]
+        ids, names = ["global"], ["World"]
+    fin = finalize(acc)
+    table: dict[str, Any] = {"region_id": ids, "name": names}
+    for s in stats:
+        table[s] = fin[s]
+    table["area_km2"] = fin["area_total"] / 1e6
+    table["valid_fraction"] = fin["valid_fraction"]
+    return pd.DataFrame(table)
+
+
+__all__ = ["STATS", "Grid", "get_coverage", "read_raster", "region_set", "zonal_table"]
