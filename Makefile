@@ -51,7 +51,7 @@ typecheck: $(STAMP)
 check: lint typecheck test  ## what CI does: ruff, mypy, tests
 
 bench: $(STAMP)  ## benchmarks: ratios measured side by side in one run
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m tests.benchmarks $(BENCH_ARGS)
 
 clean:  ## remove the environment and generated data
 	rm -rf $(VENV) $(VAR) .pytest_cache .mypy_cache .ruff_cache

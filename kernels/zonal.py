@@ -27,6 +27,7 @@ All but min and max are additive, so a parent's row is exactly the sum of its ch
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numba as nb
@@ -61,6 +62,42 @@ class Coverage:
         if self.labels.dtype.kind != "i":
             raise KernelInputError(f"labels: expected a signed integer array, got {self.labels.dtype}.")
 
+    @cached_property
+    def runs(self) -> NDArray[np.int64]:
+        """The interior as runs (row, x0, x1, region) of equal labels along rows, sorted by row.
+
+        A country is thousands of cells wide, so a global grid has ~1e5 runs for ~1e8 cells:
+        with them a reduction streams the values alone and never re-reads the labels.
+        """
+        n = _count_runs(self.labels)
+        out = np.empty((n, 4), dtype=np.int64)
+        _fill_runs(self.labels, out)
+        return out
+
+    def run_chunks(
+        self, row_offset: int, ny: int, n_chunks: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """The runs of rows [row_offset, row_offset + ny) and their split into about
+        ``n_chunks`` pieces of equal cell counts (cached: the coverage is reused every epoch)."""
+        cache: dict[tuple[int, int, int], Any] = self.__dict__.setdefault("_chunks", {})
+        key = (row_offset, ny, n_chunks)
+        if key not in cache:
+            runs = self.runs
+            lo, hi = np.searchsorted(runs[:, 0], [row_offset, row_offset + ny])
+            block = runs[lo:hi]
+            k = max(1, min(n_chunks, block.shape[0]))
+            cells = np.cumsum(block[:, 2] - block[:, 1])
+            total = int(cells[-1]) if cells.size else 0
+            cuts = np.searchsorted(cells, np.linspace(0, total, k + 1)[1:-1], side="right")
+            cache[key] = (block, np.concatenate([[0], cuts, [block.shape[0]]]).astype(np.int64))
+        return cache[key]
+
+    @cached_property
+    def border_rc(self) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+        """Rows and columns of the border cells (no division in the reduction loop)."""
+        r, c = np.divmod(self.border_cell, self.shape[1])
+        return r.astype(np.int32), c.astype(np.int32)
+
     @classmethod
     def from_labels(cls, labels: ArrayLike, n_regions: int) -> Coverage:
         """Cell-centre coverage: every cell belongs wholly to the region at its centre."""
@@ -73,10 +110,183 @@ class Coverage:
                    empty.astype(np.int64), empty.astype(np.int32), empty)  # fmt: skip
 
 
-@nb.njit(parallel=True, cache=True, nogil=True)
-def _dense(
+# Only reassociation-type flags: NaN checks must survive (no "nnan"), but the run reductions
+# may be reordered so LLVM can vectorise them.
+_FM = {"reassoc", "nsz", "contract", "arcp"}
+
+
+@nb.njit(cache=True, nogil=True)
+def _count_runs(labels: np.ndarray) -> int:
+    ny, nx = labels.shape
+    n = 0
+    for r in range(ny):
+        prev = -1
+        for x in range(nx):
+            lab = labels[r, x]
+            if lab >= 0 and lab != prev:
+                n += 1
+            prev = lab
+    return n
+
+
+@nb.njit(cache=True, nogil=True)
+def _fill_runs(labels: np.ndarray, out: np.ndarray) -> None:
+    ny, nx = labels.shape
+    k = 0
+    for r in range(ny):
+        x = 0
+        while x < nx:
+            lab = labels[r, x]
+            x0 = x
+            x += 1
+            while x < nx and labels[r, x] == lab:
+                x += 1
+            if lab >= 0:
+                out[k, 0] = r
+                out[k, 1] = x0
+                out[k, 2] = x
+                out[k, 3] = lab
+                k += 1
+
+
+@nb.njit(cache=True, nogil=True, fastmath=_FM, inline="always")
+def _reduce_sum(row: np.ndarray, x0: int, x1: int, nodata: float, use_nodata: bool) -> tuple[int, float]:
+    # Branch-free body so LLVM vectorises it (~0.35 ns/cell); the nodata test is hoisted.
+    cnt = 0
+    tot = 0.0
+    if use_nodata:
+        for x in range(x0, x1):
+            v = np.float64(row[x])
+            ok = (v == v) & (v != nodata)
+            cnt += int(ok)
+            tot += v if ok else 0.0
+    else:
+        for x in range(x0, x1):
+            v = np.float64(row[x])
+            ok = v == v
+            cnt += int(ok)
+            tot += v if ok else 0.0
+    return cnt, tot
+
+
+@nb.njit(cache=True, nogil=True, fastmath=_FM, inline="always")
+def _reduce_minmax(row: np.ndarray, x0: int, x1: int, nodata: float, use_nodata: bool) -> tuple[float, float]:
+    # Separate and opt-in: a min/max reduction does not vectorise unless NaNs may be assumed
+    # away ("nnan"), which they may not, and in the same loop it slows the sums threefold.
+    mn = np.inf
+    mx = -np.inf
+    for x in range(x0, x1):
+        v = np.float64(row[x])
+        if use_nodata and v == nodata:
+            continue
+        mn = v if v < mn else mn  # NaN compares false: skipped without a test
+        mx = v if v > mx else mx
+    return mn, mx
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _reduce_run(
+    row: np.ndarray, x0: int, x1: int, nodata: float, use_nodata: bool, minmax: bool
+) -> tuple[int, float, float, float]:
+    cnt, tot = _reduce_sum(row, x0, x1, nodata, use_nodata)
+    if minmax and cnt > 0:
+        mn, mx = _reduce_minmax(row, x0, x1, nodata, use_nodata)
+        return cnt, tot, mn, mx
+    return cnt, tot, np.inf, -np.inf
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _flush(a: np.ndarray, lab: int, s: int, area: float, n_all: int, cnt: int, tot: float,
+           mn: float, mx: float) -> None:  # fmt: skip
+    a[lab, s, AREA_TOTAL] += area * n_all
+    if cnt > 0:
+        a[lab, s, COUNT] += cnt
+        a[lab, s, SUM] += tot
+        a[lab, s, AREA] += area * cnt
+        a[lab, s, AREA_SUM] += area * tot
+        if mn < a[lab, s, MIN]:
+            a[lab, s, MIN] = mn
+        if mx > a[lab, s, MAX]:
+            a[lab, s, MAX] = mx
+
+
+@nb.njit(parallel=True, cache=True, nogil=True, fastmath=_FM)
+def _dense_runs(
+    values: np.ndarray,
+    runs: np.ndarray,
+    bounds: np.ndarray,
+    row_offset: int,
+    n_strata: int,
+    row_area: np.ndarray,
+    nodata: float,
+    use_nodata: bool,
+    minmax: bool,
+    acc: np.ndarray,
+) -> None:
+    # Interior without strata: stream the values run by run (the labels are not read again).
+    # The simpler version, reading every label and updating the table per cell, was 3-5x
+    # slower: it turned a streaming reduction into scattered read-modify-writes.
+    for c in nb.prange(bounds.shape[0] - 1):
+        a = acc[c]
+        for k in range(bounds[c], bounds[c + 1]):
+            r = runs[k, 0] - row_offset
+            x0 = runs[k, 1]
+            x1 = runs[k, 2]
+            cnt, tot, mn, mx = _reduce_run(values[r], x0, x1, nodata, use_nodata, minmax)
+            _flush(a, runs[k, 3], n_strata, row_area[r], x1 - x0, cnt, tot, mn, mx)
+
+
+@nb.njit(parallel=True, cache=True, nogil=True, fastmath=_FM)
+def _dense_strata(
     values: np.ndarray,
     labels: np.ndarray,
+    strata: np.ndarray,
+    n_strata: int,
+    row_area: np.ndarray,
+    nodata: float,
+    use_nodata: bool,
+    minmax: bool,
+    acc: np.ndarray,
+) -> None:
+    # With strata (land cover changes every epoch, so it cannot be cached): runs of equal
+    # (label, stratum) are found on the fly, then reduced like the cached runs.
+    n_chunks = acc.shape[0]
+    ny, nx = values.shape
+    rows_per = (ny + n_chunks - 1) // n_chunks
+    for c in nb.prange(n_chunks):
+        a = acc[c]
+        for r in range(c * rows_per, min(ny, (c + 1) * rows_per)):
+            lr = labels[r]
+            sr = strata[r]
+            x = 0
+            while x < nx:
+                lab = lr[x]
+                st = min(sr[x], n_strata)
+                x0 = x
+                x += 1
+                while x < nx and lr[x] == lab and min(sr[x], n_strata) == st:
+                    x += 1
+                if lab < 0:
+                    continue
+                cnt, tot, mn, mx = _reduce_run(values[r], x0, x, nodata, use_nodata, minmax)
+                _flush(a, lab, st, row_area[r], x - x0, cnt, tot, mn, mx)
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _gather(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, out: np.ndarray) -> None:
+    # Independent loads only: the memory system keeps many of these scattered reads in flight,
+    # which it cannot do when each read feeds a read-modify-write of the accumulators.
+    for k in nb.prange(rows.shape[0]):
+        out[k] = values[rows[k], cols[k]]
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _border(
+    vals: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    regions: np.ndarray,
+    fracs: np.ndarray,
     strata: np.ndarray,
     has_strata: bool,
     n_strata: int,
@@ -86,78 +296,30 @@ def _dense(
     acc: np.ndarray,
 ) -> None:
     n_chunks = acc.shape[0]
-    ny, nx = values.shape
-    rows_per = (ny + n_chunks - 1) // n_chunks
+    n = rows.shape[0]
+    per = (n + n_chunks - 1) // n_chunks
     for c in nb.prange(n_chunks):
         a = acc[c]
-        for r in range(c * rows_per, min(ny, (c + 1) * rows_per)):
-            area = row_area[r]
-            for x in range(nx):
-                lab = labels[r, x]
-                if lab < 0:
-                    continue
-                s = n_strata
-                if has_strata:
-                    s = strata[r, x]
-                    if s >= n_strata:
-                        s = n_strata
-                v = values[r, x]
-                a[lab, s, AREA_TOTAL] += area
-                if v != v or (use_nodata and v == nodata):
-                    continue
-                fv = np.float64(v)
-                a[lab, s, COUNT] += 1.0
-                a[lab, s, SUM] += fv
-                a[lab, s, AREA] += area
-                a[lab, s, AREA_SUM] += area * fv
-                if fv < a[lab, s, MIN]:
-                    a[lab, s, MIN] = fv
-                if fv > a[lab, s, MAX]:
-                    a[lab, s, MAX] = fv
-
-
-@nb.njit(cache=True, nogil=True)
-def _border(
-    values: np.ndarray,
-    cells: np.ndarray,
-    regions: np.ndarray,
-    fracs: np.ndarray,
-    strata: np.ndarray,
-    has_strata: bool,
-    n_strata: int,
-    row_area: np.ndarray,
-    nodata: float,
-    use_nodata: bool,
-    a: np.ndarray,
-) -> None:
-    nx = values.shape[1]
-    for k in range(cells.shape[0]):
-        idx = cells[k]
-        r = idx // nx
-        x = idx - r * nx
-        f = fracs[k]
-        if f <= 0.0:
-            continue
-        lab = regions[k]
-        s = n_strata
-        if has_strata:
-            s = strata[r, x]
-            if s >= n_strata:
-                s = n_strata
-        area = row_area[r] * f
-        a[lab, s, AREA_TOTAL] += area
-        v = values[r, x]
-        if v != v or (use_nodata and v == nodata):
-            continue
-        fv = np.float64(v)
-        a[lab, s, COUNT] += f
-        a[lab, s, SUM] += f * fv
-        a[lab, s, AREA] += area
-        a[lab, s, AREA_SUM] += area * fv
-        if fv < a[lab, s, MIN]:
-            a[lab, s, MIN] = fv
-        if fv > a[lab, s, MAX]:
-            a[lab, s, MAX] = fv
+        for k in range(c * per, min(n, (c + 1) * per)):
+            f = fracs[k]
+            if f <= 0.0:
+                continue
+            r = rows[k]
+            lab = regions[k]
+            s = min(strata[r, cols[k]], n_strata) if has_strata else n_strata
+            area = row_area[r] * f
+            a[lab, s, AREA_TOTAL] += area
+            v = vals[k]
+            if v != v or (use_nodata and v == nodata):
+                continue
+            a[lab, s, COUNT] += f
+            a[lab, s, SUM] += f * v
+            a[lab, s, AREA] += area
+            a[lab, s, AREA_SUM] += area * v
+            if v < a[lab, s, MIN]:
+                a[lab, s, MIN] = v
+            if v > a[lab, s, MAX]:
+                a[lab, s, MAX] = v
 
 
 def empty_stats(n_regions: int, n_strata: int = 0) -> NDArray[np.float64]:
@@ -166,6 +328,14 @@ def empty_stats(n_regions: int, n_strata: int = 0) -> NDArray[np.float64]:
     acc[..., MIN] = np.inf
     acc[..., MAX] = -np.inf
     return acc
+
+
+def combine_all(parts: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Merge partial accumulators stacked along axis 0."""
+    out = parts.sum(axis=0)
+    out[..., MIN] = parts[..., MIN].min(axis=0)
+    out[..., MAX] = parts[..., MAX].max(axis=0)
+    return out
 
 
 def combine(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -185,6 +355,7 @@ def zonal_stats(
     n_strata: int = 0,
     nodata: float | None = None,
     row_offset: int = 0,
+    minmax: bool = True,
 ) -> NDArray[np.float64]:
     """Accumulated statistics (regions, n_strata + 1, len(STATS)) of a 2-D ``values`` grid.
 
@@ -217,25 +388,38 @@ def zonal_stats(
     else:
         st = np.zeros((1, 1), dtype=np.uint8)
         n_strata = 0
-    labels = coverage.labels[row_offset : row_offset + ny]
     ra = np.ascontiguousarray(areas[row_offset : row_offset + ny])
-    n_chunks = max(1, min(nb.get_num_threads() * 4, ny))
-    acc = np.zeros((n_chunks, coverage.n_regions, n_strata + 1, len(STATS)))
-    acc[..., MIN] = np.inf
-    acc[..., MAX] = -np.inf
     use_nd = nodata is not None
     nd = float(nodata) if nodata is not None else 0.0
     vv = np.ascontiguousarray(v)
-    _dense(vv, np.ascontiguousarray(labels), st, strata is not None, n_strata, ra, nd, use_nd, acc)
-    total = acc[0]
-    for c in range(1, n_chunks):
-        total = combine(total, acc[c])
+    n_threads = nb.get_num_threads()
+    if strata is None:
+        block, bounds = coverage.run_chunks(row_offset, ny, 4 * n_threads)
+        acc = np.zeros((bounds.size - 1, coverage.n_regions, 1, len(STATS)))
+        acc[..., MIN] = np.inf
+        acc[..., MAX] = -np.inf
+        _dense_runs(vv, block, bounds, row_offset, 0, ra, nd, use_nd, minmax, acc)
+    else:
+        n_chunks = max(1, min(4 * n_threads, ny))
+        acc = np.zeros((n_chunks, coverage.n_regions, n_strata + 1, len(STATS)))
+        acc[..., MIN] = np.inf
+        acc[..., MAX] = -np.inf
+        labels = np.ascontiguousarray(coverage.labels[row_offset : row_offset + ny])
+        _dense_strata(vv, labels, st, n_strata, ra, nd, use_nd, minmax, acc)
     if coverage.border_cell.size:
         lo, hi = np.searchsorted(coverage.border_cell, [row_offset * nx, (row_offset + ny) * nx])
         if hi > lo:
-            cells = coverage.border_cell[lo:hi] - row_offset * nx
-            _border(vv, cells, coverage.border_region[lo:hi], coverage.border_frac[lo:hi], st,
-                    strata is not None, n_strata, ra, nd, use_nd, total)  # fmt: skip
+            rows, cols = coverage.border_rc
+            r_b = rows[lo:hi] - row_offset if row_offset else rows[lo:hi]
+            vals = np.empty(hi - lo, dtype=vv.dtype)
+            _gather(vv, r_b, cols[lo:hi], vals)
+            bacc = np.zeros((max(1, min(4 * n_threads, hi - lo)), *acc.shape[1:]))
+            bacc[..., MIN] = np.inf
+            bacc[..., MAX] = -np.inf
+            _border(vals, r_b, cols[lo:hi], coverage.border_region[lo:hi], coverage.border_frac[lo:hi],
+                    st, strata is not None, n_strata, ra, nd, use_nd, bacc)  # fmt: skip
+            acc = np.concatenate([acc, bacc])
+    total = combine_all(acc)
     return total
 
 

@@ -330,17 +330,21 @@ def run_pixels(
     f_dpm: np.ndarray,
     x: np.ndarray,
     input_factor: np.ndarray,
+    n_months: int,
     pools_out: np.ndarray,
     co2_out: np.ndarray,
 ) -> None:
     """Forward runs of many pixels under several input factors at once.
+
+    The forcing columns repeat cyclically when ``n_months`` exceeds them (a climatology run
+    for 20 years reads 12 columns, not 240 materialised ones).
 
     ``pools_out[i, s]`` is pixel i's pools after the last month when the plant input is
     multiplied by ``input_factor[s]``; ``co2_out[i, s]`` its cumulative CO2. The four
     exponentials of a month depend only on the rate, so they are computed once per pixel-month
     and shared by every scenario, rather than once per scenario.
     """
-    n, m = rate.shape
+    n, period = rate.shape
     ns = input_factor.shape[0]
     for i in nb.prange(n):
         p = np.empty((ns, 4))
@@ -348,7 +352,8 @@ def run_pixels(
             p[s, :] = pools0[i]
         co2 = np.zeros(ns)
         xi = x[i]
-        for t in range(m):
+        for tt in range(n_months):
+            t = tt % period
             r = rate[i, t]
             e0 = math.exp(-r * K_DPM / 12.0)
             e1 = math.exp(-r * K_RPM / 12.0)

@@ -122,11 +122,11 @@ def scenarios(
     spin = forcing.window(0, 12).scaled_input(shares * annual[:, None])
     eq = equilibrium(soil, spin)
     if forcing.months == 12:
-        fwd = Forcing(*(np.ascontiguousarray(np.tile(a, (1, years))) for a in spin.__dict__.values()))
+        fwd = spin  # repeated by the kernel: no 240-month copy of the forcing
     else:
         fwd = forcing.scaled_input(np.tile(shares, (1, years)) * annual[:, None])
     factors = np.concatenate([[1.0], 1.0 + inc])
-    pools, _ = forward(soil, fwd, eq.pools, eq.smd, factors)
+    pools, _ = forward(soil, fwd, eq.pools, eq.smd, factors, months=months)
     soc_end = pools.sum(axis=2)
     soc_end[~ok] = np.nan
     start = np.where(ok, eq.soc, np.nan)

@@ -428,9 +428,13 @@ def forward(
     pools0: ArrayLike,
     smd0: ArrayLike = 0.0,
     input_factors: Sequence[float] | NDArray[np.float64] = (1.0,),
+    months: int | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Forward runs of many pixels, one per plant-input factor, keeping only the end state.
 
+    ``months`` (default: the forcing's length) may be a multiple of a 12-month forcing, which
+    is then repeated; that is exact when the deficit after 12 months returns to ``smd0``, as it
+    does from an equilibrium state (otherwise the repeated forcing is materialised).
     Returns ``(pools, co2)`` of shapes (n, len(input_factors), 5) and (n, len(input_factors)):
     the pools after the last month and the cumulative CO2 (t C/ha).
     """
@@ -438,14 +442,28 @@ def forward(
     p0 = _start_pools(pools0, soil.n)
     factors = np.atleast_1d(as_float_array("input_factors", input_factors))
     check_range("input_factors", factors, 0.0, None)
-    rate = rate_modifiers(soil, forcing, smd0).rate
+    n_months = forcing.months if months is None else int(months)
+    if n_months < 1 or (n_months > forcing.months and n_months % forcing.months):
+        raise KernelInputError(
+            f"months: expected at most the forcing's {forcing.months} months or a multiple of "
+            f"them, got {months!r}."
+        )
+    if n_months < forcing.months:
+        forcing = forcing.window(0, n_months)
+    mods = rate_modifiers(soil, forcing, smd0)
+    smd_start = np.broadcast_to(np.asarray(smd0, dtype=np.float64), (soil.n,))
+    if n_months > forcing.months and not np.allclose(mods.smd[:, -1], smd_start, rtol=0, atol=1e-9):
+        reps = n_months // forcing.months
+        forcing = Forcing(*(np.ascontiguousarray(np.tile(a, (1, reps))) for a in forcing.__dict__.values()))
+        mods = rate_modifiers(soil, forcing, smd0)
+    rate = mods.rate
     ns = factors.shape[0]
     pools = np.empty((soil.n, ns, 5))
     co2 = np.empty((soil.n, ns))
     pools4 = np.empty((soil.n, ns, 4))
     _jit.run_pixels(
         p0, rate, forcing.c_in, forcing.fym, forcing.f_dpm, clay_partition_ratio(soil.clay),
-        factors, pools4, co2,
+        factors, n_months, pools4, co2,
     )  # fmt: skip
     pools[:, :, :4] = pools4
     pools[:, :, 4] = soil.iom[:, None]

@@ -1,0 +1,69 @@
+"""``make bench``: every benchmark, its figures and its goal, measured side by side in one run.
+
+Usage: python -m tests.benchmarks [--only zonal,stock,theil-sen,rothc] [--quick]
+(--quick uses smaller sizes to check the harness; the goals refer to the full sizes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import numba
+
+from tests.benchmarks.kernels import bench_stock, bench_theil_sen, bench_zonal
+from tests.benchmarks.rothc import bench_rothc
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--only", default="zonal,stock,theil-sen,rothc")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--json", type=Path, default=Path("var/bench/latest.json"))
+    args = ap.parse_args()
+    only = set(args.only.split(","))
+    res = 0.1 if args.quick else 0.025
+    print(f"machine: {platform.processor() or platform.machine()}, numba threads {numba.get_num_threads()}")
+    results: dict[str, dict[str, float]] = {}
+    rows: list[tuple[str, str, str, bool]] = []
+    if "zonal" in only:
+        z = results["zonal"] = bench_zonal(res, Path("var/cache/bench"))
+        rows.append(("zonal vs exactextract (area-weighted mean, countries)",
+                     f"{z['speedup_vs_exactextract']:.0f}x ({z['ours_s'] * 1e3:.1f} ms vs {z['exactextract_s']:.2f} s)",
+                     ">= 50x", z["speedup_vs_exactextract"] >= 50))  # fmt: skip
+        rows.append(("zonal vs bandwidth floor (read values + labels once)",
+                     f"{z['fraction_of_floor']:.2f} (floor {z['floor_s'] * 1e3:.1f} ms)", ">= 0.7",
+                     z["fraction_of_floor"] >= 0.7))  # fmt: skip
+    if "stock" in only:
+        s = results["stock"] = bench_stock(res)
+        rows.append(("SOC stock, 9 int16 layers vs bandwidth floor",
+                     f"{s['fraction_of_floor']:.2f} ({s['ours_s'] * 1e3:.1f} ms vs {s['floor_s'] * 1e3:.1f} ms)",
+                     ">= 0.7", s["fraction_of_floor"] >= 0.7))  # fmt: skip
+    if "theil-sen" in only:
+        t = results["theil_sen"] = bench_theil_sen(100_000 if args.quick else 1_000_000)
+        rows.append(("Theil-Sen, 20 epochs, vs scipy.stats.theilslopes loop",
+                     f"{t['speedup_vs_scipy']:.0f}x ({t['ours_us_per_pixel']:.2f} us vs "
+                     f"{t['scipy_us_per_pixel']:.0f} us per pixel)", ">= 500x", t["speedup_vs_scipy"] >= 500))  # fmt: skip
+    if "rothc" in only:
+        r = results["rothc"] = bench_rothc(100_000 if args.quick else 1_000_000)
+        rows.append(("RothC pixel-months per second (2 cores)", f"{r['pixel_months_per_s']:.3g}", "-", True))
+        rows.append((f"GSOCseq-style run, {r['pixels']:.0f} pixels (eq + inverse + 4 x 240 months)",
+                     f"{r['gsocseq_run_s']:.1f} s", "< 60 s", r["gsocseq_run_s"] < 60))  # fmt: skip
+        rows.append(("RothC per pixel-month vs pyrothc",
+                     f"{r['speedup_vs_pyrothc']:.0f}x ({r['ours_ns_per_pixel_month']:.1f} ns vs "
+                     f"{r['pyrothc_us_per_pixel_month']:.0f} us)", ">= 1000x", r["speedup_vs_pyrothc"] >= 1000))  # fmt: skip
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'benchmark':<{width}}  {'measured':<44} {'goal':<9} met")
+    for name, value, goal, met in rows:
+        print(f"{name:<{width}}  {value:<44} {goal:<9} {'yes' if met else 'NO'}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"when": time.strftime("%Y-%m-%dT%H:%M:%S"), "quick": args.quick,
+                                     "results": results}, indent=2))  # fmt: skip
+    print(f"\nall figures: {args.json}")
+
+
+if __name__ == "__main__":
+    main()
