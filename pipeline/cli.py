@@ -10,11 +10,11 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kernels.errors import KernelInputError
@@ -30,6 +30,8 @@ app = typer.Typer(
 stac_app = typer.Typer(help="Serve STAC catalogs.", no_args_is_help=True)
 regions_app = typer.Typer(help="The region hierarchy: list, build, add sets.", no_args_is_help=True)
 rothc_app = typer.Typer(help="The RothC v2.0.0 soil carbon model.", no_args_is_help=True)
+cube_app = typer.Typer(help="The cube store: history and export.", no_args_is_help=True)
+app.add_typer(cube_app, name="cube")
 app.add_typer(stac_app, name="stac")
 app.add_typer(regions_app, name="regions")
 app.add_typer(rothc_app, name="rothc")
@@ -249,6 +251,133 @@ def zonal(
     table.to_csv(tmp, index=False)
     tmp.replace(out)
     console.print(f"[green]wrote[/] {out}: {len(table)} regions in {time.perf_counter() - t0:.2f} s")
+
+
+class _Stages:
+    """One rich progress bar per stage (search, write ...), driven by pipeline reports."""
+
+    def __init__(self, prog: Progress) -> None:
+        self.prog = prog
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        stage = label.split(" ", 1)[0]
+        if stage not in self.tasks:
+            self.tasks[stage] = self.prog.add_task(stage, total=total or None, label="")
+        self.prog.update(self.tasks[stage], completed=done, total=total or None, label=label)
+
+
+@app.command("ingest")
+def ingest(
+    job_file: Annotated[
+        Path, typer.Argument(help="Job file (YAML); see catalogs/jobs/ and catalogs/schemas/job.schema.json.")
+    ],
+    stac: Annotated[str | None, typer.Option(help="STAC API URL, overriding the job and sources.")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler (tcp://HOST:PORT); default a LocalCluster.")
+    ] = None,
+    store: Annotated[str | None, typer.Option(help="Store path or URI, overriding the job's.")] = None,
+) -> None:
+    """Ingest a job's sources into its cube store (one commit; all or nothing)."""
+    from pipeline.config import load_job
+    from pipeline.ingest import run_ingest
+
+    job = _job_with(load_job(job_file), scheduler, store)
+    t0 = time.perf_counter()
+    with _progress() as prog:
+        res = run_ingest(job, stac_url=stac, report=_Stages(prog))
+    span = f"{res.epochs[0]}-{res.epochs[-1]}" if res.epochs else "-"
+    took = time.perf_counter() - t0
+    console.print(
+        f"[green]committed[/] {res.snapshot_id} to {job.store}: {len(res.variables)} variables, epochs {span}, {took:.1f} s"
+    )
+
+
+def _job_with(job: Any, scheduler: str | None, store: str | None) -> Any:
+    upd = {k: v for k, v in (("scheduler", scheduler), ("store", store)) if v}
+    return job.model_copy(update=upd) if upd else job
+
+
+@app.command("update")
+def update(
+    job_file: Annotated[Path, typer.Argument(help="The job file the cube was ingested with.")],
+    stac: Annotated[str | None, typer.Option(help="STAC API URL, overriding the job and sources.")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+    store: Annotated[str | None, typer.Option(help="Store path or URI, overriding the job's.")] = None,
+) -> None:
+    """Ingest only items newer than the cube (new epochs appended); no commit when nothing is new."""
+    from pipeline.config import load_job
+    from pipeline.ingest import run_update
+
+    job = _job_with(load_job(job_file), scheduler, store)
+    with _progress() as prog:
+        res = run_update(job, stac_url=stac, report=_Stages(prog))
+    if res.committed:
+        console.print(f"[green]committed[/] {res.snapshot_id}: new epochs {res.epochs}")
+    else:
+        console.print(f"nothing new; the cube stays at {res.snapshot_id}")
+
+
+@app.command("watch")
+def watch(
+    job_file: Annotated[Path, typer.Argument(help="The job file the cube was ingested with.")],
+    every: Annotated[str, typer.Option(help="Interval: 30s, 10m, 1h.")] = "10m",
+    stac: Annotated[str | None, typer.Option(help="STAC API URL.")] = None,
+    times: Annotated[int, typer.Option(help="Stop after this many rounds (0: never).")] = 0,
+) -> None:
+    """Run `update` every interval until interrupted."""
+    from pipeline.config import load_job
+    from pipeline.ingest import run_update
+
+    units = {"s": 1, "m": 60, "h": 3600}
+    if not every or every[-1] not in units or not every[:-1].isdigit():
+        raise PipelineError(f"--every: expected a number and s, m or h (e.g. 10m), got {every!r}.")
+    seconds = int(every[:-1]) * units[every[-1]]
+    job = load_job(job_file)
+    n = 0
+    while True:
+        res = run_update(job, stac_url=stac)
+        stamp = time.strftime("%H:%M:%S")
+        console.print(f"{stamp} " + (f"committed {res.snapshot_id}: epochs {res.epochs}" if res.committed
+                                     else f"nothing new ({res.snapshot_id})"))  # fmt: skip
+        n += 1
+        if times and n >= times:
+            return
+        time.sleep(seconds)
+
+
+@cube_app.command("log")
+def cube_log_cmd(store: Annotated[str, typer.Argument(help="Store path or URI.")] = "var/store") -> None:
+    """List the commits of the store, newest first."""
+    from pipeline.store import cube_log
+
+    table = Table("snapshot", "written", "message")
+    for e in cube_log(store):
+        table.add_row(e.snapshot_id, e.written_at.strftime("%Y-%m-%d %H:%M:%S"), e.message)
+    console.print(table)
+
+
+@cube_app.command("export")
+def cube_export(
+    dest: Annotated[Path, typer.Argument(help="New directory for the plain Zarr v3 copy.")],
+    store: Annotated[str, typer.Option(help="Store path or URI.")] = "var/store",
+    snapshot: Annotated[str | None, typer.Option(help="Snapshot id (default: latest).")] = None,
+) -> None:
+    """Write a plain Zarr v3 copy of a snapshot's cube for tools without Icechunk."""
+    from pipeline.store import export_cube
+
+    console.print(f"[green]exported[/] {export_cube(store, dest, snapshot)}")
+
+
+@app.command("schema")
+def schema(
+    out: Annotated[Path, typer.Option(help="Directory for the JSON Schemas.")] = Path("catalogs/schemas"),
+) -> None:
+    """Write the JSON Schemas of job files and source definitions."""
+    from pipeline.config import write_schemas
+
+    for p in write_schemas(out):
+        console.print(f"[green]wrote[/] {p}")
 
 
 def main() -> None:

@@ -1,0 +1,167 @@
+"""Load parsed items onto the job's grid (odc-stac, dask) and harmonise them into canonical
+variables: nodata to NaN, raster:bands scale/offset (or the source definition's), the unit
+registry, depth intervals, and the composite of each epoch or month.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import odc.stac
+import xarray as xr
+from odc.geo.geobox import GeoBox
+from pyproj import CRS, Transformer
+
+from pipeline.config import JobSpec, SourceDef, VariableDef
+from pipeline.errors import CatalogError, PipelineError
+from pipeline.regions import load_regions
+from pipeline.stac import ParsedItem
+from pipeline.units import CANONICAL, convert
+
+
+def job_bbox(job: JobSpec) -> tuple[float, float, float, float]:
+    """The job's region as a lon/lat bbox."""
+    r = job.region
+    if r.bbox is not None:
+        return r.bbox
+    if r.region_id is not None:
+        regions = load_regions()
+        hit = regions[regions["region_id"] == r.region_id]
+        if hit.empty:
+            raise PipelineError(
+                f"region.region_id {r.region_id!r} is not a known region; see `socobs regions list` "
+                "(countries are ISO 3166-1 alpha-3 codes such as KEN)."
+            )
+        b = hit.total_bounds
+    else:
+        assert r.file is not None
+        b = gpd.read_file(r.file).to_crs("EPSG:4326").total_bounds
+    return (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+
+
+def job_geobox(job: JobSpec) -> GeoBox:
+    """The target grid: the region's bbox snapped to multiples of the resolution (so every run
+    of the job, and every update, lands on the same cells)."""
+    bbox = job_bbox(job)
+    crs = CRS.from_user_input(job.grid.crs)
+    if crs.to_epsg() != 4326:
+        bbox = Transformer.from_crs(4326, crs, always_xy=True).transform_bounds(*bbox)
+    return GeoBox.from_bbox(bbox, crs=crs, resolution=job.grid.resolution, tight=False)
+
+
+def _band_params(items: list[ParsedItem], asset: str, var: VariableDef) -> tuple[float | None, float, float]:
+    infos = {(i.assets[asset].nodata, i.assets[asset].scale, i.assets[asset].offset) for i in items}
+    if len(infos) > 1:
+        raise CatalogError(
+            f"asset {asset!r}: items disagree on nodata/scale/offset ({sorted(map(str, infos))}). "
+            "Expected one encoding per collection; set nodata/scale/offset in the source definition."
+        )
+    nodata, scale, offset = infos.pop()
+    return (
+        var.nodata if var.nodata is not None else nodata,
+        var.scale if var.scale is not None else scale,
+        var.offset if var.offset is not None else offset,
+    )
+
+
+def _harmonise_variable(ds: xr.Dataset, items: list[ParsedItem], name: str, var: VariableDef) -> xr.DataArray:
+    is_class = CANONICAL[name] == "class"
+    layers = []
+    for layer in var.layers:
+        raw = ds[layer.asset]
+        nodata, scale, offset = _band_params(items, layer.asset, var)
+        if is_class:
+            x = raw if nodata is None else raw.where(raw != nodata, 0)
+            layers.append(x.astype(np.uint8))
+            continue
+        x = raw.astype(np.float32)
+        if nodata is not None:
+            x = x.where(raw != nodata)
+        if scale != 1.0 or offset != 0.0:
+            x = x * np.float32(scale) + np.float32(offset)
+        layers.append(convert(x, var.unit, name))  # type: ignore[arg-type]
+    if var.formula == "ndvi_from_red_nir":
+        red, nir = layers
+        return ((nir - red) / (nir + red)).astype(np.float32)
+    first = var.layers[0]
+    if len(layers) == 1 and first.top is None and first.depth is None:
+        return layers[0]
+    if first.depth is not None:
+        # Point depths (e.g. 0, 10, 30 cm) to intervals: with the property linear between the
+        # points, an interval's mean is the mean of its two end values.
+        depths = [lay.depth for lay in var.layers]
+        mids = [(layers[k] + layers[k + 1]) / 2 for k in range(len(layers) - 1)]
+        out = xr.concat(mids, dim="depth")
+        return out.assign_coords(depth_top=("depth", depths[:-1]), depth_bottom=("depth", depths[1:]))
+    out = xr.concat(layers, dim="depth")
+    return out.assign_coords(
+        depth_top=("depth", [lay.top for lay in var.layers]),
+        depth_bottom=("depth", [lay.bottom for lay in var.layers]),
+    )
+
+
+def _composite(x: xr.DataArray, source: SourceDef) -> xr.DataArray:
+    how = source.composite
+    if source.temporal == "epoch":
+        years = x["time"].dt.year.values
+        if len(set(years.tolist())) == len(years):  # one item per year: a relabel, no reduction
+            return x.assign_coords(time=years).rename(time="epoch")
+        g = x.groupby("time.year")
+        out = getattr(g, how)("time") if how != "median" else g.median("time")
+        return out.rename(year="epoch")
+    if source.temporal == "monthly" and source.monthly_product == "climatology":
+        return x.groupby("time.month").mean("time")
+    if source.temporal == "monthly":
+        return x.resample(time="MS").mean() if how == "mean" else getattr(x.resample(time="MS"), how)()
+    return x.median("time") if how == "median" else getattr(x, how)("time")
+
+
+def load_source_data(
+    items: list[ParsedItem], source: SourceDef, geobox: GeoBox, chunks: dict[str, int]
+) -> xr.Dataset:
+    """Every variable of ``source`` on ``geobox``, harmonised and composited (lazy, dask)."""
+    assets = sorted({lay.asset for v in source.variables.values() for lay in v.layers})
+    resampling: dict[str, str] = {
+        lay.asset: v.resampling for v in source.variables.values() for lay in v.layers
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=DeprecationWarning)
+        ds = odc.stac.load(
+            [i.item for i in items], bands=assets, geobox=geobox, chunks={"y": chunks["y"], "x": chunks["x"]},
+            resampling=resampling, fail_on_error=True,
+        )  # fmt: skip
+    ds = ds.rename({d: n for d, n in (("latitude", "y"), ("longitude", "x")) if d in ds.dims})
+    out = {}
+    for name, var in source.variables.items():
+        x = _harmonise_variable(ds, items, name, var)
+        x = _composite(x, source)
+        x.attrs = {"units": CANONICAL[name], "source": source.name}
+        out[name] = x
+    result = xr.Dataset(out)
+    if "spatial_ref" in ds.coords:
+        result = result.assign_coords(spatial_ref=ds["spatial_ref"])
+    return result
+
+
+def provenance(items: list[ParsedItem], source: SourceDef, software: str) -> dict[str, Any]:
+    """Per variable and epoch (or month): the item ids, datetimes and hrefs it was built from."""
+    by_key: dict[str, dict[str, list[str]]] = {}
+    for it in items:
+        if source.temporal == "epoch":
+            key = str(it.year)
+        elif source.temporal == "monthly":
+            key = f"{it.datetime.year}-{it.datetime.month:02d}"
+        else:
+            key = "static"
+        entry = by_key.setdefault(key, {"items": [], "datetimes": [], "hrefs": []})
+        entry["items"].append(it.id)
+        entry["datetimes"].append(it.datetime.isoformat())
+        entry["hrefs"].extend(a.href for a in it.assets.values())
+    return {
+        var: {"source": source.name, "collection": source.collection, "source_digest": source.digest(),
+              "software": software, "synthetic": source.synthetic, "inputs": by_key}
+        for var in source.variables
+    }  # fmt: skip

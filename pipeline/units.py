@@ -1,0 +1,92 @@
+"""The one unit registry: every conversion to the canonical units of DESIGN.md happens here.
+
+A source states the unit of its values (after the STAC ``raster:bands`` scale/offset, if any);
+``convert`` turns them into the canonical unit of the variable, ``canonical = value * factor +
+offset``. A unit the registry does not know is an error that lists the ones it does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pipeline.errors import PipelineError
+
+CANONICAL = {
+    "soc": "g/kg",
+    "soc_q05": "g/kg",
+    "soc_q95": "g/kg",
+    "bdod": "g/cm3",
+    "cfvo": "1",
+    "clay": "%",
+    "landcover": "class",
+    "ndvi": "1",
+    "tas": "degC",
+    "pr": "mm/month",
+    "pet": "mm/month",
+    "soc_stock": "t C/ha",
+}
+
+
+class UnitError(PipelineError):
+    """A unit the registry cannot convert."""
+
+
+@dataclass(frozen=True)
+class Conversion:
+    factor: float
+    offset: float = 0.0
+    note: str = ""
+
+
+# (from unit, canonical unit) -> conversion. Sources in the notes.
+_TABLE: dict[tuple[str, str], Conversion] = {
+    ("g/kg", "g/kg"): Conversion(1.0),
+    ("dg/kg", "g/kg"): Conversion(0.1, note="SoilGrids soc/ocd integers"),
+    ("5 g/kg", "g/kg"): Conversion(5.0, note="OpenLandMap organic carbon, 'x 5 g / kg'"),
+    ("%", "g/kg"): Conversion(10.0, note="mass percent"),
+    ("g/cm3", "g/cm3"): Conversion(1.0),
+    ("cg/cm3", "g/cm3"): Conversion(0.01, note="SoilGrids bdod integers"),
+    ("10 kg/m3", "g/cm3"): Conversion(0.01, note="OpenLandMap bulk density, 'x 10 kg / m3'"),
+    ("kg/m3", "g/cm3"): Conversion(0.001),
+    ("1", "1"): Conversion(1.0),
+    ("cm3/dm3", "1"): Conversion(0.001, note="SoilGrids cfvo integers (per mille) to a fraction"),
+    ("%", "1"): Conversion(0.01, note="volume percent to a fraction"),
+    ("%", "%"): Conversion(1.0),
+    ("g/kg", "%"): Conversion(0.1, note="SoilGrids clay integers, g/kg to mass percent"),
+    ("class", "class"): Conversion(1.0),
+    ("degC", "degC"): Conversion(1.0),
+    ("K", "degC"): Conversion(1.0, -273.15),
+    ("mm/month", "mm/month"): Conversion(1.0),
+    ("t C/ha", "t C/ha"): Conversion(1.0),
+    ("g C/m2", "t C/ha"): Conversion(0.01, note="gNATSGO soc0_30: 1 g/m2 = 0.01 t/ha"),
+    ("kg C/m2", "t C/ha"): Conversion(10.0),
+}
+
+
+def conversion(unit: str, variable: str) -> Conversion:
+    """The conversion of ``unit`` to ``variable``'s canonical unit, or a UnitError."""
+    if variable not in CANONICAL:
+        raise UnitError(
+            f"variable {variable!r} is not a canonical variable; expected one of {', '.join(CANONICAL)}."
+        )
+    target = CANONICAL[variable]
+    try:
+        return _TABLE[(unit, target)]
+    except KeyError:
+        known = sorted(u for (u, t) in _TABLE if t == target)
+        raise UnitError(
+            f"unit {unit!r} of {variable!r}: the registry cannot convert it to {target!r}. "
+            f"Known units for {variable}: {', '.join(known)}. Fix the source definition's unit, "
+            "or add the conversion to pipeline/units.py (with a test)."
+        ) from None
+
+
+def convert(values: NDArray[np.floating], unit: str, variable: str) -> NDArray[np.floating]:
+    """``values`` in ``unit`` as ``variable``'s canonical unit (NaN stays NaN)."""
+    c = conversion(unit, variable)
+    if c.factor == 1.0 and c.offset == 0.0:
+        return values
+    return values * values.dtype.type(c.factor) + values.dtype.type(c.offset)
