@@ -12,6 +12,7 @@ import geopandas as gpd
 import numpy as np
 import odc.stac
 import xarray as xr
+from odc.geo import xy_
 from odc.geo.geobox import GeoBox
 from pyproj import CRS, Transformer
 
@@ -43,13 +44,19 @@ def job_bbox(job: JobSpec) -> tuple[float, float, float, float]:
 
 
 def job_geobox(job: JobSpec) -> GeoBox:
-    """The target grid: the region's bbox snapped to multiples of the resolution (so every run
-    of the job, and every update, lands on the same cells)."""
+    """The target grid: the region's bbox snapped outwards to the job's resolution, so every run
+    of the job, and every update, lands on the same cells. Geographic grids are sub-grids of
+    the global grid anchored at (-180, 90), the grid global products (SoilGrids, WorldCover,
+    the demo) use; snapping to multiples of the resolution instead would offset a 4 degree
+    grid from them by half a cell."""
     bbox = job_bbox(job)
     crs = CRS.from_user_input(job.grid.crs)
-    if crs.to_epsg() != 4326:
-        bbox = Transformer.from_crs(4326, crs, always_xy=True).transform_bounds(*bbox)
-    return GeoBox.from_bbox(bbox, crs=crs, resolution=job.grid.resolution, tight=False)
+    res = job.grid.resolution
+    if crs.is_geographic:
+        anchor = xy_((-180.0 / res) % 1.0, (90.0 / res) % 1.0)
+        return GeoBox.from_bbox(bbox, crs=crs, resolution=res, anchor=anchor)
+    bbox = Transformer.from_crs(4326, crs, always_xy=True).transform_bounds(*bbox)
+    return GeoBox.from_bbox(bbox, crs=crs, resolution=res, tight=False)
 
 
 def _band_params(items: list[ParsedItem], asset: str, var: VariableDef) -> tuple[float | None, float, float]:

@@ -70,7 +70,9 @@ def dask_client(scheduler: str | None) -> Iterator[Any]:
             client.run(_quiet_workers)
             yield client
         return
-    cluster = LocalCluster(n_workers=1, threads_per_worker=os.cpu_count() or 1, processes=True,
+    # One worker with a thread per core: GDAL reads, numpy and numba release the GIL, and a
+    # threaded cluster starts in a fraction of a second (a process one takes seconds).
+    cluster = LocalCluster(n_workers=1, threads_per_worker=os.cpu_count() or 1, processes=False,
                            dashboard_address=None)  # fmt: skip
     with cluster, Client(cluster) as client:
         client.run(_quiet_workers)
@@ -231,10 +233,16 @@ def run_update(job: JobSpec, *, stac_url: str | None = None, report: Report | No
         session = repo.writable_session("main")
         from icechunk.xarray import to_icechunk
 
+        appended: set[str] = set()
         for name in ds.data_vars:
             one = ds[[name]]
             dim = "epoch" if "epoch" in one.dims else ("time" if "time" in one.dims else None)
             if dim:
+                # The dimension coordinate is appended with the first variable only; appending
+                # it again with every variable would repeat the new labels.
+                if dim in appended:
+                    one = one.drop_vars(dim)
+                appended.add(dim)
                 to_icechunk(one, session, group=GROUP, append_dim=dim)
             else:
                 to_icechunk(one, session, group=GROUP, mode="a")

@@ -15,6 +15,8 @@ lets a map tile read a single epoch; a time series at a point reads one small ch
 from __future__ import annotations
 
 import json
+import os
+import signal
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -195,7 +197,10 @@ def write_and_commit(
         coords_only = ds.drop_vars(names)
         if mode == "w":
             to_icechunk(coords_only, session, group=GROUP, mode="w")
-        for name in names:
+        crash_after = int(os.environ.get("SOCOBS_TEST_CRASH_AFTER", "0") or 0)  # fault injection
+        for k, name in enumerate(names):
+            if crash_after and k == crash_after:
+                os.kill(os.getpid(), signal.SIGKILL)
             one = ds[[name]]
             if append_dim is not None and append_dim in one.dims:
                 to_icechunk(one, session, group=GROUP, append_dim=append_dim)

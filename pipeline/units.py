@@ -39,6 +39,7 @@ class Conversion:
     factor: float
     offset: float = 0.0
     note: str = ""
+    only: frozenset[str] = frozenset()  # variables it applies to (empty: any with that unit)
 
 
 # (from unit, canonical unit) -> conversion. Sources in the notes.
@@ -52,8 +53,10 @@ _TABLE: dict[tuple[str, str], Conversion] = {
     ("10 kg/m3", "g/cm3"): Conversion(0.01, note="OpenLandMap bulk density, 'x 10 kg / m3'"),
     ("kg/m3", "g/cm3"): Conversion(0.001),
     ("1", "1"): Conversion(1.0),
-    ("cm3/dm3", "1"): Conversion(0.001, note="SoilGrids cfvo integers (per mille) to a fraction"),
-    ("%", "1"): Conversion(0.01, note="volume percent to a fraction"),
+    ("cm3/dm3", "1"): Conversion(
+        0.001, note="SoilGrids cfvo integers (per mille) to a fraction", only=frozenset({"cfvo"})
+    ),
+    ("%", "1"): Conversion(0.01, note="volume percent to a fraction", only=frozenset({"cfvo"})),
     ("%", "%"): Conversion(1.0),
     ("g/kg", "%"): Conversion(0.1, note="SoilGrids clay integers, g/kg to mass percent"),
     ("class", "class"): Conversion(1.0),
@@ -73,15 +76,15 @@ def conversion(unit: str, variable: str) -> Conversion:
             f"variable {variable!r} is not a canonical variable; expected one of {', '.join(CANONICAL)}."
         )
     target = CANONICAL[variable]
-    try:
-        return _TABLE[(unit, target)]
-    except KeyError:
-        known = sorted(u for (u, t) in _TABLE if t == target)
-        raise UnitError(
-            f"unit {unit!r} of {variable!r}: the registry cannot convert it to {target!r}. "
-            f"Known units for {variable}: {', '.join(known)}. Fix the source definition's unit, "
-            "or add the conversion to pipeline/units.py (with a test)."
-        ) from None
+    conv = _TABLE.get((unit, target))
+    if conv is not None and (not conv.only or variable in conv.only):
+        return conv
+    known = sorted(u for (u, t), c in _TABLE.items() if t == target and (not c.only or variable in c.only))
+    raise UnitError(
+        f"unit {unit!r} of {variable!r}: the registry cannot convert it to {target!r}. "
+        f"Known units for {variable}: {', '.join(known)}. Fix the source definition's unit, "
+        "or add the conversion to pipeline/units.py (with a test)."
+    )
 
 
 def convert(values: NDArray[np.floating], unit: str, variable: str) -> NDArray[np.floating]:
