@@ -35,8 +35,8 @@ $(CATALOG)/catalog.json: | $(STAMP)
 
 demo-catalog: $(CATALOG)/catalog.json  ## generate the synthetic demo STAC catalog (once)
 
-run: $(STAMP) $(CATALOG)/catalog.json  ## from nothing to a running observatory (demo catalog served by a real STAC API)
-	$(BIN)/socobs stac serve $(CATALOG) --port $(STAC_PORT)
+run: $(STAMP)  ## from nothing to a running observatory: demo catalog, STAC API, ingestion, RothC, serving
+	$(BIN)/socobs demo --var $(VAR) --port $(STAC_PORT)
 
 test: $(STAMP)  ## run the test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -190,6 +190,23 @@ def regions_add(
     console.print(msg)
 
 
+@rothc_app.command("run")
+def rothc_run(
+    job_file: Annotated[Path, typer.Argument(help="The job file of the cube.")],
+    store: Annotated[str | None, typer.Option(help="Store path or URI, overriding the job's.")] = None,
+    years: Annotated[int, typer.Option(help="Length of the scenario runs.")] = 20,
+) -> None:
+    """RothC sequestration-potential maps (BAU, +5/+10/+20 % input) from the cube, one commit."""
+    from pipeline.config import load_job
+    from pipeline.rothc_job import run_rothc_job
+
+    job = _job_with(load_job(job_file), None, store)
+    t0 = time.perf_counter()
+    res = run_rothc_job(job, years)
+    console.print(f"[green]committed[/] {res.snapshot_id}: RothC scenarios for {res.pixels} pixels "
+                  f"(epoch {res.epoch}) in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+
+
 @rothc_app.command("site")
 def rothc_site(
     inputs: Annotated[list[Path], typer.Argument(help="RothC v2.0.0 input files (official layout).")],
@@ -367,6 +384,37 @@ def cube_export(
     from pipeline.store import export_cube
 
     console.print(f"[green]exported[/] {export_cube(store, dest, snapshot)}")
+
+
+@app.command("demo")
+def demo(
+    var: Annotated[Path, typer.Option(help="Working directory for catalog and store.")] = Path("var"),
+    job_file: Annotated[Path, typer.Option("--job", help="The demo job.")] = Path("catalogs/jobs/demo.yaml"),
+    port: Annotated[int, typer.Option(help="STAC API port on 127.0.0.1.")] = 8765,
+    serve: Annotated[bool, typer.Option(help="Keep serving after the pipeline ran.")] = True,
+) -> None:
+    """The whole demo: catalog, STAC API, ingestion, RothC; reuses what is there; then serves."""
+    from pipeline.demo import run_demo
+
+    t0 = time.perf_counter()
+    state = run_demo(var, job_file, port, lambda line: console.print(line, highlight=False))
+    console.print(f"[bold]ready in {time.perf_counter() - t0:.1f} s[/]")
+    console.print(f"  STAC API   {state.server.url}/collections")
+    console.print(
+        f"  cube       {state.store}  (python: from pipeline.store import open_cube; open_cube({state.store!r}))"
+    )
+    console.print(f"  history    socobs cube log {state.store}")
+    if not serve:
+        state.server.stop()
+        return
+    console.print("serving; Ctrl-C stops")
+    try:
+        while state.server.process.poll() is None:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        state.server.stop()
 
 
 @app.command("schema")
