@@ -58,10 +58,12 @@ def run_demo(var: Path, job_file: Path, port: int, say: Callable[[str], None]) -
 
     stage("catalog", catalog_stage)
     server_box: list[StacServer] = []
-    stage(
-        "stac",
-        lambda: (server_box.append(start_server(catalog, port=port)), f"serving {server_box[0].url}")[1],
-    )
+
+    def stac_stage() -> str:
+        server_box.append(start_server(catalog, port=port))
+        return f"serving {server_box[0].url}"
+
+    stage("stac", stac_stage)
     server = server_box[0]
     try:
 
