@@ -20,7 +20,7 @@ from pipeline.config import JobSpec, SourceDef, VariableDef
 from pipeline.errors import CatalogError, PipelineError
 from pipeline.regions import load_regions
 from pipeline.stac import ParsedItem
-from pipeline.units import CANONICAL, convert
+from pipeline.units import CANONICAL, conversion
 
 
 def job_bbox(job: JobSpec) -> tuple[float, float, float, float]:
@@ -74,6 +74,16 @@ def _band_params(items: list[ParsedItem], asset: str, var: VariableDef) -> tuple
     )
 
 
+def _decode(dn: np.ndarray, *, nodata: float | None, scale: float, offset: float) -> np.ndarray:
+    out = dn.astype(np.float32)
+    if scale != 1.0 or offset != 0.0:
+        out *= np.float32(scale)
+        out += np.float32(offset)
+    if nodata is not None:
+        out[dn == nodata] = np.nan
+    return out
+
+
 def _harmonise_variable(ds: xr.Dataset, items: list[ParsedItem], name: str, var: VariableDef) -> xr.DataArray:
     is_class = CANONICAL[name] == "class"
     layers = []
@@ -84,12 +94,14 @@ def _harmonise_variable(ds: xr.Dataset, items: list[ParsedItem], name: str, var:
             x = raw if nodata is None else raw.where(raw != nodata, 0)
             layers.append(x.astype(np.uint8))
             continue
-        x = raw.astype(np.float32)
-        if nodata is not None:
-            x = x.where(raw != nodata)
-        if scale != 1.0 or offset != 0.0:
-            x = x * np.float32(scale) + np.float32(offset)
-        layers.append(convert(x, var.unit, name))  # type: ignore[arg-type]
+        conv = conversion(var.unit, name)
+        # nodata -> NaN, scale/offset, unit: one blockwise task per chunk (five elementwise
+        # xarray steps would be five tasks per chunk, and task overhead dominates ingestion).
+        layers.append(xr.apply_ufunc(
+            _decode, raw, kwargs={"nodata": nodata, "scale": scale * conv.factor,
+                                  "offset": offset * conv.factor + conv.offset},
+            dask="parallelized", output_dtypes=[np.float32],
+        ))  # fmt: skip
     if var.formula == "ndvi_from_red_nir":
         red, nir = layers
         return ((nir - red) / (nir + red)).astype(np.float32)
@@ -110,6 +122,20 @@ def _harmonise_variable(ds: xr.Dataset, items: list[ParsedItem], name: str, var:
     )
 
 
+def _monthly_mean(a: np.ndarray, *, months: np.ndarray) -> np.ndarray:
+    """Mean of every calendar month over the last axis (NaN-aware; NaN where none)."""
+    out = np.full((*a.shape[:-1], 12), np.nan, dtype=np.float32)
+    for m in range(1, 13):
+        sel = months == m
+        if sel.any():
+            vals = a[..., sel]
+            n = np.isfinite(vals).sum(axis=-1)
+            s = np.where(np.isfinite(vals), vals, 0).sum(axis=-1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[..., m - 1] = np.where(n > 0, s / n, np.nan)
+    return out
+
+
 def _composite(x: xr.DataArray, source: SourceDef) -> xr.DataArray:
     how = source.composite
     if source.temporal == "epoch":
@@ -120,8 +146,19 @@ def _composite(x: xr.DataArray, source: SourceDef) -> xr.DataArray:
         out = getattr(g, how)("time") if how != "median" else g.median("time")
         return out.rename(year="epoch")
     if source.temporal == "monthly" and source.monthly_product == "climatology":
-        return x.groupby("time.month").mean("time")
+        # One blockwise task per spatial chunk. xarray's groupby over a dask time axis made
+        # ~12 tasks per chunk per month and was the slowest step of the demo ingestion.
+        months = x["time"].dt.month.values
+        out = xr.apply_ufunc(
+            _monthly_mean, x.chunk({"time": -1}) if x.chunks else x, kwargs={"months": months},
+            input_core_dims=[["time"]], output_core_dims=[["month"]], dask="parallelized",
+            output_dtypes=[np.float32], dask_gufunc_kwargs={"output_sizes": {"month": 12}},
+        )  # fmt: skip
+        return out.assign_coords(month=np.arange(1, 13)).transpose("month", ...)
     if source.temporal == "monthly":
+        stamps = x["time"].values.astype("datetime64[M]")
+        if len(set(stamps.tolist())) == len(stamps):  # one item per month: a relabel
+            return x.assign_coords(time=stamps.astype("datetime64[ns]"))
         return x.resample(time="MS").mean() if how == "mean" else getattr(x.resample(time="MS"), how)()
     return x.median("time") if how == "median" else getattr(x, how)("time")
 

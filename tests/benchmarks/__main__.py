@@ -1,6 +1,7 @@
 """``make bench``: every benchmark, its figures and its goal, measured side by side in one run.
 
-Usage: python -m tests.benchmarks [--only zonal,stock,theil-sen,rothc] [--quick]
+Usage: python -m tests.benchmarks [--only zonal,stock,theil-sen,rothc,ingest] [--quick]
+(ingest is not in the default set: it takes several minutes)
 (--quick uses smaller sizes to check the harness; the goals refer to the full sizes).
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numba
 
+from tests.benchmarks.ingest import bench_ingest
 from tests.benchmarks.kernels import bench_stock, bench_theil_sen, bench_zonal
 from tests.benchmarks.rothc import bench_rothc
 
@@ -55,6 +57,19 @@ def main() -> None:
         rows.append(("RothC per pixel-month vs pyrothc",
                      f"{r['speedup_vs_pyrothc']:.0f}x ({r['ours_ns_per_pixel_month']:.1f} ns vs "
                      f"{r['pyrothc_us_per_pixel_month']:.0f} us)", ">= 1000x", r["speedup_vs_pyrothc"] >= 1000))  # fmt: skip
+    if "ingest" in only:
+        g = results["ingest"] = bench_ingest(0.5 if args.quick else 0.25)
+        rows.append(
+            (
+                "ingest vs plain odc-stac load + to_zarr (same items, grid, chunks)",
+                f"{g['ratio']:.2f} ({g['ingest_s']:.0f} s vs {g['plain_odc_to_zarr_s']:.0f} s)",
+                "<= 1.2",
+                g["ratio"] <= 1.2,
+            )
+        )
+        rows.append(("ingest peak RSS, region 4x larger, same chunking",
+                     f"{g['rss_growth'] * 100:+.0f} % ({g['rss_quarter_mib']:.0f} -> {g['rss_full_mib']:.0f} MiB)",
+                     "<= +20 %", g["rss_growth"] <= 0.2))  # fmt: skip
     width = max(len(r[0]) for r in rows)
     print(f"\n{'benchmark':<{width}}  {'measured':<44} {'goal':<9} met")
     for name, value, goal, met in rows:

@@ -279,8 +279,8 @@ def test_sigkill_mid_write_leaves_last_commit_and_rerun_matches(stac_api, tmp_pa
     first = _cli(jf, stac_api.url)
     assert first.returncode == 0, first.stderr
     before = tip(job.store)
-    killed = _cli(jf, stac_api.url, {"SOCOBS_TEST_CRASH_AFTER": "4"})
-    assert killed.returncode == -9  # SIGKILL after writing 4 variables, before the commit
+    killed = _cli(jf, stac_api.url, {"SOCOBS_TEST_CRASH_AFTER": "2"})
+    assert killed.returncode == -9  # SIGKILL after writing two sources' variables, before the commit
     assert tip(job.store) == before
     again = _cli(jf, stac_api.url)
     assert again.returncode == 0, again.stderr
