@@ -236,7 +236,9 @@ def rothc_site(
 
 @app.command("zonal")
 def zonal(
-    raster: Annotated[Path, typer.Argument(help="A single-band raster (GeoTIFF/COG).")],
+    raster: Annotated[
+        Path | None, typer.Argument(help="A single-band raster (GeoTIFF/COG); or use --variable.")
+    ] = None,
     regions: Annotated[
         str, typer.Option(help="country, region, global, subnational, custom, or a vector file.")
     ] = "country",
@@ -254,12 +256,25 @@ def zonal(
     ] = None,
     registry: Annotated[Path, typer.Option(help="Directory of registered region sets.")] = DEFAULT_REGISTRY,
     cache: Annotated[Path, typer.Option(help="Coverage cache directory.")] = Path("var/cache/coverage"),
+    variable: Annotated[
+        str | None, typer.Option(help="A cube variable instead of a raster (e.g. soc).")
+    ] = None,
+    store: Annotated[str, typer.Option(help="The cube store for --variable.")] = "var/store",
+    epoch: Annotated[int | None, typer.Option(help="Epoch (year) of --variable.")] = None,
+    depth: Annotated[int | None, typer.Option(help="Depth interval index of --variable (0 = top).")] = None,
+    month: Annotated[int | None, typer.Option(help="Month (1-12) of a climatology --variable.")] = None,
 ) -> None:
     """Zonal statistics of a raster per region, one CSV row per region (area_* use true cell areas, m2)."""
-    from pipeline.zonal import read_raster, region_set, zonal_table
+    from pipeline.zonal import read_cube_variable, read_raster, region_set, zonal_table
 
     t0 = time.perf_counter()
-    values, grid, _ = read_raster(raster, band)
+    if variable is not None:
+        sel = {k: v for k, v in (("epoch", epoch), ("depth", depth), ("month", month)) if v is not None}
+        values, grid = read_cube_variable(store, variable, sel)
+    elif raster is not None:
+        values, grid, _ = read_raster(raster, band)
+    else:
+        raise PipelineError("socobs zonal: give a RASTER file or --variable NAME (with --store).")
     leaves, level = region_set(regions, registry, id_field=id_field, name_field=name_field)
     table = zonal_table(values, grid, leaves, level, [s.strip() for s in stats.split(",") if s.strip()],
                         coverage, cache, registry)  # type: ignore[arg-type]  # fmt: skip

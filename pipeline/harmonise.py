@@ -160,6 +160,8 @@ def _composite(x: xr.DataArray, source: SourceDef) -> xr.DataArray:
         if len(set(stamps.tolist())) == len(stamps):  # one item per month: a relabel
             return x.assign_coords(time=stamps.astype("datetime64[ns]"))
         return x.resample(time="MS").mean() if how == "mean" else getattr(x.resample(time="MS"), how)()
+    if x.sizes["time"] == 1:  # a single static layer: nothing to composite
+        return x.isel(time=0, drop=True)
     return x.median("time") if how == "median" else getattr(x, how)("time")
 
 

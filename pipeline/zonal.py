@@ -224,6 +224,37 @@ def read_raster(path: Path, band: int = 1) -> tuple[np.ndarray, Grid, float | No
     return np.ascontiguousarray(data), grid, None
 
 
+def read_cube_variable(store: str, variable: str, selectors: dict[str, Any]) -> tuple[np.ndarray, Grid]:
+    """One 2-D slice of a cube variable (e.g. ``soc`` at ``epoch=2020, depth=0``) and its grid."""
+    from pipeline.store import open_cube
+
+    cube = open_cube(store)
+    if variable not in cube:
+        raise PipelineError(
+            f"--variable {variable!r}: not in the cube; it has {sorted(map(str, cube.data_vars))}."
+        )
+    da = cube[variable]
+    extra = [d for d in da.dims if d not in ("y", "x")]
+    missing = [d for d in extra if d not in selectors]
+    if missing:
+        raise PipelineError(
+            f"--variable {variable!r} has dims {da.dims}: select {missing} (e.g. --epoch "
+            f"{int(cube['epoch'].values[-1]) if 'epoch' in cube.coords else 2020} --depth 0)."
+        )
+    pick = {str(d): selectors[str(d)] for d in extra}
+    by_index = {d: v for d, v in pick.items() if d == "depth"}
+    by_label = {d: v for d, v in pick.items() if d != "depth"}
+    try:
+        da = da.isel(by_index).sel(by_label)
+    except KeyError as exc:
+        raise PipelineError(f"selection {pick} is not in the cube ({exc}).") from exc
+    x, y = cube["x"].values, cube["y"].values
+    rx, ry = float(x[1] - x[0]), float(y[1] - y[0])
+    transform = Affine(rx, 0, float(x[0]) - rx / 2, 0, ry, float(y[0]) - ry / 2)
+    crs = CRS.from_wkt(cube.attrs["crs"]) if cube.attrs.get("crs") else CRS.from_epsg(4326)
+    return np.ascontiguousarray(da.values.astype(np.float32)), Grid(transform, (y.size, x.size), crs)
+
+
 def zonal_table(values: np.ndarray, grid: Grid, leaves: gpd.GeoDataFrame, level: str,
                 stats: Sequence[str] = STAT_CHOICES, mode: CoverageMode = "exact",
                 cache_dir: Path | None = None, registry: Path | None = None) -> pd.DataFrame:  # fmt: skip

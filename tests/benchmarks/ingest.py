@@ -47,13 +47,16 @@ def _child_rss(
     catalog: Path, store: Path, bbox: tuple[float, ...], res: float, years: tuple[int, int], url: str
 ) -> int:
     code = f"""
-import resource, sys
+import sys
 sys.path.insert(0, {str(Path.cwd())!r})
 from tests.benchmarks.ingest import _job
 from pipeline.ingest import run_ingest
 if __name__ == "__main__":
     run_ingest(_job(__import__("pathlib").Path({str(store)!r}), {tuple(bbox)!r}, {res!r}, {years!r}), stac_url={url!r})
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    # VmHWM, not getrusage's ru_maxrss: Linux keeps ru_maxrss across execve, so a child forked
+    # from a large parent would report the parent's peak (it did: both sizes read 1999 MiB).
+    hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM")][0]
+    print(int(hwm.split()[1]))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=1800)
     if out.returncode != 0:

@@ -287,3 +287,24 @@ def test_sigkill_mid_write_leaves_last_commit_and_rerun_matches(stac_api, tmp_pa
     a, b = open_cube(job.store, before), open_cube(job.store)
     for name in a.data_vars:
         np.testing.assert_array_equal(a[name].values, b[name].values)
+
+
+def test_zonal_door_on_a_cube_variable(ingested, demo_catalog, tmp_path):
+    import pandas as pd
+
+    job, _ = ingested
+    base = [sys.executable, "-m", "pipeline.cli", "zonal", "--regions", "region", "--stats", "area_mean",
+            "--cache", str(tmp_path / "c")]  # fmt: skip
+    cube = subprocess.run([*base, "--variable", "soc", "--store", job.store, "--epoch", "2016", "--depth", "0",
+                           "--out", str(tmp_path / "cube.csv")], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert cube.returncode == 0, cube.stderr
+    tif = subprocess.run([*base, str(demo_catalog / "data/soilgrids/2016/soc_0-5cm_mean.tif"),
+                          "--out", str(tmp_path / "tif.csv")], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert tif.returncode == 0, tif.stderr
+    a, b = pd.read_csv(tmp_path / "cube.csv"), pd.read_csv(tmp_path / "tif.csv")
+    assert len(a) == 6
+    # The cube holds g/kg; the COG holds dg/kg integers (its scale lives in STAC, not in GDAL).
+    np.testing.assert_allclose(a["area_mean"], 0.1 * b["area_mean"], rtol=1e-5)
+    missing = subprocess.run([*base, "--variable", "soc", "--store", job.store, "--out", str(tmp_path / "x.csv")],
+                             capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert missing.returncode == 2 and "select ['epoch', 'depth']" in missing.stderr
