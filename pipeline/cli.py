@@ -272,7 +272,7 @@ def zonal(
         sel = {k: v for k, v in (("epoch", epoch), ("depth", depth), ("month", month)) if v is not None}
         values, grid = read_cube_variable(store, variable, sel)
     elif raster is not None:
-        values, grid, _ = read_raster(raster, band)
+        values, grid = read_raster(raster, band)
     else:
         raise PipelineError("socobs zonal: give a RASTER file or --variable NAME (with --store).")
     leaves, level = region_set(regions, registry, id_field=id_field, name_field=name_field)

@@ -207,7 +207,7 @@ def region_set(spec: str, registry: Path | None = None, *, id_field: str | None 
     return out, "file"
 
 
-def read_raster(path: Path, band: int = 1) -> tuple[np.ndarray, Grid, float | None]:
+def read_raster(path: Path, band: int = 1) -> tuple[np.ndarray, Grid]:
     """A single band as float32 with nodata as NaN (scale/offset applied), and its grid."""
     try:
         with rasterio.open(path) as src:
@@ -221,7 +221,7 @@ def read_raster(path: Path, band: int = 1) -> tuple[np.ndarray, Grid, float | No
             f"{path}: cannot read it as a raster ({exc}). Expected a GeoTIFF/COG; check the path."
         ) from exc
     data = arr.filled(np.nan) * np.float32(scale) + np.float32(offset)
-    return np.ascontiguousarray(data), grid, None
+    return np.ascontiguousarray(data), grid
 
 
 def read_cube_variable(store: str, variable: str, selectors: dict[str, Any]) -> tuple[np.ndarray, Grid]:
