@@ -35,6 +35,8 @@ app.add_typer(cube_app, name="cube")
 app.add_typer(stac_app, name="stac")
 app.add_typer(regions_app, name="regions")
 app.add_typer(rothc_app, name="rothc")
+export_app = typer.Typer(help="Export published products.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -336,8 +338,12 @@ def update(
     stac: Annotated[str | None, typer.Option(help="STAC API URL, overriding the job and sources.")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
     store: Annotated[str | None, typer.Option(help="Store path or URI, overriding the job's.")] = None,
+    with_indicators: Annotated[
+        bool, typer.Option("--indicators/--no-indicators", help="Then compute the new epochs' indicators.")
+    ] = True,
 ) -> None:
-    """Ingest only items newer than the cube (new epochs appended); no commit when nothing is new."""
+    """Ingest only items newer than the cube (new epochs appended), then their indicators; no
+    commit when nothing is new."""
     from pipeline.config import load_job
     from pipeline.ingest import run_update
 
@@ -348,6 +354,19 @@ def update(
         console.print(f"[green]committed[/] {res.snapshot_id}: new epochs {res.epochs}")
     else:
         console.print(f"nothing new; the cube stays at {res.snapshot_id}")
+    if with_indicators:
+        _indicators_after(job)
+
+
+def _indicators_after(job: Any) -> None:
+    """The indicators of whatever is new (nothing when they are current)."""
+    from pipeline.indicators import run_indicators
+
+    res = run_indicators(job.store, chunks=(job.chunks.y, job.chunks.x), registry=DEFAULT_REGISTRY,
+                         cache_dir=Path("var/cache"))  # fmt: skip
+    if res.mode != "up-to-date":
+        console.print(f"[green]committed[/] {res.snapshot_id}: indicators ({res.mode}) for epochs "
+                      f"{res.computed_epochs}")  # fmt: skip
 
 
 @app.command("watch")
@@ -357,7 +376,7 @@ def watch(
     stac: Annotated[str | None, typer.Option(help="STAC API URL.")] = None,
     times: Annotated[int, typer.Option(help="Stop after this many rounds (0: never).")] = 0,
 ) -> None:
-    """Run `update` every interval until interrupted."""
+    """Run `update` (then the new epochs' indicators) every interval until interrupted."""
     from pipeline.config import load_job
     from pipeline.ingest import run_update
 
@@ -372,10 +391,86 @@ def watch(
         stamp = time.strftime("%H:%M:%S")
         console.print(f"{stamp} " + (f"committed {res.snapshot_id}: epochs {res.epochs}" if res.committed
                                      else f"nothing new ({res.snapshot_id})"))  # fmt: skip
+        if res.committed:
+            _indicators_after(job)
         n += 1
         if times and n >= times:
             return
         time.sleep(seconds)
+
+
+@app.command("indicators")
+def indicators(
+    job_file: Annotated[Path, typer.Argument(help="The job file of the cube.")],
+    store: Annotated[str | None, typer.Option(help="Store path or URI, overriding the job's.")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Recompute every epoch, not only new ones.")] = False,
+    snapshot: Annotated[
+        str | None,
+        typer.Option(
+            help="Recompute a past snapshot into --output (the store is not written) and "
+            "compare it with what was committed from it."
+        ),
+    ] = None,
+    output: Annotated[Path | None, typer.Option(help="Directory for --snapshot's Zarr.")] = None,
+    registry: Annotated[Path, typer.Option(help="Registered region sets.")] = DEFAULT_REGISTRY,
+    cache: Annotated[Path, typer.Option(help="Coverage cache directory.")] = Path("var/cache"),
+) -> None:
+    """Maps, overviews and region tables from the cube (only what new epochs change); one commit."""
+    from pipeline.config import load_job
+    from pipeline.indicators import reproduce, run_indicators
+
+    job = _job_with(load_job(job_file), None, store)
+    chunks = (job.chunks.y, job.chunks.x)
+    if snapshot is not None:
+        dest = output or Path(f"var/indicators-{snapshot}.zarr")
+        with _progress() as prog:
+            rep = reproduce(job.store, snapshot, dest, chunks=chunks, registry=registry, cache_dir=cache,
+                            report=_Stages(prog))  # fmt: skip
+        console.print(f"[green]wrote[/] {rep.path} from data snapshot {rep.input_snapshot}")
+        if rep.compared_with is None:
+            console.print("no indicator commit was made from that snapshot; nothing to compare")
+        elif rep.differences:
+            raise PipelineError(
+                f"the recomputation differs from commit {rep.compared_with} in {rep.differences}: "
+                "the software or the region sets changed since. Compare with `socobs cube log`."
+            )
+        else:
+            console.print(f"[green]identical[/] bit for bit to indicator commit {rep.compared_with}")
+        return
+    with _progress() as prog:
+        res = run_indicators(job.store, chunks=chunks, registry=registry, cache_dir=cache, force_full=full,
+                             report=_Stages(prog))  # fmt: skip
+    if res.mode == "up-to-date":
+        console.print(f"up to date: the indicators already derive from {res.input_snapshot}")
+        return
+    console.print(
+        f"[green]committed[/] {res.snapshot_id} ({res.mode}): epochs {res.computed_epochs}, "
+        f"{res.regions} regions, overviews x{res.overview_factors}, from {res.input_snapshot} "
+        f"in {res.seconds:.1f} s"
+    )
+
+
+@export_app.command("indicators")
+def export_indicators(
+    dest: Annotated[Path, typer.Argument(help="Output file (.csv, .parquet, .geojson or .json for STAC).")],
+    fmt: Annotated[str, typer.Option("--format", help="csv, parquet, geojson or stac.")] = "csv",
+    store: Annotated[str, typer.Option(help="Store path or URI.")] = "var/store",
+    snapshot: Annotated[str | None, typer.Option(help="Snapshot id (default: latest).")] = None,
+    epoch: Annotated[int | None, typer.Option(help="Only this epoch (geojson: default the latest).")] = None,
+    stratum: Annotated[
+        str | None, typer.Option(help="Only this stratum: all, cropland, grassland, tree_cover.")
+    ] = None,
+    level: Annotated[str | None, typer.Option(help="Only this level: global, region, country, ...")] = None,
+    registry: Annotated[
+        Path, typer.Option(help="Registered region sets (geojson geometries).")
+    ] = DEFAULT_REGISTRY,
+) -> None:
+    """Export the region tables (with provenance per row) or the products' STAC collection."""
+    from pipeline.indicator_export import export_tables
+
+    path = export_tables(store, dest, fmt, snapshot=snapshot, epoch=epoch, stratum=stratum,  # type: ignore[arg-type]
+                         level=level, registry=registry)  # fmt: skip
+    console.print(f"[green]wrote[/] {path}")
 
 
 @cube_app.command("log")

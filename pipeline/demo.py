@@ -1,8 +1,9 @@
 """``socobs demo``: the whole observatory from nothing, reusing whatever is already there.
 
 Stages: demo catalog (generated once) -> STAC API (rustac, 127.0.0.1) -> ingestion into the
-Icechunk store (skipped when the store already holds this job's cube) -> RothC scenarios
-(skipped when they were computed from the current cube) -> keep serving.
+Icechunk store (skipped when the store already holds this job's cube) -> indicator maps,
+overviews and region tables (only what is new) -> RothC scenarios (skipped when they were
+computed from the current cube) -> keep serving.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from pipeline.config import load_job
 from pipeline.demo_catalog import make_demo_catalog
+from pipeline.indicators import run_indicators
 from pipeline.ingest import run_ingest
 from pipeline.rothc_job import run_rothc_job
 from pipeline.stac_server import StacServer, start_server
@@ -74,6 +76,15 @@ def run_demo(var: Path, job_file: Path, port: int, say: Callable[[str], None]) -
             return f"committed {run_ingest(job, stac_url=server.url).snapshot_id} to {job.store}"
 
         stage("ingest", ingest_stage)
+
+        def indicators_stage() -> str:
+            res = run_indicators(job.store, chunks=(job.chunks.y, job.chunks.x), registry=var / "regions",
+                                 cache_dir=var / "cache")  # fmt: skip
+            if res.mode == "up-to-date":
+                return f"reused indicators from {res.input_snapshot}"
+            return f"committed {res.snapshot_id} ({res.mode}, {len(res.computed_epochs)} epochs, {res.regions} regions)"
+
+        stage("indicators", indicators_stage)
 
         def rothc_stage() -> str:
             log = cube_log(job.store)  # newest first

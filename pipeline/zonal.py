@@ -155,18 +155,27 @@ def get_coverage(regions: gpd.GeoDataFrame, grid: Grid, mode: CoverageMode = "ex
     key = hashlib.sha256(f"{mode}|{grid.key()}|{_region_key(regions)}".encode()).hexdigest()[:24]
     path = None if cache_dir is None else cache_dir / f"coverage-{key}.npz"
     if path is not None and path.exists():
-        z = np.load(path)
-        return Coverage(grid.shape, int(z["n_regions"]), z["labels"], z["border_cell"],
-                        z["border_region"], z["border_frac"])  # fmt: skip
+        return load_coverage(path, grid)
     entries = exact_entries(regions, grid) if mode == "exact" else centre_entries(regions, grid)
     cov = coverage_from_entries(*entries, grid.shape, len(regions))
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, n_regions=cov.n_regions, labels=cov.labels, border_cell=cov.border_cell,
-                 border_region=cov.border_region, border_frac=cov.border_frac)  # fmt: skip
-        tmp.replace(path)
+        save_coverage(path, cov)
     return cov
+
+
+def load_coverage(path: Path, grid: Grid) -> Coverage:
+    z = np.load(path)
+    return Coverage(grid.shape, int(z["n_regions"]), z["labels"], z["border_cell"],
+                    z["border_region"], z["border_frac"])  # fmt: skip
+
+
+def save_coverage(path: Path, cov: Coverage) -> None:
+    """Write atomically: a reader sees the old file, the new one, or none."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, n_regions=cov.n_regions, labels=cov.labels, border_cell=cov.border_cell,
+             border_region=cov.border_region, border_frac=cov.border_frac)  # fmt: skip
+    tmp.replace(path)
 
 
 def region_set(spec: str, registry: Path | None = None, *, id_field: str | None = None,

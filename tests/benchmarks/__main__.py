@@ -1,6 +1,6 @@
 """``make bench``: every benchmark, its figures and its goal, measured side by side in one run.
 
-Usage: python -m tests.benchmarks [--only zonal,stock,theil-sen,rothc,ingest] [--quick]
+Usage: python -m tests.benchmarks [--only zonal,stock,theil-sen,rothc,indicators,ingest] [--quick]
 (ingest is not in the default set: it takes several minutes)
 (--quick uses smaller sizes to check the harness; the goals refer to the full sizes).
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numba
 
+from tests.benchmarks.indicators import bench_indicators
 from tests.benchmarks.ingest import bench_ingest
 from tests.benchmarks.kernels import bench_stock, bench_theil_sen, bench_zonal
 from tests.benchmarks.rothc import bench_rothc
@@ -22,7 +23,7 @@ from tests.benchmarks.rothc import bench_rothc
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--only", default="zonal,stock,theil-sen,rothc")
+    ap.add_argument("--only", default="zonal,stock,theil-sen,rothc,indicators")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json", type=Path, default=Path("var/bench/latest.json"))
     args = ap.parse_args()
@@ -57,6 +58,11 @@ def main() -> None:
         rows.append(("RothC per pixel-month vs pyrothc",
                      f"{r['speedup_vs_pyrothc']:.0f}x ({r['ours_ns_per_pixel_month']:.1f} ns vs "
                      f"{r['pyrothc_us_per_pixel_month']:.0f} us)", ">= 1000x", r["speedup_vs_pyrothc"] >= 1000))  # fmt: skip
+    if "indicators" in only:
+        i = results["indicators"] = bench_indicators(1.0 if args.quick else 0.5)
+        rows.append((f"indicators: incremental (1 new epoch) / full ({i['epochs']:.0f} epochs, {i['regions']:.0f} regions)",
+                     f"{i['ratio']:.2f} ({i['incremental_s']:.1f} s vs {i['full_s']:.1f} s)", "<= 0.3",
+                     i["ratio"] <= 0.3))  # fmt: skip
     if "ingest" in only:
         g = results["ingest"] = bench_ingest(0.5 if args.quick else 0.25)
         rows.append(
