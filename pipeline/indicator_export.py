@@ -74,7 +74,9 @@ def export_tables(uri: str, dest: Path, fmt: Format, *, snapshot: str | None = N
     maps, tables, snap = open_products(uri, snapshot)
     dest.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "stac":
-        dest.write_text(json.dumps(stac_collection(uri, maps, tables, snap), indent=2))
+        dest.write_text(
+            json.dumps(stac_collection(uri, maps, tables.attrs.get("input_snapshot"), snap), indent=2)
+        )
         return dest
     if fmt == "geojson" and epoch is None:
         epoch = int(tables["epoch"].values[-1])  # one feature per region and stratum: the latest epoch
@@ -94,7 +96,7 @@ def export_tables(uri: str, dest: Path, fmt: Format, *, snapshot: str | None = N
     return dest
 
 
-def stac_collection(uri: str, maps: xr.Dataset, tables: xr.Dataset, snapshot: str) -> dict[str, Any]:
+def stac_collection(uri: str, maps: xr.Dataset, input_snapshot: str | None, snapshot: str) -> dict[str, Any]:
     """A STAC 1.1 collection of the published products: every map is a Zarr array asset with its
     raster:bands (unit, nodata, data type, resolution); the tables are one more asset."""
     x, y = maps["x"].values, maps["y"].values
@@ -137,7 +139,7 @@ def stac_collection(uri: str, maps: xr.Dataset, tables: xr.Dataset, snapshot: st
         "title": "soc-observatory: SOC and soil-health indicators",
         "description": (
             "SOC stock 0-30 cm, change, rates, 4 per 1000 progress, SOC/clay soil-health ratio and "
-            f"trends per epoch, from cube snapshot {tables.attrs.get('input_snapshot')} (indicator "
+            f"trends per epoch, from cube snapshot {input_snapshot} (indicator "
             f"snapshot {snapshot}); region tables for every level of the hierarchy."
         ),
         "license": "other",
@@ -155,7 +157,7 @@ def stac_collection(uri: str, maps: xr.Dataset, tables: xr.Dataset, snapshot: st
             ],
         },
         "soc:snapshot_id": snapshot,
-        "soc:input_snapshot": tables.attrs.get("input_snapshot"),
+        "soc:input_snapshot": input_snapshot,
         "assets": assets,
         "links": [],
     }

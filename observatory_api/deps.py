@@ -1,0 +1,68 @@
+"""Common dependencies and the response helpers every router uses."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+import numpy as np
+import orjson
+from fastapi import Depends, Request
+from fastapi.responses import Response
+
+from observatory_api.errors import NotFound
+from observatory_api.reader import Snapshot, StoreReader
+
+
+def get_reader(request: Request) -> StoreReader:
+    reader: StoreReader = request.app.state.reader
+    return reader
+
+
+def get_snapshot(request: Request) -> Snapshot:
+    """The snapshot this request answers from: taken once, so one request never mixes two."""
+    return get_reader(request).current
+
+
+SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
+ReaderDep = Annotated[StoreReader, Depends(get_reader)]
+
+
+def num(v: Any) -> float | None:
+    """A JSON number, or null for NaN / no data."""
+    if v is None:
+        return None
+    f = float(v)
+    return f if math.isfinite(f) else None
+
+
+def json_response(data: Any, snap: Snapshot | None = None, status: int = 200,
+                  headers: dict[str, str] | None = None) -> Response:  # fmt: skip
+    """orjson-encoded JSON (NaN as null) with the snapshot id in ``X-Snapshot-Id``."""
+    h = dict(headers or {})
+    if snap is not None:
+        h["X-Snapshot-Id"] = snap.snapshot_id
+    body = orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY)
+    return Response(body, status_code=status, media_type="application/json", headers=h)
+
+
+def region_row(snap: Snapshot, region_id: str) -> int:
+    row = snap.row.get(region_id)
+    if row is None:
+        close = [r for r in snap.region_ids if r.lower().startswith(region_id[:2].lower())][:10]
+        raise NotFound(
+            f"region_id {region_id!r} is not a known region. See GET /v1/regions (search with ?q=).",
+            parameter="region_id",
+            allowed=close or snap.region_ids[:10],
+        )
+    return row
+
+
+def stratum_index(stratum: str) -> int:
+    from pipeline.indicator_registry import STRATA
+
+    return STRATA.index(stratum)
+
+
+def finite_list(a: np.ndarray) -> list[float | None]:
+    return [num(v) for v in a.tolist()]

@@ -1,0 +1,243 @@
+"""Response and request models (they are the OpenAPI schema; schemathesis checks answers against it)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from observatory_api.render import COLORMAPS
+from pipeline.indicator_registry import INDICATORS, STRATA
+from pipeline.regions import LEVELS
+
+IndicatorId = Enum("IndicatorId", {i.id: i.id for i in INDICATORS}, type=str)  # type: ignore[misc]
+MapIndicator = Enum("MapIndicator", {i.id: i.id for i in INDICATORS if i.map_var}, type=str)  # type: ignore[misc]
+Stratum = Enum("Stratum", {s: s for s in STRATA}, type=str)  # type: ignore[misc]
+LevelName = Enum("LevelName", {v: v for v in LEVELS}, type=str)  # type: ignore[misc]
+Colormap = Enum("Colormap", {c: c for c in COLORMAPS}, type=str)  # type: ignore[misc]
+
+
+class Region(BaseModel):
+    """A region of the hierarchy."""
+
+    region_id: str
+    name: str
+    level: str
+    parent_id: str | None
+    bbox: list[float] | None = Field(None, description="[west, south, east, north] in degrees")
+
+
+class RegionList(BaseModel):
+    count: int
+    regions: list[Region]
+
+
+class RegionDetail(Region):
+    parent: Region | None
+    children: list[Region]
+    geometry: dict[str, Any] | None = Field(
+        None, description="GeoJSON geometry (EPSG:4326) with ?geometry=true"
+    )
+
+
+class IndicatorInfo(BaseModel):
+    """One indicator of the registry."""
+
+    id: str
+    unit: str
+    title: str
+    definition: str
+    reference: str
+    map: bool
+    columns: list[str]
+    bounds: list[str] | None
+    epochs: list[int]
+    strata: list[str]
+
+
+class IndicatorList(BaseModel):
+    snapshot_id: str
+    baseline_epoch: int
+    indicators: list[IndicatorInfo]
+
+
+class SeriesPoint(BaseModel):
+    epoch: int
+    value: float | None
+    lower: float | None = None
+    upper: float | None = None
+    columns: dict[str, float | None]
+    input_snapshot: str
+    source_latest: str
+
+
+class Series(BaseModel):
+    region_id: str
+    name: str
+    indicator: str
+    unit: str
+    stratum: str
+    snapshot_id: str
+    series: list[SeriesPoint]
+
+
+class Value(BaseModel):
+    value: float | None
+    unit: str
+
+
+class Summary(BaseModel):
+    region_id: str
+    name: str
+    level: str
+    parent_id: str | None
+    stratum: str
+    epoch: int
+    baseline_epoch: int
+    snapshot_id: str
+    values: dict[str, Value]
+    trend: dict[str, Value]
+    progress_4p1000: Value
+    on_4p1000_path: bool | None
+    sh_class_shares: dict[str, float | None]
+    freshness: dict[str, Any]
+
+
+class RankingRow(BaseModel):
+    region_id: str
+    name: str
+    parent_id: str | None
+    value: float | None
+    unit: str
+    rank: int | None
+    tied: bool
+    missing: bool
+
+
+class Ranking(BaseModel):
+    indicator: str
+    column: str
+    unit: str
+    level: str
+    epoch: int
+    stratum: str
+    order: Literal["desc", "asc"]
+    snapshot_id: str
+    n_missing: int
+    rows: list[RankingRow]
+
+
+class PointSeries(BaseModel):
+    unit: str
+    epochs: list[int]
+    values: list[float | None]
+
+
+class Point(BaseModel):
+    lat: float
+    lon: float
+    cell: dict[str, float]
+    snapshot_id: str
+    maps: dict[str, PointSeries]
+    seq_potential: dict[str, float | None] | None = None
+
+
+class AoiRequest(BaseModel):
+    """A project area and a period to assess (the impact-assessment door)."""
+
+    geometry: dict[str, Any] = Field(..., description="GeoJSON Polygon/MultiPolygon, or a Feature of one")
+    start_epoch: int | None = Field(None, description="Default: the baseline epoch")
+    end_epoch: int | None = Field(None, description="Default: the latest epoch")
+    ring_km: float = Field(10.0, gt=0, le=200, description="Width of the control ring around the polygon")
+
+
+class AreaResult(BaseModel):
+    area_km2: float
+    valid_area_km2: float
+    stock_start: float | None
+    stock_end: float | None
+    change: float | None
+    rate: float | None
+    rate_permille: float | None
+    progress_4p1000: float | None
+
+
+class AoiResult(BaseModel):
+    snapshot_id: str
+    start_epoch: int
+    end_epoch: int
+    landcover_class: int | None
+    project: AreaResult
+    control: AreaResult
+    rate_difference: float | None = Field(None, description="project rate - control rate, t C/ha/yr")
+    on_4p1000_path: bool | None
+    units: dict[str, str]
+
+
+class System(BaseModel):
+    id: str
+    name: str
+    operator: str
+    kind: str
+    scale: str
+    resolution: str
+    period: str
+    update_frequency: str
+    access: list[str]
+    licence: str
+    indicators: list[str]
+    uncertainty: str
+    link: str
+
+
+class SystemList(BaseModel):
+    count: int
+    systems: list[System]
+
+
+class SourceFreshness(BaseModel):
+    source: str
+    collection: str | None
+    variables: list[str]
+    latest_item: str | None
+    age_days: float | None
+
+
+class Status(BaseModel):
+    snapshot_id: str
+    committed_at: str
+    message: str
+    input_snapshot: str | None
+    newest_source_item: str | None
+    sources: list[SourceFreshness]
+    checked_at: str | None
+    last_error: str | None
+    poll_seconds: float
+
+
+class Health(BaseModel):
+    status: str
+    snapshot_id: str | None
+
+
+class Refreshed(BaseModel):
+    refreshed: bool
+    snapshot_id: str
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx body: what went wrong, which parameter, what is allowed."""
+
+    error: str
+    detail: str
+    parameter: str | None = None
+    allowed: Any = None
+    errors: list[dict[str, Any]] | None = None
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": desc}
+    for code, desc in ((401, "Missing or wrong API key"), (404, "Unknown resource"), (413, "Too large"),
+                       (422, "Invalid parameter"), (503, "No indicators to serve yet"))
+}  # fmt: skip

@@ -1,0 +1,42 @@
+"""Settings of the API: one pydantic-settings class, environment prefix ``SOCOBS_``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the API reads from its environment (``SOCOBS_STORE``, ``SOCOBS_CORS_ORIGINS`` ...)."""
+
+    model_config = SettingsConfigDict(env_prefix="SOCOBS_", extra="ignore")
+
+    store: str = Field("var/store", description="Icechunk repository: local path or s3://bucket/prefix")
+    registry: Path = Field(Path("var/regions"), description="Registered region sets (socobs regions add)")
+    poll_seconds: float = Field(2.0, ge=0.05, le=3600, description="How often the branch tip is checked")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (JSON list)")
+    admin_api_key: SecretStr | None = Field(
+        None, description="Key for POST /v1/admin/refresh; unset: disabled"
+    )
+    max_request_bytes: int = Field(1_000_000, ge=1_000, description="Largest request body accepted")
+    max_aoi_km2: float = Field(250_000.0, gt=0, description="Largest polygon POST /v1/aoi/assess accepts")
+    max_aoi_vertices: int = Field(20_000, ge=4, description="Most vertices of an assessed polygon")
+    tile_cache: int = Field(4096, ge=0, description="Rendered tiles kept in memory per process")
+    public_url: str = Field("", description="Base URL for TileJSON links; default: the request's")
+
+    @model_validator(mode="after")
+    def _safe(self) -> Settings:
+        key = self.admin_api_key.get_secret_value() if self.admin_api_key else None
+        if key is not None and len(key) < 16:
+            raise ValueError(
+                "SOCOBS_ADMIN_API_KEY: expected at least 16 characters, got "
+                f"{len(key)}. Generate one with `python -c 'import secrets; print(secrets.token_urlsafe(24))'`."
+            )
+        if key is not None and "*" in self.cors_origins:
+            raise ValueError(
+                "SOCOBS_CORS_ORIGINS contains '*' while SOCOBS_ADMIN_API_KEY is set: any web page could "
+                "then drive the admin endpoint from a browser. List the dashboard origins explicitly."
+            )
+        return self
