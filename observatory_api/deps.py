@@ -14,14 +14,16 @@ from observatory_api.errors import NotFound
 from observatory_api.reader import Snapshot, StoreReader
 
 
-def get_reader(request: Request) -> StoreReader:
+async def get_reader(request: Request) -> StoreReader:
+    # async: a plain ``def`` dependency would be sent to the thread pool on every request
     reader: StoreReader = request.app.state.reader
     return reader
 
 
-def get_snapshot(request: Request) -> Snapshot:
+async def get_snapshot(request: Request) -> Snapshot:
     """The snapshot this request answers from: taken once, so one request never mixes two."""
-    return get_reader(request).current
+    reader: StoreReader = request.app.state.reader
+    return reader.current
 
 
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]

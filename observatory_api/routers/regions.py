@@ -145,8 +145,9 @@ def router() -> APIRouter:
                               "stratum": stratum.value, "snapshot_id": snap.snapshot_id, "series": points}, snap)  # fmt: skip
 
     @r.get("/regions/{region_id}/summary", response_model=Summary)
-    def summary(snap: SnapshotDep, region_id: str, stratum: Stratum = Stratum("all")) -> Response:
+    async def summary(snap: SnapshotDep, region_id: str, stratum: Stratum = Stratum("all")) -> Response:
         """Latest value of every indicator, trend, 4 per 1000 progress, SH class shares, freshness."""
+        # async and memoised per snapshot: this is what dashboards poll most, and it never blocks
         key = ("summary", region_id, stratum.value)
         body = snap.memo.get(key)
         if body is None:

@@ -1,6 +1,6 @@
 """``make bench``: every benchmark, its figures and its goal, measured side by side in one run.
 
-Usage: python -m tests.benchmarks [--only zonal,stock,theil-sen,rothc,indicators,ingest] [--quick]
+Usage: python -m tests.benchmarks [--only zonal,stock,theil-sen,rothc,indicators,api,ingest] [--quick]
 (ingest is not in the default set: it takes several minutes)
 (--quick uses smaller sizes to check the harness; the goals refer to the full sizes).
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numba
 
+from tests.benchmarks.api import bench_load, bench_tiles, demo_store
 from tests.benchmarks.indicators import bench_indicators
 from tests.benchmarks.ingest import bench_ingest
 from tests.benchmarks.kernels import bench_stock, bench_theil_sen, bench_zonal
@@ -23,7 +24,7 @@ from tests.benchmarks.rothc import bench_rothc
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--only", default="zonal,stock,theil-sen,rothc,indicators")
+    ap.add_argument("--only", default="zonal,stock,theil-sen,rothc,indicators,api")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json", type=Path, default=Path("var/bench/latest.json"))
     args = ap.parse_args()
@@ -63,6 +64,26 @@ def main() -> None:
         rows.append((f"indicators: incremental (1 new epoch) / full ({i['epochs']:.0f} epochs, {i['regions']:.0f} regions)",
                      f"{i['ratio']:.2f} ({i['incremental_s']:.1f} s vs {i['full_s']:.1f} s)", "<= 0.3",
                      i["ratio"] <= 0.3))  # fmt: skip
+    if "api" in only:
+        import shutil
+        import tempfile
+
+        work = Path(tempfile.mkdtemp(prefix="socobs-bench-api-"))
+        try:
+            store, registry = demo_store(work, res=1.0 if args.quick else 0.5)
+            tl = results["tiles"] = bench_tiles(store, registry)
+            ld = results["load"] = bench_load(store, registry, seconds=4 if args.quick else 10)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        rows.append((f"tiles z0-8 ({tl['tiles']:.0f}), ours vs rio-tiler XarrayReader, median",
+                     f"{tl['speedup_median']:.0f}x ({tl['ours_median_ms']:.1f} ms vs {tl['riotiler_median_ms']:.1f} ms)",
+                     ">= 3x", tl["speedup_median"] >= 3))  # fmt: skip
+        rows.append(("tiles p99 (ours; rio-tiler)", f"{tl['ours_p99_ms']:.1f} ms ({tl['riotiler_p99_ms']:.1f} ms)",
+                     "<= 50 ms", tl["ours_p99_ms"] <= 50))  # fmt: skip
+        rows.append((f"/summary under load, {ld['connections']:.0f} connections (uvicorn, 1 process)",
+                     f"{ld['rps']:.0f} req/s, p99 {ld['p99_ms']:.1f} ms, {ld['errors']:.0f} errors",
+                     ">= 1000/s, p99 <= 50 ms, 0 err",
+                     ld["rps"] >= 1000 and ld["p99_ms"] <= 50 and ld["errors"] == 0))  # fmt: skip
     if "ingest" in only:
         g = results["ingest"] = bench_ingest(0.5 if args.quick else 0.25)
         rows.append(
@@ -77,9 +98,9 @@ def main() -> None:
                      f"{g['rss_growth'] * 100:+.0f} % ({g['rss_quarter_mib']:.0f} -> {g['rss_full_mib']:.0f} MiB)",
                      "<= +20 %", g["rss_growth"] <= 0.2))  # fmt: skip
     width = max(len(r[0]) for r in rows)
-    print(f"\n{'benchmark':<{width}}  {'measured':<44} {'goal':<9} met")
+    print(f"\n{'benchmark':<{width}}  {'measured':<44} {'goal':<30} met")
     for name, value, goal, met in rows:
-        print(f"{name:<{width}}  {value:<44} {goal:<9} {'yes' if met else 'NO'}")
+        print(f"{name:<{width}}  {value:<44} {goal:<30} {'yes' if met else 'NO'}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"when": time.strftime("%Y-%m-%dT%H:%M:%S"), "quick": args.quick,
                                      "results": results}, indent=2))  # fmt: skip

@@ -1,0 +1,150 @@
+"""API benchmarks on the demo store (0.5 degrees, 10 epochs), measured side by side in one run.
+
+Tiles: a fixed set of tiles over zooms 0-8 (the tiles holding five land points at every zoom),
+rendered to PNG by our renderer and by rio-tiler's ``XarrayReader`` (nearest resampling, same
+colour ramp and rescale) from the same indicator map; median and p99 per tile. Ours runs
+without its tile cache (every tile rendered), with its decoded-slice cache warm, as a running
+server has it; rio-tiler gets the same map already in memory.
+
+Load: a uvicorn process serving the store, and the load generator (``tests.benchmarks.loadgen``)
+in a second process with 50 keep-alive connections on ``/v1/regions/{id}/summary``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import morecantile
+import numpy as np
+
+POINTS = [(2.35, 48.85), (36.8, -1.3), (-46.6, -23.5), (116.4, 39.9), (-87.6, 41.9)]  # Paris, Nairobi, ...
+
+
+def tile_set(zooms: range = range(0, 9)) -> list[tuple[int, int, int]]:
+    tms = morecantile.tms.get("WebMercatorQuad")
+    out = []
+    for z in zooms:
+        for lon, lat in POINTS:
+            t = tms.tile(lon, lat, z)
+            out.append((z, t.x, t.y))
+    return sorted(set(out))
+
+
+def _pct(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    return s[int(q * (len(s) - 1))]
+
+
+def bench_tiles(store: str, registry: Path, passes: int = 3) -> dict[str, float]:
+    from rio_tiler.colormap import cmap as rt_cmaps
+    from rio_tiler.io import XarrayReader
+
+    from observatory_api import Settings
+    from observatory_api.reader import load_snapshot
+    from observatory_api.render import _PALETTES
+    from observatory_api.routers.maps import render_tile
+
+    snap = load_snapshot(Settings(store=store, registry=registry))
+    k = len(snap.epochs) - 1
+    rescale = (0.0, 150.0)
+    tiles = tile_set()
+    for z, x, y in tiles:  # warm the decoded-slice cache and the JIT-free numpy paths
+        render_tile(snap, "soc_stock", z, x, y, k, "ylorbr", rescale)
+    ours: list[float] = []
+    for _ in range(passes):
+        for z, x, y in tiles:
+            t0 = time.perf_counter()
+            render_tile(snap, "soc_stock", z, x, y, k, "ylorbr", rescale)
+            ours.append(time.perf_counter() - t0)
+    da = snap.base.ds["soc_stock"].isel(epoch=k).load()
+    da = da.rio.write_crs("EPSG:4326").rio.set_spatial_dims(x_dim="x", y_dim="y")
+    pal = _PALETTES["ylorbr"]
+    cm = {i: (int(pal[i][0]), int(pal[i][1]), int(pal[i][2]), 255) for i in range(255)}
+    cm[255] = (0, 0, 0, 0)
+    del rt_cmaps  # the same palette as ours, passed explicitly
+    theirs: list[float] = []
+    with XarrayReader(da) as src:
+        for _ in range(passes):
+            for z, x, y in tiles:
+                t0 = time.perf_counter()
+                img = src.tile(x, y, z, reproject_method="nearest", nodata=np.nan)
+                img.rescale(in_range=(rescale,), out_range=((0, 254),))
+                img.render(img_format="PNG", colormap=cm)
+                theirs.append(time.perf_counter() - t0)
+    return {
+        "tiles": float(len(tiles)),
+        "ours_median_ms": statistics.median(ours) * 1e3,
+        "ours_p99_ms": _pct(ours, 0.99) * 1e3,
+        "riotiler_median_ms": statistics.median(theirs) * 1e3,
+        "riotiler_p99_ms": _pct(theirs, 0.99) * 1e3,
+        "speedup_median": statistics.median(theirs) / statistics.median(ours),
+    }
+
+
+def bench_load(store: str, registry: Path, seconds: float = 10.0, connections: int = 50) -> dict[str, float]:
+    from pipeline.stac_server import free_port
+
+    port = free_port()
+    env = {**os.environ, "SOCOBS_POLL_SECONDS": "5"}
+    proc = subprocess.Popen([sys.executable, "-m", "observatory_api", "--port", str(port), "--store", store,
+                             "--registry", str(registry), "--log-level", "warning"], env=env)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        ids = [
+            r["region_id"]
+            for r in httpx.get(f"{base}/v1/regions", params={"level": "country"}).json()["regions"]
+        ]
+        paths = [f"/v1/regions/{i}/summary" for i in ["global", "africa", "europe", *ids[:60]]]
+        out = subprocess.run([sys.executable, "-m", "tests.benchmarks.loadgen", base, *paths, "--connections",
+                              str(connections), "--seconds", str(seconds)], capture_output=True, text=True,
+                             timeout=600)  # fmt: skip
+        if out.returncode != 0:
+            raise RuntimeError(out.stderr[-2000:])
+        return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def demo_store(work: Path, res: float = 0.5, years: tuple[int, int] = (2015, 2024)) -> tuple[str, Path]:
+    """A demo store with indicators (catalog -> STAC API -> ingest -> indicators)."""
+    from pipeline.config import GridSpec, JobSpec, PeriodSpec, RegionSpec
+    from pipeline.demo_catalog import DemoSpec, make_demo_catalog
+    from pipeline.indicators import run_indicators
+    from pipeline.ingest import run_ingest
+    from pipeline.stac_server import serve_catalog
+
+    catalog = work / "catalog"
+    make_demo_catalog(catalog, DemoSpec(resolution=res, start_year=years[0], end_year=years[1]))
+    job = JobSpec(name="bench-api", region=RegionSpec(bbox=(-180, -60, 180, 84)),
+                  sources=["demo-soilgrids", "demo-worldcover", "demo-ndvi", "demo-climate"],
+                  grid=GridSpec(resolution=res), period=PeriodSpec(start=years[0], end=years[1]),
+                  store=str(work / "repo"))  # fmt: skip
+    with serve_catalog(catalog) as srv:
+        run_ingest(job, stac_url=srv.url)
+    run_indicators(job.store, registry=work / "regions", cache_dir=work / "cache")
+    return job.store, work / "regions"
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    w = Path(tempfile.mkdtemp())
+    s, r = demo_store(w)
+    print(json.dumps({"tiles": bench_tiles(s, r), "load": bench_load(s, r)}, indent=2))
+    del asyncio
