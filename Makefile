@@ -13,6 +13,7 @@ STAMP := $(VENV)/.installed
 VAR ?= var
 CATALOG := $(VAR)/demo-catalog
 STAC_PORT ?= 8765
+API_PORT ?= 8000
 PYTEST_ARGS ?=
 
 .PHONY: help venv run demo-catalog test check lint typecheck bench clean
@@ -35,8 +36,8 @@ $(CATALOG)/catalog.json: | $(STAMP)
 
 demo-catalog: $(CATALOG)/catalog.json  ## generate the synthetic demo STAC catalog (once)
 
-run: $(STAMP)  ## from nothing to a running observatory: demo catalog, STAC API, ingestion, RothC, serving
-	$(BIN)/socobs demo --var $(VAR) --port $(STAC_PORT)
+run: $(STAMP)  ## from nothing to a running observatory: demo catalog, STAC API, ingestion, indicators, RothC, API on :$(API_PORT)
+	$(BIN)/socobs demo --var $(VAR) --port $(STAC_PORT) --api-port $(API_PORT)
 
 test: $(STAMP)  ## run the test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

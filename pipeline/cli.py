@@ -501,29 +501,47 @@ def demo(
     var: Annotated[Path, typer.Option(help="Working directory for catalog and store.")] = Path("var"),
     job_file: Annotated[Path, typer.Option("--job", help="The demo job.")] = Path("catalogs/jobs/demo.yaml"),
     port: Annotated[int, typer.Option(help="STAC API port on 127.0.0.1.")] = 8765,
+    api_port: Annotated[int, typer.Option(help="Observatory API port on 127.0.0.1 (0: no API).")] = 8000,
     serve: Annotated[bool, typer.Option(help="Keep serving after the pipeline ran.")] = True,
 ) -> None:
-    """The whole demo: catalog, STAC API, ingestion, RothC; reuses what is there; then serves."""
-    from pipeline.demo import run_demo
+    """The whole demo: catalog, STAC API, ingestion, indicators, RothC, then the API; reuses what is there."""
+    from pipeline.demo import run_demo, start_api
 
     t0 = time.perf_counter()
-    state = run_demo(var, job_file, port, lambda line: console.print(line, highlight=False))
-    console.print(f"[bold]ready in {time.perf_counter() - t0:.1f} s[/]")
-    console.print(f"  STAC API   {state.server.url}/collections")
-    console.print(
-        f"  cube       {state.store}  (python: from pipeline.store import open_cube; open_cube({state.store!r}))"
-    )
-    console.print(f"  history    socobs cube log {state.store}")
-    if not serve:
-        state.server.stop()
-        return
-    console.print("serving; Ctrl-C stops")
+
+    def say(line: str) -> None:
+        console.print(line, highlight=False, soft_wrap=True)
+
+    state = run_demo(var, job_file, port, say)
+    api = None
     try:
-        while state.server.process.poll() is None:
+        if api_port:
+            t1 = time.perf_counter()
+            api = start_api(state.store, var / "regions", api_port)
+            say(f"{'api':<10} {time.perf_counter() - t1:6.1f} s  serving {api.url}")
+        console.print(f"[bold]ready in {time.perf_counter() - t0:.1f} s[/]")
+        say(f"  STAC API   {state.server.url}/collections")
+        if api is not None:
+            say(f"  API docs   {api.url}/docs")
+            say(f"  summary    {api.url}/v1/regions/KEN/summary")
+            say(f"  series     {api.url}/v1/regions/europe/indicators/soc_stock?format=csv")
+            say(f"  tile       {api.url}/v1/tiles/soc_stock/2/2/1.png  (TileJSON: "
+                f"{api.url}/v1/tiles/soc_stock/tilejson.json)")  # fmt: skip
+            say(f"  status     {api.url}/v1/status")
+        say(
+            f"  cube       {state.store}  (python: from pipeline.store import open_cube; open_cube({state.store!r}))"
+        )
+        say(f"  history    socobs cube log {state.store}")
+        if not serve:
+            return
+        console.print("serving; Ctrl-C stops")
+        while state.server.process.poll() is None and (api is None or api.process.poll() is None):
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
+        if api is not None:
+            api.stop()
         state.server.stop()
 
 

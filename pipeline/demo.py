@@ -3,19 +3,24 @@
 Stages: demo catalog (generated once) -> STAC API (rustac, 127.0.0.1) -> ingestion into the
 Icechunk store (skipped when the store already holds this job's cube) -> indicator maps,
 overviews and region tables (only what is new) -> RothC scenarios (skipped when they were
-computed from the current cube) -> keep serving.
+computed from the current cube) -> the observatory API (a subprocess) -> keep serving.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from pipeline.config import load_job
 from pipeline.demo_catalog import make_demo_catalog
+from pipeline.errors import PipelineError
 from pipeline.indicators import run_indicators
 from pipeline.ingest import run_ingest
 from pipeline.rothc_job import run_rothc_job
@@ -102,3 +107,47 @@ def run_demo(var: Path, job_file: Path, port: int, say: Callable[[str], None]) -
         server.stop()
         raise
     return DemoState(server, job.store, timings)
+
+
+@dataclass
+class ApiProcess:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def start_api(store: str, registry: Path, port: int, timeout: float = 60.0) -> ApiProcess:
+    """Start the observatory API (``python -m observatory_api``) on 127.0.0.1 and wait until it
+    serves. A subprocess, not an import: the pipeline never imports the API (layering)."""
+    url = f"http://127.0.0.1:{port}"
+    try:
+        if httpx.get(f"{url}/healthz", timeout=1).status_code in (200, 503):
+            raise PipelineError(
+                f"port {port} is taken by another server ({url}). Stop it, or pass --api-port OTHER."
+            )
+    except httpx.HTTPError:
+        pass
+    proc = subprocess.Popen([sys.executable, "-m", "observatory_api", "--port", str(port), "--store", store,
+                             "--registry", str(registry), "--log-level", "warning"])  # fmt: skip
+    api = ApiProcess(url, proc)
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        if proc.poll() is not None:
+            raise PipelineError(
+                f"the API exited with code {proc.returncode} at start; see its messages above."
+            )
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return api
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    api.stop()
+    raise PipelineError(f"the API did not answer {url}/healthz within {timeout:.0f} s.")
