@@ -327,6 +327,13 @@ def ingest(
     )
 
 
+def _interval(every: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600}
+    if not every or every[-1] not in units or not every[:-1].isdigit():
+        raise PipelineError(f"--every: expected a number and s, m or h (e.g. 10m), got {every!r}.")
+    return int(every[:-1]) * units[every[-1]]
+
+
 def _job_with(job: Any, scheduler: str | None, store: str | None) -> Any:
     upd = {k: v for k, v in (("scheduler", scheduler), ("store", store)) if v}
     return job.model_copy(update=upd) if upd else job
@@ -380,10 +387,7 @@ def watch(
     from pipeline.config import load_job
     from pipeline.ingest import run_update
 
-    units = {"s": 1, "m": 60, "h": 3600}
-    if not every or every[-1] not in units or not every[:-1].isdigit():
-        raise PipelineError(f"--every: expected a number and s, m or h (e.g. 10m), got {every!r}.")
-    seconds = int(every[:-1]) * units[every[-1]]
+    seconds = _interval(every)
     job = load_job(job_file)
     n = 0
     while True:
@@ -503,9 +507,19 @@ def demo(
     port: Annotated[int, typer.Option(help="STAC API port on 127.0.0.1.")] = 8765,
     api_port: Annotated[int, typer.Option(help="Observatory API port on 127.0.0.1 (0: no API).")] = 8000,
     serve: Annotated[bool, typer.Option(help="Keep serving after the pipeline ran.")] = True,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live",
+            help="Publish a new synthetic year every --every and ingest it, as a near-real-time feed would.",
+        ),
+    ] = False,
+    every: Annotated[str, typer.Option(help="Live mode interval: 30s, 5m ...")] = "60s",
 ) -> None:
     """The whole demo: catalog, STAC API, ingestion, indicators, RothC, then the API; reuses what is there."""
-    from pipeline.demo import run_demo, start_api
+    from pipeline.demo import live_round, run_demo, start_api
+
+    interval = _interval(every) if live else 0
 
     t0 = time.perf_counter()
 
@@ -534,9 +548,15 @@ def demo(
         say(f"  history    socobs cube log {state.store}")
         if not serve:
             return
-        console.print("serving; Ctrl-C stops")
+        console.print("serving; Ctrl-C stops" + (f"; publishing a new year every {every}" if live else ""))
+        next_round = time.monotonic() + interval
         while state.server.process.poll() is None and (api is None or api.process.poll() is None):
             time.sleep(0.5)
+            if live and time.monotonic() >= next_round:
+                r = live_round(state, job_file, var)
+                say(f"{'live':<10} {r.seconds:6.1f} s  published {r.year}; update {r.update_snapshot}, "
+                    f"indicators {r.indicators_snapshot}")  # fmt: skip
+                next_round = time.monotonic() + interval
     except KeyboardInterrupt:
         pass
     finally:

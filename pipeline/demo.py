@@ -18,11 +18,11 @@ from pathlib import Path
 
 import httpx
 
-from pipeline.config import load_job
-from pipeline.demo_catalog import make_demo_catalog
+from pipeline.config import PeriodSpec, load_job
+from pipeline.demo_catalog import DemoSpec, make_demo_catalog, publish_year
 from pipeline.errors import PipelineError
 from pipeline.indicators import run_indicators
-from pipeline.ingest import run_ingest
+from pipeline.ingest import run_ingest, run_update
 from pipeline.rothc_job import run_rothc_job
 from pipeline.stac_server import StacServer, start_server
 from pipeline.store import StoreError, cube_log, open_cube
@@ -151,3 +151,32 @@ def start_api(store: str, registry: Path, port: int, timeout: float = 60.0) -> A
         time.sleep(0.2)
     api.stop()
     raise PipelineError(f"the API did not answer {url}/healthz within {timeout:.0f} s.")
+
+
+@dataclass(frozen=True)
+class LiveRound:
+    year: int
+    update_snapshot: str | None
+    indicators_snapshot: str | None
+    seconds: float
+
+
+def live_round(state: DemoState, job_file: Path, var: Path, spec: DemoSpec | None = None) -> LiveRound:
+    """One cycle of live mode: publish the next year to the demo catalog, restart the STAC API
+    over it, ingest what is new (``socobs update``), and update the indicators. The API, which
+    polls the store, shows the new epoch by itself."""
+    t0 = time.perf_counter()
+    job = load_job(job_file)
+    catalog = var / "demo-catalog"
+    year = int(open_cube(job.store)["epoch"].values[-1]) + 1
+    publish_year(catalog, spec or DemoSpec(), year)
+    port = int(state.server.url.rsplit(":", 1)[1])
+    state.server.stop()
+    state.server = start_server(catalog, port=port)
+    grown = job.model_copy(update={"period": PeriodSpec(start=job.period.start, end=year)})
+    upd = run_update(grown, stac_url=state.server.url)
+    if not upd.committed:
+        raise PipelineError(f"live mode: the update found nothing new after publishing {year}.")
+    ind = run_indicators(job.store, chunks=(job.chunks.y, job.chunks.x), registry=var / "regions",
+                         cache_dir=var / "cache")  # fmt: skip
+    return LiveRound(year, upd.snapshot_id, ind.snapshot_id, time.perf_counter() - t0)

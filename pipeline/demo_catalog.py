@@ -17,10 +17,12 @@ built in a temporary sibling directory and renamed into place, so a failure leav
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -105,6 +107,7 @@ class DemoSpec:
     seed: int = 4_1000
     bbox: tuple[float, float, float, float] = (-180.0, -90.0, 180.0, 90.0)
     monthly: bool = True
+    base_year: int | None = None  # the year trends count from (default: start_year)
 
     def check(self) -> None:
         if not (0.01 <= self.resolution <= 10.0):
@@ -219,7 +222,8 @@ def _build(work: Path, final: Path, spec: DemoSpec,
     land, region, antarctica = _rasterize_regions(grid, transform)
     static = syn.make_static(grid, land, region, antarctica, spec.seed)
     years = list(range(spec.start_year, spec.end_year + 1))
-    base_clim = syn.climate_for_year(grid, static, years[0], years[0], spec.seed)
+    base = spec.base_year if spec.base_year is not None else years[0]
+    base_clim = syn.climate_for_year(grid, static, base, base, spec.seed)
     lc_base = syn.landcover(static, base_clim, 0, REGION_IDS)
     catalog = pystac.Catalog(
         id="soc-observatory-demo", title="soc-observatory demo catalog (SYNTHETIC)",
@@ -260,8 +264,8 @@ def _build(work: Path, final: Path, spec: DemoSpec,
             progress(done, total, label)
 
     for year in years:
-        k = year - years[0]
-        clim = syn.climate_for_year(grid, static, year, years[0], spec.seed)
+        k = year - base
+        clim = syn.climate_for_year(grid, static, year, base, spec.seed)
         lc = syn.landcover(static, clim, k, REGION_IDS)
         y0, y1 = datetime(year, 1, 1, tzinfo=UTC), datetime(year, 12, 31, 23, 59, 59, tzinfo=UTC)
         soc, _ = syn.soc_for_year(static, base_clim, lc_base, lc, k, REGION_IDS, spec.seed, year)
@@ -322,3 +326,33 @@ def _build(work: Path, final: Path, spec: DemoSpec,
             tick(item.id)
     catalog.normalize_hrefs(work.as_posix() + "/")
     catalog.save(catalog_type=pystac.CatalogType.SELF_CONTAINED)
+
+
+def publish_year(directory: str | Path, spec: DemoSpec, year: int) -> list[str]:
+    """Publish one more year into an existing demo catalog, as a data provider would: the
+    year's items and COGs are generated (continuing ``spec``'s synthetic trends, bit-identical
+    to what a catalog made with that year would hold) under ``.published/<year>/`` and linked
+    from the catalog's collections. Returns the new item ids. A STAC server must be restarted
+    to serve them (rustac's in-memory backend has no transactions)."""
+    root = Path(directory).resolve()
+    cols = {p.parent.name: p for p in root.glob("*/collection.json")}
+    if not cols:
+        raise CatalogError(f"{root}: no collections; expected a demo catalog (`socobs demo-catalog`).")
+    staged = root / ".published" / str(year)
+    if staged.exists():
+        raise CatalogError(f"{root}: year {year} was already published ({staged}).")
+    one = replace(spec, start_year=year, end_year=year, base_year=spec.start_year)
+    make_demo_catalog(staged, one)
+    ids = []
+    for cid, col_path in cols.items():
+        doc = json.loads(col_path.read_text())
+        for item in sorted((staged / cid).glob("*/*.json")):
+            doc["links"].append({"rel": "item", "href": os.path.relpath(item, col_path.parent),
+                                 "type": "application/json"})  # fmt: skip
+            ids.append(item.stem)
+        interval = doc["extent"]["temporal"]["interval"][0]
+        interval[1] = f"{year}-12-31T23:59:59Z"
+        tmp = col_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(doc, indent=2))
+        tmp.replace(col_path)
+    return ids
