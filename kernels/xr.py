@@ -51,6 +51,9 @@ def soc_stock(
         ms, mb, mc = (np.moveaxis(a, -1, 0) for a in (s, b, c))
         return _stock.soc_stock(ms, mb, mc, top, bottom, depth_range).astype(np.float32)
 
+    # The store keeps one depth interval per chunk; the layers of a pixel must meet in one
+    # block, and a handful of layers is a cheap rechunk.
+    soc, bdod, cfvo = (a.chunk({depth_dim: -1}) if a.chunks is not None else a for a in (soc, bdod, cfvo))
     out = xr.apply_ufunc(
         block, soc, bdod, cfvo,
         input_core_dims=[[depth_dim]] * 3, output_core_dims=[[]],

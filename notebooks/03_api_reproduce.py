@@ -1,0 +1,71 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 3. Ask the API, then reproduce its number from the cube
+#
+# The API names the snapshot it answered from; opening that snapshot and recomputing the total
+# SOC stock of a country with the kernels (stock, exact coverage, true cell areas) gives the same
+# number. Run `make run` first (the API on 127.0.0.1:8000), or set `SOCOBS_API_URL`.
+
+# %%
+import os
+
+import httpx
+import numpy as np
+
+from kernels.stock import soc_stock
+from kernels.zonal import AREA_SUM, zonal_stats
+from pipeline.regions import load_regions
+from pipeline.store import open_cube
+from pipeline.zonal import get_coverage, read_cube_variable
+
+API = os.environ.get("SOCOBS_API_URL", "http://127.0.0.1:8000")
+STORE = os.environ.get("SOCOBS_STORE", "../var/store")
+COUNTRY = os.environ.get("SOCOBS_COUNTRY", "KEN")
+
+summary = httpx.get(f"{API}/v1/regions/{COUNTRY}/summary", timeout=30).json()
+api_total = summary["values"]["soc_stock_total"]["value"]
+print(
+    summary["name"],
+    summary["epoch"],
+    f"{api_total:.3f}",
+    summary["values"]["soc_stock_total"]["unit"],
+    "from snapshot",
+    summary["snapshot_id"],
+)
+
+# %% [markdown]
+# ## The same number from the cube of that snapshot
+
+# %%
+cube = open_cube(STORE, snapshot=summary["snapshot_id"])
+sel = cube[["soc", "bdod", "cfvo"]].sel(epoch=summary["epoch"]).compute()
+stock = soc_stock(
+    sel["soc"].values,
+    sel["bdod"].values,
+    sel["cfvo"].values,
+    cube["depth_top"].values,
+    cube["depth_bottom"].values,
+    (0, 30),
+).astype(np.float32)
+_, grid = read_cube_variable(STORE, "landcover", {"epoch": summary["epoch"]})
+regions = load_regions()
+country = regions[regions["region_id"] == COUNTRY].reset_index(drop=True)
+cov = get_coverage(country, grid, "exact")
+acc = zonal_stats(stock, cov, grid.row_areas())
+ours = acc[0, -1, AREA_SUM] / 1e10  # t/ha x m2 -> Tg
+print(
+    f"recomputed: {ours:.3f} Tg C; API: {api_total:.3f} Tg C; relative difference {abs(ours / api_total - 1):.1e}"
+)
+assert abs(ours / api_total - 1) < 1e-6
