@@ -16,7 +16,7 @@ STAC_PORT ?= 8765
 API_PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help venv run demo-catalog test check lint typecheck bench notebooks clean
+.PHONY: help venv run demo-catalog test check lint typecheck bench notebooks lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+lock: $(STAMP)  ## pin the runtime dependencies for the docker images (docker/requirements.lock)
+	$(BIN)/python docker/lock.py
 
 notebooks: $(STAMP)  ## regenerate notebooks/*.ipynb from their jupytext sources (notebooks/*.py)
 	$(BIN)/jupytext --to ipynb notebooks/*.py

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     max_aoi_vertices: int = Field(20_000, ge=4, description="Most vertices of an assessed polygon")
     tile_cache: int = Field(4096, ge=0, description="Rendered tiles kept in memory per process")
     public_url: str = Field("", description="Base URL for TileJSON links; default: the request's")
+
+    @field_validator("admin_api_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, v: object) -> object:
+        return None if v == "" else v  # SOCOBS_ADMIN_API_KEY= (empty) disables, as in .env files
 
     @model_validator(mode="after")
     def _safe(self) -> Settings:

@@ -9,6 +9,7 @@ sets added with ``socobs regions add`` live as one GeoParquet per set in a regis
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +29,10 @@ _SET_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def catalogs_dir() -> Path:
-    """The ``catalogs/`` directory of this checkout."""
-    return Path(__file__).resolve().parents[1] / "catalogs"
+    """The ``catalogs/`` directory: ``$SOCOBS_CATALOGS`` when set (installed images ship it
+    beside the code), else the one of this checkout."""
+    env = os.environ.get("SOCOBS_CATALOGS")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "catalogs"
 
 
 def shipped_regions_path() -> Path:
