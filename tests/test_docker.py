@@ -53,7 +53,12 @@ def test_compose_services_images_ports_and_variables():
         for port in svc.get("ports", []):
             assert port.startswith("127.0.0.1:"), f"{name}: {port} is published beyond localhost"
     compose_lines = (DOCKER / "compose.yaml").read_text().splitlines()
-    used = {v for ln in compose_lines if not ln.lstrip().startswith("#") for v in re.findall(r"\$\{([A-Z0-9_]+)\}", ln)}
+    used = {
+        v
+        for ln in compose_lines
+        if not ln.lstrip().startswith("#")
+        for v in re.findall(r"\$\{([A-Z0-9_]+)\}", ln)
+    }
     lines = ENV_EXAMPLE.splitlines()
     defined: dict[str, bool] = {}
     for i, line in enumerate(lines):
@@ -63,7 +68,7 @@ def test_compose_services_images_ports_and_variables():
             while k >= 0 and lines[k].strip() and not lines[k].startswith("#"):
                 k -= 1
             defined[m.group(1)] = k >= 0 and lines[k].startswith("#")
-    assert used == set(defined), (used ^ set(defined))
+    assert used == set(defined), used ^ set(defined)
     assert all(defined.values()), [k for k, v in defined.items() if not v]  # each has a comment
 
 
@@ -94,7 +99,9 @@ def test_image_install_steps_in_a_plain_venv(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "install", "--no-deps", "-r", str(DOCKER / "requirements.lock")], check=True, timeout=900)
+    subprocess.run(
+        [*pip, "install", "--no-deps", "-r", str(DOCKER / "requirements.lock")], check=True, timeout=900
+    )
     subprocess.run([*pip, "install", "--no-deps", str(src)], check=True, timeout=300)
     check = subprocess.run([*pip, "check"], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout
@@ -102,5 +109,7 @@ def test_image_install_steps_in_a_plain_venv(tmp_path):
     r = subprocess.run([str(venv / "bin" / "socobs"), "regions", "list", "--level", "region"], cwd=tmp_path,
                        env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert r.returncode == 0 and "6 regions" in r.stdout, r.stderr
-    h = subprocess.run([str(venv / "bin" / "socobs-api"), "--help"], capture_output=True, text=True, timeout=120)
+    h = subprocess.run(
+        [str(venv / "bin" / "socobs-api"), "--help"], capture_output=True, text=True, timeout=120
+    )
     assert h.returncode == 0 and "--store" in h.stdout
