@@ -555,7 +555,7 @@ def demo(
             if live and time.monotonic() >= next_round:
                 r = live_round(state, job_file, var)
                 say(f"{'live':<10} {r.seconds:6.1f} s  published {r.year}; update {r.update_snapshot}, "
-                    f"indicators {r.indicators_snapshot}")  # fmt: skip
+                    f"indicators {r.indicators_snapshot}, rothc {r.rothc_snapshot}")  # fmt: skip
                 next_round = time.monotonic() + interval
     except KeyboardInterrupt:
         pass

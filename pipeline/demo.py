@@ -21,7 +21,7 @@ import httpx
 from pipeline.config import PeriodSpec, load_job
 from pipeline.demo_catalog import DemoSpec, make_demo_catalog, publish_year
 from pipeline.errors import PipelineError
-from pipeline.indicators import run_indicators
+from pipeline.indicators import data_snapshot, run_indicators
 from pipeline.ingest import run_ingest, run_update
 from pipeline.rothc_job import run_rothc_job
 from pipeline.stac_server import StacServer, start_server
@@ -75,9 +75,8 @@ def run_demo(var: Path, job_file: Path, port: int, say: Callable[[str], None]) -
     try:
 
         def ingest_stage() -> str:
-            sid = _current_cube(job.store, job.model_dump_json())
-            if sid:
-                return f"reused cube {sid} in {job.store}"
+            if _current_cube(job.store, job.model_dump_json()):
+                return f"reused cube {data_snapshot(job.store)} in {job.store}"
             return f"committed {run_ingest(job, stac_url=server.url).snapshot_id} to {job.store}"
 
         stage("ingest", ingest_stage)
@@ -158,13 +157,14 @@ class LiveRound:
     year: int
     update_snapshot: str | None
     indicators_snapshot: str | None
+    rothc_snapshot: str
     seconds: float
 
 
 def live_round(state: DemoState, job_file: Path, var: Path, spec: DemoSpec | None = None) -> LiveRound:
     """One cycle of live mode: publish the next year to the demo catalog, restart the STAC API
-    over it, ingest what is new (``socobs update``), and update the indicators. The API, which
-    polls the store, shows the new epoch by itself."""
+    over it, ingest what is new (``socobs update``), update the indicators and the RothC maps.
+    The API, which polls the store, shows the new epoch by itself."""
     t0 = time.perf_counter()
     job = load_job(job_file)
     catalog = var / "demo-catalog"
@@ -179,4 +179,5 @@ def live_round(state: DemoState, job_file: Path, var: Path, spec: DemoSpec | Non
         raise PipelineError(f"live mode: the update found nothing new after publishing {year}.")
     ind = run_indicators(job.store, chunks=(job.chunks.y, job.chunks.x), registry=var / "regions",
                          cache_dir=var / "cache")  # fmt: skip
-    return LiveRound(year, upd.snapshot_id, ind.snapshot_id, time.perf_counter() - t0)
+    rothc = run_rothc_job(job)  # the scenario maps follow the newest epoch
+    return LiveRound(year, upd.snapshot_id, ind.snapshot_id, rothc.snapshot_id, time.perf_counter() - t0)

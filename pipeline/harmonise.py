@@ -6,7 +6,7 @@ registry, depth intervals, and the composite of each epoch or month.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -173,7 +173,7 @@ def load_source_data(
     resampling: dict[str, str] = {
         lay.asset: v.resampling for v in source.variables.values() for lay in v.layers
     }
-    load_chunks = {"y": chunks["y"], "x": chunks["x"]}
+    load_chunks: dict[str, int | Literal["auto"]] = {"y": chunks["y"], "x": chunks["x"]}
     if source.temporal == "monthly" and source.monthly_product == "climatology":
         # The climatology reduces the whole time axis of each spatial chunk: load it as one
         # block per chunk. Loading one month per block and rechunking made dask hold every

@@ -43,10 +43,11 @@ def test_one_live_cycle_reaches_the_api(tmp_path):
         status = {}
         while time.monotonic() < deadline:
             status = httpx.get(f"{api.url}/v1/status").json()
-            if status["snapshot_id"] == r.indicators_snapshot:
+            if status["snapshot_id"] == r.rothc_snapshot:  # the round's last commit
                 break
             time.sleep(0.2)
-        assert status["snapshot_id"] == r.indicators_snapshot != before
+        assert status["snapshot_id"] == r.rothc_snapshot != before
+        assert status["input_snapshot"] == r.update_snapshot  # the indicators derive from the update
         assert status["newest_source_item"].startswith("2017-")
         assert httpx.get(f"{api.url}/v1/indicators").json()["indicators"][0]["epochs"] == [2015, 2016, 2017]
         summary = httpx.get(f"{api.url}/v1/regions/global/summary").json()
