@@ -60,6 +60,16 @@ def region_row(snap: Snapshot, region_id: str) -> int:
     return row
 
 
+def epoch_index(snap: Snapshot, epoch: int | None) -> int:
+    """Index of ``epoch`` in the snapshot (default: the latest); 404 naming the epochs held."""
+    if epoch is None:
+        return len(snap.epochs) - 1
+    if epoch not in snap.epochs:
+        raise NotFound(f"epoch {epoch} is not in the store; it holds {snap.epochs}.", parameter="epoch",
+                       allowed=snap.epochs)  # fmt: skip
+    return snap.epochs.index(epoch)
+
+
 def stratum_index(stratum: str) -> int:
     from pipeline.indicator_registry import STRATA
 

@@ -11,7 +11,7 @@ import numpy as np
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
 
-from observatory_api.deps import SnapshotDep, json_response, num
+from observatory_api.deps import SnapshotDep, epoch_index, json_response, num
 from observatory_api.errors import BadParameter, NotFound
 from observatory_api.models import ERROR_RESPONSES, Colormap, MapIndicator, Point
 from observatory_api.reader import Snapshot
@@ -52,15 +52,6 @@ class TileCache:
             self.items[key] = png
             while len(self.items) > self.size:
                 self.items.popitem(last=False)
-
-
-def _epoch_index(snap: Snapshot, epoch: int | None) -> int:
-    if epoch is None:
-        return len(snap.epochs) - 1
-    if epoch not in snap.epochs:
-        raise NotFound(f"epoch {epoch} is not in the store; it holds {snap.epochs}.", parameter="epoch",
-                           allowed=snap.epochs)  # fmt: skip
-    return snap.epochs.index(epoch)
 
 
 def _rescale(text: str | None, default: tuple[float, float]) -> tuple[float, float]:
@@ -114,7 +105,7 @@ def router(tile_cache_size: int) -> APIRouter:
             raise BadParameter(f"tile {z}/{x}/{y}: at zoom {z}, x and y must lie in 0..{n - 1}.",
                                parameter="x" if x >= n else "y", allowed=[0, n - 1])  # fmt: skip
         ind = BY_ID[indicator.value]
-        k = _epoch_index(snap, epoch)
+        k = epoch_index(snap, epoch)
         cmap = colormap.value if colormap is not None else ind.colormap
         if (ind.kind == "class") != (cmap == "sh"):
             raise BadParameter(f"colormap {cmap!r} does not fit {ind.id} ({ind.kind}).", parameter="colormap",
@@ -135,7 +126,7 @@ def router(tile_cache_size: int) -> APIRouter:
     def tilejson(request: Request, snap: SnapshotDep, indicator: MapIndicator,
                  epoch: int | None = None) -> Response:  # fmt: skip
         """TileJSON 3.0 for an indicator's tiles."""
-        k = _epoch_index(snap, epoch)
+        k = epoch_index(snap, epoch)
         base = str(request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
         lv = snap.base
         bounds = [lv.x0, lv.y0 + lv.dy * lv.shape[0], lv.x0 + lv.dx * lv.shape[1], lv.y0]

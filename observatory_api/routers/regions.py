@@ -10,8 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
-from observatory_api.deps import SnapshotDep, json_response, num, region_row, stratum_index
-from observatory_api.errors import NotFound
+from observatory_api.deps import SnapshotDep, epoch_index, json_response, num, region_row, stratum_index
 from observatory_api.models import (
     ERROR_RESPONSES,
     IndicatorId,
@@ -40,15 +39,6 @@ def _region(snap: Snapshot, i: int) -> dict[str, Any]:
     rid = snap.region_ids[i]
     return {"region_id": rid, "name": snap.names[i], "level": snap.levels_of[i],
             "parent_id": snap.parents[i] or None, "bbox": _bbox(snap, rid)}  # fmt: skip
-
-
-def _epoch(snap: Snapshot, epoch: int | None) -> int:
-    if epoch is None:
-        return len(snap.epochs) - 1
-    if epoch not in snap.epochs:
-        raise NotFound(f"epoch {epoch} is not in the store; it holds {snap.epochs}.", parameter="epoch",
-                           allowed=snap.epochs)  # fmt: skip
-    return snap.epochs.index(epoch)
 
 
 def router() -> APIRouter:
@@ -165,7 +155,7 @@ def router() -> APIRouter:
         parent: Annotated[str | None, Query(description="Only the children of this region")] = None,
     ) -> Response:  # fmt: skip
         """Regions of one level ranked by an indicator; ties share a rank, missing data listed last."""
-        k = _epoch(snap, epoch)
+        k = epoch_index(snap, epoch)
         s = stratum_index(stratum.value)
         ind = BY_ID[indicator.value]
         col = ind.table_vars[0]
