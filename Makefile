@@ -21,12 +21,20 @@ PYTEST_ARGS ?=
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# One pinned lock (uv.lock, universal: every supported Python and platform) for the venv, CI and the
+# docker images. uv itself is pinned and installed into the venv with pip; nothing else is resolved
+# at install time, so a fresh clone installs today what it installed the day the lock was made.
+UV_VERSION := 0.13.9
+UV_ENV := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1
+EXTRAS := --extra test --extra dev --extra bench
+
+$(STAMP): pyproject.toml uv.lock
 	@if [ -z "$(PYTHON)" ]; then echo "No python3.11+ found: install Python >= 3.11 (or set PYTHON=/path/to/python3.x)"; exit 1; fi
-	@echo "==> building $(VENV) with $(PYTHON)"
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev,bench]'
+	@echo "==> building $(VENV) with $(PYTHON) from uv.lock"
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	[ -x $(BIN)/uv ] && [ "$$($(BIN)/uv --version | cut -d' ' -f2)" = "$(UV_VERSION)" ] || \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV_ENV) $(BIN)/uv sync --frozen --python $(BIN)/python $(EXTRAS)
 	@touch $(STAMP)
 
 venv: $(STAMP)  ## build the virtual environment and install the project
@@ -49,8 +57,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-lock: $(STAMP)  ## pin the runtime dependencies for the docker images (docker/requirements.lock)
-	$(BIN)/python docker/lock.py
+lock: $(STAMP)  ## re-resolve uv.lock (keeps existing pins; UPGRADE=1 to move them) and derive docker/requirements.lock
+	$(UV_ENV) $(BIN)/uv lock --python $(BIN)/python $(if $(UPGRADE),--upgrade,)
+	$(UV_ENV) $(BIN)/uv export --frozen --no-dev --no-emit-project --format requirements-txt \
+	  --python $(BIN)/python -o docker/requirements.lock --quiet
+	@touch $(STAMP)
 
 notebooks: $(STAMP)  ## regenerate notebooks/*.ipynb from their jupytext sources (notebooks/*.py)
 	$(BIN)/jupytext --to ipynb notebooks/*.py
