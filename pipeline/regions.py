@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
@@ -29,10 +30,13 @@ _SET_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def catalogs_dir() -> Path:
-    """The ``catalogs/`` directory: ``$SOCOBS_CATALOGS`` when set (installed images ship it
-    beside the code), else the one of this checkout."""
+    """The ``catalogs/`` data: ``$SOCOBS_CATALOGS`` when set (a deployment's own copy), else the
+    copy inside the installed package (``pipeline/catalogs``, a link to the repository's
+    top-level ``catalogs/`` in a checkout, real files in a wheel)."""
     env = os.environ.get("SOCOBS_CATALOGS")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "catalogs"
+    if env:
+        return Path(env)
+    return Path(str(resources.files("pipeline") / "catalogs"))
 
 
 def shipped_regions_path() -> Path:
