@@ -61,6 +61,7 @@ lock: $(STAMP)  ## re-resolve uv.lock (keeps existing pins; UPGRADE=1 to move th
 	$(UV_ENV) $(BIN)/uv lock --python $(BIN)/python $(if $(UPGRADE),--upgrade,)
 	$(UV_ENV) $(BIN)/uv export --frozen --no-dev --no-emit-project --format requirements-txt \
 	  --python $(BIN)/python -o docker/requirements.lock --quiet
+	$(UV_ENV) $(BIN)/uv sync --frozen --python $(BIN)/python $(EXTRAS)
 	@touch $(STAMP)
 
 notebooks: $(STAMP)  ## regenerate notebooks/*.ipynb from their jupytext sources (notebooks/*.py)

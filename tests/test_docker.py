@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.install import uv_command, wheel_venv
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCKER = ROOT / "docker"
 DOCKERFILE = (DOCKER / "Dockerfile").read_text()
@@ -81,35 +83,36 @@ def test_compose_job_file_is_valid():
     assert job.store.startswith("/data/")
 
 
-def test_lock_is_in_sync_with_the_tested_environment(tmp_path):
-    out = tmp_path / "lock"
-    subprocess.run([sys.executable, str(DOCKER / "lock.py"), str(out)], check=True, capture_output=True)
-    assert out.read_text() == (DOCKER / "requirements.lock").read_text(), "run `make lock`"
+def test_image_lock_is_exported_from_uv_lock(tmp_path):
+    """docker/requirements.lock is uv.lock's runtime set (no extras), as `make lock` writes it."""
+    out = tmp_path / "requirements.lock"
+    subprocess.run(
+        [*uv_command(), "export", "--frozen", "--offline", "--no-dev", "--no-emit-project",
+         "--format", "requirements-txt", "--python", sys.executable, "-o", str(out), "--quiet"],
+        cwd=ROOT, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    body = [ln for ln in out.read_text().splitlines() if not ln.startswith("#")]
+    ours = [ln for ln in (DOCKER / "requirements.lock").read_text().splitlines() if not ln.startswith("#")]
+    assert body == ours, "docker/requirements.lock is stale: run `make lock`"
+    pins = [i for i, ln in enumerate(ours) if ln and not ln[0].isspace()]
+    blocks = ["\n".join(ours[a:b]) for a, b in zip(pins, [*pins[1:], len(ours)], strict=True)]
+    assert len(blocks) > 50 and all(re.match(r"^[A-Za-z0-9_.-]+==\S+", b) for b in blocks)
+    assert all(re.search(r"--hash=sha256:[0-9a-f]{64}", b) for b in blocks), "every pin carries a hash"
 
 
 @pytest.mark.integration
 def test_image_install_steps_in_a_plain_venv(tmp_path):
-    """The build stage's RUN lines, replayed: a fresh venv, the pinned lock with --no-deps, the
-    project with --no-deps, pip check; then the entry points start from another directory."""
-    src = tmp_path / "src"
-    src.mkdir()
-    for name in ("pyproject.toml", "README.md", "kernels", "pipeline", "observatory_api"):
-        p = ROOT / name
-        (shutil.copytree if p.is_dir() else shutil.copy)(p, src / name)
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run(
-        [*pip, "install", "--no-deps", "-r", str(DOCKER / "requirements.lock")], check=True, timeout=900
-    )
-    subprocess.run([*pip, "install", "--no-deps", str(src)], check=True, timeout=300)
-    check = subprocess.run([*pip, "check"], capture_output=True, text=True)
-    assert check.returncode == 0, check.stdout
-    env = {**os.environ, "SOCOBS_CATALOGS": str(ROOT / "catalogs")}
-    r = subprocess.run([str(venv / "bin" / "socobs"), "regions", "list", "--level", "region"], cwd=tmp_path,
+    """The build stage's RUN lines, replayed: a fresh venv, the pinned lock with --no-deps and
+    hashes, the project's wheel with --no-deps, pip check; then the entry points start from an
+    empty directory with no repository on the path (the wheel carries catalogs/)."""
+    venv = wheel_venv(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("SOCOBS_CATALOGS", "PYTHONPATH")}
+    r = subprocess.run([str(venv / "bin" / "socobs"), "regions", "list", "--level", "region"], cwd=empty,
                        env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert r.returncode == 0 and "6 regions" in r.stdout, r.stderr
+    assert r.returncode == 0 and "6 regions" in r.stdout, r.stdout + r.stderr
     h = subprocess.run(
-        [str(venv / "bin" / "socobs-api"), "--help"], capture_output=True, text=True, timeout=120
+        [str(venv / "bin" / "socobs-api"), "--help"], capture_output=True, text=True, timeout=120, cwd=empty
     )
     assert h.returncode == 0 and "--store" in h.stdout
