@@ -15,7 +15,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from observatory_api.errors import _json, install
+from observatory_api.caches import TileCache
+from observatory_api.errors import install, json_error
 from observatory_api.reader import StoreReader
 from observatory_api.routers import aoi, maps, meta, regions
 from observatory_api.settings import Settings
@@ -50,13 +51,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install(app)
 
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-                           allow_headers=["*"], expose_headers=["X-Snapshot-Id", "ETag"])  # fmt: skip
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["*"],
+            expose_headers=["X-Snapshot-Id", "ETag"],
+        )
+    app.state.tile_cache = TileCache(settings.tile_cache)
     app.include_router(regions.router())
-    app.include_router(maps.router(settings.tile_cache))
-    app.include_router(maps.point_router())
-    app.include_router(aoi.router())
-    app.include_router(meta.router())
+    app.include_router(maps.router)
+    app.include_router(aoi.router)
+    app.include_router(meta.router)
     # Outermost: refuse oversized bodies before anything reads them. A pure ASGI middleware:
     # Starlette's BaseHTTPMiddleware (@app.middleware) cost ~25 % of the throughput of /summary.
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
@@ -74,9 +80,13 @@ class BodyLimit:
         if scope["type"] == "http":
             for name, value in scope["headers"]:
                 if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                    body = {"error": "PayloadTooLarge", "parameter": "body", "allowed": {"max_bytes": self.max_bytes},
-                            "detail": f"request body of {int(value)} bytes; at most {self.max_bytes} accepted."}  # fmt: skip
-                    await _json(413, body)(scope, receive, send)
+                    body = {
+                        "error": "PayloadTooLarge",
+                        "parameter": "body",
+                        "allowed": {"max_bytes": self.max_bytes},
+                        "detail": f"request body of {int(value)} bytes; at most {self.max_bytes} accepted.",
+                    }
+                    await json_error(413, body)(scope, receive, send)
                     return
         await self.app(scope, receive, send)
 

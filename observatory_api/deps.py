@@ -1,21 +1,33 @@
-"""Common dependencies and the response helpers every router uses."""
+"""Dependencies the routers share and the response helper every router uses."""
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
-import numpy as np
 import orjson
 from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from observatory_api.errors import NotFound
 from observatory_api.reader import Snapshot, StoreReader
+from observatory_api.services.common import num
+from observatory_api.settings import Settings
+from pipeline.indicator_registry import STRATA
+
+__all__ = [
+    "ReaderDep",
+    "SettingsDep",
+    "SnapshotDep",
+    "epoch_index",
+    "json_response",
+    "num",
+    "region_row",
+    "stratum_index",
+]
 
 
+# async: a plain ``def`` dependency would be sent to the thread pool on every request
 async def get_reader(request: Request) -> StoreReader:
-    # async: a plain ``def`` dependency would be sent to the thread pool on every request
     reader: StoreReader = request.app.state.reader
     return reader
 
@@ -26,20 +38,19 @@ async def get_snapshot(request: Request) -> Snapshot:
     return reader.current
 
 
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
 SnapshotDep = Annotated[Snapshot, Depends(get_snapshot)]
 ReaderDep = Annotated[StoreReader, Depends(get_reader)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def num(v: Any) -> float | None:
-    """A JSON number, or null for NaN / no data."""
-    if v is None:
-        return None
-    f = float(v)
-    return f if math.isfinite(f) else None
-
-
-def json_response(data: Any, snap: Snapshot | None = None, status: int = 200,
-                  headers: dict[str, str] | None = None) -> Response:  # fmt: skip
+def json_response(
+    data: Any, snap: Snapshot | None = None, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     """orjson-encoded JSON (NaN as null) with the snapshot id in ``X-Snapshot-Id``."""
     h = dict(headers or {})
     if snap is not None:
@@ -49,6 +60,7 @@ def json_response(data: Any, snap: Snapshot | None = None, status: int = 200,
 
 
 def region_row(snap: Snapshot, region_id: str) -> int:
+    """Row of ``region_id`` in the tables; 404 naming close ids."""
     row = snap.row.get(region_id)
     if row is None:
         close = [r for r in snap.region_ids if r.lower().startswith(region_id[:2].lower())][:10]
@@ -65,16 +77,13 @@ def epoch_index(snap: Snapshot, epoch: int | None) -> int:
     if epoch is None:
         return len(snap.epochs) - 1
     if epoch not in snap.epochs:
-        raise NotFound(f"epoch {epoch} is not in the store; it holds {snap.epochs}.", parameter="epoch",
-                       allowed=snap.epochs)  # fmt: skip
+        raise NotFound(
+            f"epoch {epoch} is not in the store; it holds {snap.epochs}.",
+            parameter="epoch",
+            allowed=snap.epochs,
+        )
     return snap.epochs.index(epoch)
 
 
 def stratum_index(stratum: str) -> int:
-    from pipeline.indicator_registry import STRATA
-
     return STRATA.index(stratum)
-
-
-def finite_list(a: np.ndarray) -> list[float | None]:
-    return [num(v) for v in a.tolist()]

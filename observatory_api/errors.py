@@ -42,10 +42,8 @@ class NotReady(APIError):
     status = 503
 
 
-STATUS = {NotFound: 404, BadParameter: 422, PayloadTooLarge: 413, Unauthorized: 401, NotReady: 503}
-
-
-def _json(status: int, body: dict[str, Any]) -> Response:
+def json_error(status: int, body: dict[str, Any]) -> Response:
+    """An error body as JSON."""
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
@@ -59,7 +57,7 @@ def install(app: FastAPI) -> None:
             body["parameter"] = exc.parameter
         if exc.allowed is not None:
             body["allowed"] = exc.allowed
-        return _json(exc.status, body)
+        return json_error(exc.status, body)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> Response:
@@ -78,4 +76,4 @@ def install(app: FastAPI) -> None:
         body["errors"] = [
             {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", "")} for e in errs[:10]
         ]
-        return _json(422, body)
+        return json_error(422, body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from observatory_api.render import COLORMAPS
 from pipeline.indicator_registry import INDICATORS, STRATA
@@ -214,6 +214,51 @@ class Status(BaseModel):
     checked_at: str | None
     last_error: str | None
     poll_seconds: float
+
+
+class TileJson(BaseModel):
+    """TileJSON 3.0.0 (https://github.com/mapbox/tilejson-spec/tree/master/3.0.0)."""
+
+    tilejson: Literal["3.0.0"]
+    name: str
+    description: str
+    version: str
+    scheme: Literal["xyz"]
+    tiles: list[str]
+    minzoom: int
+    maxzoom: int
+    bounds: list[float] = Field(..., min_length=4, max_length=4)
+    attribution: str
+    tms: str
+
+
+class LegendStop(BaseModel):
+    value: float
+    color: str = Field(..., pattern="^#[0-9a-f]{6}$")
+    label: str | None = None
+
+
+class Legend(BaseModel):
+    indicator: str
+    unit: str
+    colormap: str
+    stops: list[LegendStop]
+    nodata: Literal["transparent"]
+
+
+class StacCollection(BaseModel):
+    """A STAC 1.1 collection (only the members checked here; the rest as published)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["Collection"]
+    stac_version: str
+    id: str
+    description: str
+    license: str
+    extent: dict[str, Any]
+    assets: dict[str, dict[str, Any]]
+    links: list[dict[str, Any]]
 
 
 class Health(BaseModel):

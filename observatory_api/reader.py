@@ -113,10 +113,13 @@ class Snapshot:
         for rid, p in zip(self.region_ids, self.parents, strict=True):
             if p:
                 out.setdefault(p, []).append(rid)
-        out["global"] = [r for r, lv in zip(self.region_ids, self.levels_of, strict=True) if lv == "region"] + [
-            r for r, p, lv in zip(self.region_ids, self.parents, self.levels_of, strict=True)
+        out["global"] = [
+            r for r, lv in zip(self.region_ids, self.levels_of, strict=True) if lv == "region"
+        ] + [
+            r
+            for r, p, lv in zip(self.region_ids, self.parents, self.levels_of, strict=True)
             if lv == "country" and not p
-        ]  # fmt: skip
+        ]
         return out
 
     @property
@@ -190,6 +193,11 @@ class StoreReader:
         self._lock = asyncio.Lock()
         self.last_error: str | None = None
         self.checked_at: datetime | None = None
+
+    @property
+    def loaded(self) -> Snapshot | None:
+        """The snapshot served, or None before the first one is loaded."""
+        return self._current
 
     @property
     def current(self) -> Snapshot:

@@ -29,13 +29,46 @@ R_EARTH = 6378137.0  # WebMercatorQuad's sphere (EPSG:3857)
 # (Brewer, colorbrewer2.org: YlOrBr 9, RdBu 11, RdYlGn 11) and viridis (van der Walt & Smith,
 # 2015, sampled at tenths).
 RAMPS: dict[str, list[str]] = {
-    "viridis": ["440154", "482878", "3e4989", "31688e", "26828e", "1f9e89", "35b779", "6ece58", "b5de2b", "fde725"],
+    "viridis": [
+        "440154",
+        "482878",
+        "3e4989",
+        "31688e",
+        "26828e",
+        "1f9e89",
+        "35b779",
+        "6ece58",
+        "b5de2b",
+        "fde725",
+    ],
     "ylorbr": ["ffffe5", "fff7bc", "fee391", "fec44f", "fe9929", "ec7014", "cc4c02", "993404", "662506"],
-    "rdbu": ["67001f", "b2182b", "d6604d", "f4a582", "fddbc7", "f7f7f7", "d1e5f0", "92c5de", "4393c3",
-             "2166ac", "053061"],
-    "rdylgn": ["a50026", "d73027", "f46d43", "fdae61", "fee08b", "ffffbf", "d9ef8b", "a6d96a", "66bd63",
-               "1a9850", "006837"],
-}  # fmt: skip
+    "rdbu": [
+        "67001f",
+        "b2182b",
+        "d6604d",
+        "f4a582",
+        "fddbc7",
+        "f7f7f7",
+        "d1e5f0",
+        "92c5de",
+        "4393c3",
+        "2166ac",
+        "053061",
+    ],
+    "rdylgn": [
+        "a50026",
+        "d73027",
+        "f46d43",
+        "fdae61",
+        "fee08b",
+        "ffffbf",
+        "d9ef8b",
+        "a6d96a",
+        "66bd63",
+        "1a9850",
+        "006837",
+    ],
+}
 CLASS_COLOURS = {"sh": ["d7191c", "fdae61", "a6d96a", "1a9641"]}  # degraded, moderate, good, very good
 COLORMAPS = tuple(RAMPS) + tuple(CLASS_COLOURS)
 
@@ -59,7 +92,7 @@ def palette(name: str) -> np.ndarray:
     return out
 
 
-_PALETTES = {name: palette(name) for name in COLORMAPS}
+PALETTES = {name: palette(name) for name in COLORMAPS}
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -76,14 +109,16 @@ def encode_png(index: np.ndarray, colormap: str) -> bytes:
     raw[:, 1:] = index
     alpha = np.full(256, 255, dtype=np.uint8)
     alpha[NODATA_INDEX] = 0
-    return b"".join((
-        b"\x89PNG\r\n\x1a\n",
-        _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0)),
-        _chunk(b"PLTE", _PALETTES[colormap].tobytes()),
-        _chunk(b"tRNS", alpha.tobytes()),
-        _chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)),
-        _chunk(b"IEND", b""),
-    ))  # fmt: skip
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0)),
+            _chunk(b"PLTE", PALETTES[colormap].tobytes()),
+            _chunk(b"tRNS", alpha.tobytes()),
+            _chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)),
+            _chunk(b"IEND", b""),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -139,7 +174,7 @@ def to_index(vals: np.ndarray, inside: np.ndarray, rescale: tuple[float, float],
 
 def legend(colormap: str, rescale: tuple[float, float], n: int = 11) -> list[dict[str, object]]:
     """Stops (value, #rrggbb) along the ramp, for a dashboard's legend."""
-    pal = _PALETTES[colormap]
+    pal = PALETTES[colormap]
     lo, hi = rescale
     stops = []
     for k in range(n):

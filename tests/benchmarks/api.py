@@ -49,8 +49,8 @@ def bench_tiles(store: str, registry: Path, passes: int = 3) -> dict[str, float]
 
     from observatory_api import Settings
     from observatory_api.reader import load_snapshot
-    from observatory_api.render import _PALETTES
-    from observatory_api.routers.maps import render_tile
+    from observatory_api.render import PALETTES
+    from observatory_api.services.maps import render_tile
 
     snap = load_snapshot(Settings(store=store, registry=registry))
     k = len(snap.epochs) - 1
@@ -66,7 +66,7 @@ def bench_tiles(store: str, registry: Path, passes: int = 3) -> dict[str, float]
             ours.append(time.perf_counter() - t0)
     da = snap.base.ds["soc_stock"].isel(epoch=k).load()
     da = da.rio.write_crs("EPSG:4326").rio.set_spatial_dims(x_dim="x", y_dim="y")
-    pal = _PALETTES["ylorbr"]
+    pal = PALETTES["ylorbr"]
     cm = {i: (int(pal[i][0]), int(pal[i][1]), int(pal[i][2]), 255) for i in range(255)}
     cm[255] = (0, 0, 0, 0)
     del rt_cmaps  # the same palette as ours, passed explicitly
@@ -94,8 +94,22 @@ def bench_load(store: str, registry: Path, seconds: float = 10.0, connections: i
 
     port = free_port()
     env = {**os.environ, "SOCOBS_POLL_SECONDS": "5"}
-    proc = subprocess.Popen([sys.executable, "-m", "observatory_api", "--port", str(port), "--store", store,
-                             "--registry", str(registry), "--log-level", "warning"], env=env)  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "observatory_api",
+            "--port",
+            str(port),
+            "--store",
+            store,
+            "--registry",
+            str(registry),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -110,9 +124,22 @@ def bench_load(store: str, registry: Path, seconds: float = 10.0, connections: i
             for r in httpx.get(f"{base}/v1/regions", params={"level": "country"}).json()["regions"]
         ]
         paths = [f"/v1/regions/{i}/summary" for i in ["global", "africa", "europe", *ids[:60]]]
-        out = subprocess.run([sys.executable, "-m", "tests.benchmarks.loadgen", base, *paths, "--connections",
-                              str(connections), "--seconds", str(seconds)], capture_output=True, text=True,
-                             timeout=600)  # fmt: skip
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tests.benchmarks.loadgen",
+                base,
+                *paths,
+                "--connections",
+                str(connections),
+                "--seconds",
+                str(seconds),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if out.returncode != 0:
             raise RuntimeError(out.stderr[-2000:])
         return dict(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -131,10 +158,14 @@ def demo_store(work: Path, res: float = 0.5, years: tuple[int, int] = (2015, 202
 
     catalog = work / "catalog"
     make_demo_catalog(catalog, DemoSpec(resolution=res, start_year=years[0], end_year=years[1]))
-    job = JobSpec(name="bench-api", region=RegionSpec(bbox=(-180, -60, 180, 84)),
-                  sources=["demo-soilgrids", "demo-worldcover", "demo-ndvi", "demo-climate"],
-                  grid=GridSpec(resolution=res), period=PeriodSpec(start=years[0], end=years[1]),
-                  store=str(work / "repo"))  # fmt: skip
+    job = JobSpec(
+        name="bench-api",
+        region=RegionSpec(bbox=(-180, -60, 180, 84)),
+        sources=["demo-soilgrids", "demo-worldcover", "demo-ndvi", "demo-climate"],
+        grid=GridSpec(resolution=res),
+        period=PeriodSpec(start=years[0], end=years[1]),
+        store=str(work / "repo"),
+    )
     with serve_catalog(catalog) as srv:
         run_ingest(job, stac_url=srv.url)
     run_indicators(job.store, registry=work / "regions", cache_dir=work / "cache")

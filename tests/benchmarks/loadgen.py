@@ -16,8 +16,9 @@ import time
 from urllib.parse import urlsplit
 
 
-async def _conn(host: str, port: int, paths: list[str], until: float, lat: list[float], errs: list[int],
-                offset: int) -> None:  # fmt: skip
+async def _conn(
+    host: str, port: int, paths: list[str], until: float, lat: list[float], errs: list[int], offset: int
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     k = offset
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,11 @@ class ApiStore:
 
 @pytest.fixture(scope="session")
 def api_store(tmp_path_factory: pytest.TempPathFactory) -> ApiStore:
-    root = tmp_path_factory.mktemp("api")
+    reuse = os.environ.get("SOCOBS_TEST_API_STORE")  # a developer's shortcut: build once, reuse
+    root = Path(reuse) if reuse else tmp_path_factory.mktemp("api")
+    if reuse and (root / "done").exists():
+        return ApiStore(root, str(root / "repo"), root / "regions", root / "catalog", root / "partial")
+    root.mkdir(parents=True, exist_ok=True)
     catalog = root / "catalog"
     make_demo_catalog(catalog, DemoSpec(resolution=RES, start_year=2015, end_year=2017, seed=11))
     partial = root / "partial"
@@ -43,12 +48,18 @@ def api_store(tmp_path_factory: pytest.TempPathFactory) -> ApiStore:
     registry = root / "regions"
     run_indicators(job.store, registry=registry, cache_dir=root / "cache")
     run_rothc_job(job, years=5)
+    (root / "done").touch()
     return ApiStore(root, job.store, registry, catalog, partial)
 
 
 @pytest.fixture(scope="session")
 def client(api_store: ApiStore) -> Iterator[TestClient]:
-    settings = Settings(store=api_store.store, registry=api_store.registry, poll_seconds=3600,
-                        admin_api_key="k" * 20, cors_origins=["https://dash.example.org"])  # fmt: skip
+    settings = Settings(
+        store=api_store.store,
+        registry=api_store.registry,
+        poll_seconds=3600,
+        admin_api_key="k" * 20,
+        cors_origins=["https://dash.example.org"],
+    )
     with TestClient(create_app(settings)) as c:
         yield c

@@ -68,8 +68,9 @@ def test_series_json_and_csv_equal_the_tables(client, stored):
         assert p["lower"] == pytest.approx(float(want.soc_stock_q05.sel(epoch=e)), rel=1e-12)
         assert p["upper"] == pytest.approx(float(want.soc_stock_q95.sel(epoch=e)), rel=1e-12)
     assert r.headers["X-Snapshot-Id"] == body["snapshot_id"]
-    c = client.get("/v1/regions/FRA/indicators/soc_stock", params={"stratum": "cropland"},
-                   headers={"Accept": "text/csv"})  # fmt: skip
+    c = client.get(
+        "/v1/regions/FRA/indicators/soc_stock", params={"stratum": "cropland"}, headers={"Accept": "text/csv"}
+    )
     assert c.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(c.text)))
     assert [float(x["soc_stock"]) for x in rows] == [p["value"] for p in body["series"]]
@@ -161,8 +162,11 @@ def test_tiles_decode_with_transparency_and_colours(client, stored):
     else:
         assert rgba[100, 128, 3] == 0
     assert land.headers["Cache-Control"].startswith("public") and land.headers["ETag"]
-    again = client.get("/v1/tiles/soc_stock/2/2/1.png", params={"epoch": 2016, "rescale": "0,100"},
-                       headers={"If-None-Match": land.headers["ETag"]})  # fmt: skip
+    again = client.get(
+        "/v1/tiles/soc_stock/2/2/1.png",
+        params={"epoch": 2016, "rescale": "0,100"},
+        headers={"If-None-Match": land.headers["ETag"]},
+    )
     assert again.status_code == 304
     cls = _png(client.get("/v1/tiles/sh_class/1/1/0.png"))
     assert set(np.unique(np.asarray(cls)).tolist()) <= {0, 1, 2, 3, 255}
@@ -194,7 +198,11 @@ def test_tilejson_and_legend(client):
     lg = client.get("/v1/tiles/soc_stock/legend", params={"rescale": "0,50"}).json()
     assert lg["unit"] == "t C/ha" and lg["stops"][0]["value"] == 0 and lg["stops"][-1]["value"] == 50
     assert [s["label"] for s in client.get("/v1/tiles/sh_class/legend").json()["stops"]] == [
-        "degraded", "moderate", "good", "very_good"]  # fmt: skip
+        "degraded",
+        "moderate",
+        "good",
+        "very_good",
+    ]
 
 
 def _box(w, s, e, n):
@@ -204,15 +212,22 @@ def _box(w, s, e, n):
 def test_aoi_assessment_against_hand_computed_means(client, stored):
     maps, _ = stored
     # Two whole 2-degree cells in France (cell edges are even degrees)
-    body = {"geometry": {"type": "Feature", "properties": {}, "geometry": _box(0, 46, 4, 48)},
-            "start_epoch": 2015, "end_epoch": 2017}  # fmt: skip
+    body = {
+        "geometry": {"type": "Feature", "properties": {}, "geometry": _box(0, 46, 4, 48)},
+        "start_epoch": 2015,
+        "end_epoch": 2017,
+    }
     r = client.post("/v1/aoi/assess", json=body)
     assert r.status_code == 200, r.text
     out = r.json()
     cells = [(47.0, 1.0), (47.0, 3.0)]
     geod = Geod(ellps="WGS84")
-    area = [abs(geod.geometry_area_perimeter(shapely.segmentize(shapely.box(x - 1, y - 1, x + 1, y + 1), 0.01))[0])
-            for y, x in cells]  # fmt: skip
+    area = [
+        abs(
+            geod.geometry_area_perimeter(shapely.segmentize(shapely.box(x - 1, y - 1, x + 1, y + 1), 0.01))[0]
+        )
+        for y, x in cells
+    ]
     s0 = [float(maps.soc_stock.sel(epoch=2015, y=y, x=x)) for y, x in cells]
     s1 = [float(maps.soc_stock.sel(epoch=2017, y=y, x=x)) for y, x in cells]
     m0, m1 = np.average(s0, weights=area), np.average(s1, weights=area)
@@ -220,8 +235,12 @@ def test_aoi_assessment_against_hand_computed_means(client, stored):
     assert p["stock_start"] == pytest.approx(m0, rel=1e-6) and p["stock_end"] == pytest.approx(m1, rel=1e-6)
     assert p["rate"] == pytest.approx((m1 - m0) / 2, rel=1e-5, abs=1e-9)
     assert p["valid_area_km2"] == pytest.approx(sum(area) / 1e6, rel=1e-6)
+    # 4 per 1000, linear convention: relative rate against the start stock, over the 4 permille target
+    assert p["rate_permille"] == pytest.approx(1000 * (m1 - m0) / 2 / m0, rel=1e-5)
+    assert p["progress_4p1000"] == pytest.approx((m1 - m0) / (0.004 * m0 * 2), rel=1e-5)
     assert out["control"]["valid_area_km2"] > 0 and out["rate_difference"] == pytest.approx(
-        p["rate"] - out["control"]["rate"])  # fmt: skip
+        p["rate"] - out["control"]["rate"]
+    )
     assert out["on_4p1000_path"] == (p["rate_permille"] >= 4)
 
 

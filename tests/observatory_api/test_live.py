@@ -50,10 +50,24 @@ def test_uvicorn_serves_new_commits_without_mixing_snapshots(api_store, tmp_path
     port = free_port()
     env = {**os.environ, "SOCOBS_POLL_SECONDS": "0.2"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "observatory_api", "--port", str(port), "--store", job.store,
-         "--registry", str(api_store.registry), "--log-level", "warning"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "observatory_api",
+            "--port",
+            str(port),
+            "--store",
+            job.store,
+            "--registry",
+            str(api_store.registry),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     seen: list[tuple[str, str, list[int]]] = []
     stop = threading.Event()

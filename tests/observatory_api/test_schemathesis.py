@@ -24,14 +24,22 @@ from observatory_api import Settings, create_app
 # Conformance and no 5xx. Not "positive data acceptance": a schema-valid epoch such as 262 is
 # still absent from the store (the schema cannot know which epochs a store holds), and the
 # API rightly answers 404 for it.
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance, response_headers_conformance]  # fmt: skip
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 
 
 @pytest.fixture(scope="module")
 def operations(api_store):
-    app = create_app(Settings(store=api_store.store, registry=api_store.registry, poll_seconds=3600,
-                              admin_api_key="a" * 24))  # fmt: skip
+    app = create_app(
+        Settings(
+            store=api_store.store, registry=api_store.registry, poll_seconds=3600, admin_api_key="a" * 24
+        )
+    )
     asyncio.run(app.state.reader.refresh())  # serve the store without waiting for the lifespan
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     return {f"{op.method.upper()} {op.path}": op for op in (r.ok() for r in schema.get_all_operations())}
@@ -39,24 +47,46 @@ def operations(api_store):
 
 def test_every_endpoint_is_covered(operations):
     expected = {
-        "GET /v1/regions", "GET /v1/regions/{region_id}", "GET /v1/indicators",
-        "GET /v1/regions/{region_id}/indicators/{indicator}", "GET /v1/regions/{region_id}/summary",
-        "GET /v1/rankings/{indicator}", "GET /v1/point", "POST /v1/aoi/assess",
-        "GET /v1/tiles/{indicator}/{z}/{x}/{y}.png", "GET /v1/tiles/{indicator}/tilejson.json",
-        "GET /v1/tiles/{indicator}/legend", "GET /v1/catalog/systems", "GET /v1/stac", "GET /v1/status",
-        "GET /healthz", "POST /v1/admin/refresh",
-    }  # fmt: skip
+        "GET /v1/regions",
+        "GET /v1/regions/{region_id}",
+        "GET /v1/indicators",
+        "GET /v1/regions/{region_id}/indicators/{indicator}",
+        "GET /v1/regions/{region_id}/summary",
+        "GET /v1/rankings/{indicator}",
+        "GET /v1/point",
+        "POST /v1/aoi/assess",
+        "GET /v1/tiles/{indicator}/{z}/{x}/{y}.png",
+        "GET /v1/tiles/{indicator}/tilejson.json",
+        "GET /v1/tiles/{indicator}/legend",
+        "GET /v1/catalog/systems",
+        "GET /v1/stac",
+        "GET /v1/status",
+        "GET /healthz",
+        "POST /v1/admin/refresh",
+    }
     assert expected <= set(operations)
 
 
-@pytest.mark.parametrize("name", [
-    "GET /v1/regions", "GET /v1/regions/{region_id}", "GET /v1/indicators",
-    "GET /v1/regions/{region_id}/indicators/{indicator}", "GET /v1/regions/{region_id}/summary",
-    "GET /v1/rankings/{indicator}", "GET /v1/point", "POST /v1/aoi/assess",
-    "GET /v1/tiles/{indicator}/{z}/{x}/{y}.png", "GET /v1/tiles/{indicator}/tilejson.json",
-    "GET /v1/tiles/{indicator}/legend", "GET /v1/catalog/systems", "GET /v1/status", "GET /healthz",
-    "POST /v1/admin/refresh",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    [
+        "GET /v1/regions",
+        "GET /v1/regions/{region_id}",
+        "GET /v1/indicators",
+        "GET /v1/regions/{region_id}/indicators/{indicator}",
+        "GET /v1/regions/{region_id}/summary",
+        "GET /v1/rankings/{indicator}",
+        "GET /v1/point",
+        "POST /v1/aoi/assess",
+        "GET /v1/tiles/{indicator}/{z}/{x}/{y}.png",
+        "GET /v1/tiles/{indicator}/tilejson.json",
+        "GET /v1/tiles/{indicator}/legend",
+        "GET /v1/catalog/systems",
+        "GET /v1/status",
+        "GET /healthz",
+        "POST /v1/admin/refresh",
+    ],
+)
 def test_no_5xx_and_responses_match_the_schema(operations, name):
     op = operations[name]
 

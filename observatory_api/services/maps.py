@@ -1,0 +1,171 @@
+"""Indicator maps: PNG tiles, TileJSON, legends and the values of every map at a point."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from observatory_api.errors import BadParameter, NotFound
+from observatory_api.reader import Snapshot
+from observatory_api.render import (
+    PALETTES,
+    TMS,
+    encode_png,
+    legend,
+    pick_level,
+    sample,
+    tile_geometry,
+    to_index,
+)
+from observatory_api.services.common import num
+from pipeline.indicator_registry import BY_ID, SH_CLASSES, Indicator
+
+MAX_ZOOM = 12
+RAMP_COLORMAPS = ("viridis", "ylorbr", "rdbu", "rdylgn")
+
+
+def parse_rescale(text: str | None, default: tuple[float, float]) -> tuple[float, float]:
+    """``min,max`` of a colour ramp (``default`` when absent)."""
+    if text is None:
+        return default
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise BadParameter(
+            f"rescale: expected 'min,max' (e.g. 0,150), got {text!r}.", parameter="rescale"
+        ) from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
+        raise BadParameter(f"rescale: expected finite min < max, got {text!r}.", parameter="rescale")
+    return lo, hi
+
+
+def check_tile(z: int, x: int, y: int) -> None:
+    """422 naming x or y when the tile does not exist at zoom ``z``."""
+    n = 2**z
+    if x >= n or y >= n:
+        raise BadParameter(
+            f"tile {z}/{x}/{y}: at zoom {z}, x and y must lie in 0..{n - 1}.",
+            parameter="x" if x >= n else "y",
+            allowed=[0, n - 1],
+        )
+
+
+def tile_colormap(ind: Indicator, colormap: str | None) -> str:
+    """The colormap to draw ``ind`` with: the one asked for if it fits the indicator's kind."""
+    cmap = colormap if colormap is not None else ind.colormap
+    if (ind.kind == "class") != (cmap == "sh"):
+        raise BadParameter(
+            f"colormap {cmap!r} does not fit {ind.id} ({ind.kind}).",
+            parameter="colormap",
+            allowed=["sh"] if ind.kind == "class" else list(RAMP_COLORMAPS),
+        )
+    return cmap
+
+
+def render_tile(
+    snap: Snapshot,
+    indicator: str,
+    z: int,
+    x: int,
+    y: int,
+    epoch_index: int,
+    colormap: str,
+    rescale: tuple[float, float],
+) -> bytes:
+    """The PNG of one tile (no tile cache here: the benchmark times this)."""
+    ind = BY_ID[indicator]
+    geo = tile_geometry(z, x, y)
+    level = pick_level(snap.levels, geo.pixel_deg)
+    data = snap.slices.get(level, ind.map_var or indicator, epoch_index)
+    vals, inside = sample(level, data, geo)
+    classes = ind.kind == "class"
+    if classes:
+        inside &= vals != 255
+    return encode_png(to_index(vals, inside, rescale, classes), colormap)
+
+
+def attribution(snap: Snapshot) -> str:
+    """Credit line; says the data are synthetic only when the cube records that they are."""
+    synthetic = bool(snap.cube is not None and snap.cube.attrs.get("synthetic"))
+    if not synthetic:
+        synthetic = any(bool(p.get("synthetic")) for p in snap.provenance.values())
+    return "soc-observatory (synthetic demo data)" if synthetic else "soc-observatory"
+
+
+def tilejson(snap: Snapshot, indicator: str, epoch_index: int, base_url: str) -> dict[str, Any]:
+    """TileJSON 3.0.0 of an indicator's tiles at one epoch, tile URLs under ``base_url``."""
+    ind = BY_ID[indicator]
+    lv = snap.base
+    west, north = lv.x0, lv.y0
+    east, south = lv.x0 + lv.dx * lv.shape[1], lv.y0 + lv.dy * lv.shape[0]
+    epoch = snap.epochs[epoch_index]
+    return {
+        "tilejson": "3.0.0",
+        "name": ind.title,
+        "description": ind.definition,
+        "version": snap.snapshot_id,
+        "scheme": "xyz",
+        "tiles": [f"{base_url}/v1/tiles/{ind.id}/{{z}}/{{x}}/{{y}}.png?epoch={epoch}"],
+        "minzoom": 0,
+        "maxzoom": MAX_ZOOM,
+        "bounds": [max(-180.0, west), max(-85.0511, south), min(180.0, east), min(85.0511, north)],
+        "attribution": attribution(snap),
+        "tms": TMS.id,
+    }
+
+
+def legend_body(indicator: str, colormap: str | None, rescale: str | None) -> dict[str, Any]:
+    """Colour stops with values and unit (continuous maps) or the classes and their colours."""
+    ind = BY_ID[indicator]
+    cmap = colormap if colormap is not None else ind.colormap
+    stops: list[dict[str, Any]]
+    if ind.kind == "class":
+        stops = [
+            {"value": k, "label": c, "color": "#" + bytes(PALETTES["sh"][k]).hex()}
+            for k, c in enumerate(SH_CLASSES)
+        ]
+    else:
+        if cmap == "sh":
+            raise BadParameter(
+                "colormap 'sh' is for classes.", parameter="colormap", allowed=list(RAMP_COLORMAPS)
+            )
+        stops = legend(cmap, parse_rescale(rescale, ind.rescale))
+    return {"indicator": ind.id, "unit": ind.unit, "colormap": cmap, "stops": stops, "nodata": "transparent"}
+
+
+def point(snap: Snapshot, lat: float, lon: float) -> dict[str, Any]:
+    """Every map's time series in the base-grid cell holding (lat, lon); RothC potentials there."""
+    lv = snap.base
+    col = int(np.floor((lon - lv.x0) / lv.dx))
+    row = int(np.floor((lat - lv.y0) / lv.dy))
+    if not (0 <= row < lv.shape[0] and 0 <= col < lv.shape[1]):
+        south, east = lv.y0 + lv.dy * lv.shape[0], lv.x0 + lv.dx * lv.shape[1]
+        raise NotFound(
+            f"({lat}, {lon}) lies outside the maps' extent: lon {lv.x0}..{east}, lat {south}..{lv.y0}.",
+            parameter="lat/lon",
+        )
+    maps: dict[str, Any] = {}
+    for name, da in lv.ds.data_vars.items():
+        series = [snap.slices.get(lv, str(name), k)[row, col] for k in range(len(snap.epochs))]
+        nodata = 255 if da.dtype == np.uint8 else None
+        values = [None if nodata is not None and v == nodata else num(v) for v in series]
+        maps[str(name)] = {"unit": da.attrs.get("units", ""), "epochs": snap.epochs, "values": values}
+    x, y = lv.x0 + (col + 0.5) * lv.dx, lv.y0 + (row + 0.5) * lv.dy
+    body: dict[str, Any] = {
+        "lat": lat,
+        "lon": lon,
+        "snapshot_id": snap.snapshot_id,
+        "maps": maps,
+        "cell": {"x": x, "y": y, "row": row, "col": col},
+    }
+    if snap.rothc is not None and "seq_potential" in snap.rothc:
+        sp = snap.rothc["seq_potential"]
+        try:
+            cell = sp.sel(x=x, y=y, method="nearest", tolerance=abs(lv.dx) / 2)
+        except KeyError:
+            body["seq_potential"] = None
+        else:
+            scenarios = [str(s) for s in cell["scenario"].values]
+            body["seq_potential"] = {s: num(v) for s, v in zip(scenarios, cell.values, strict=True)}
+    return body

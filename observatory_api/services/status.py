@@ -1,0 +1,46 @@
+"""What the store holds and how fresh it is: the body of ``/v1/status``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from observatory_api.reader import Snapshot
+
+
+def source_freshness(snap: Snapshot, now: datetime) -> list[dict[str, Any]]:
+    """Per source: its variables, its newest STAC item datetime and that item's age in days."""
+    by_source: dict[str, dict[str, Any]] = {}
+    for var, p in snap.provenance.items():
+        name = p.get("source", var)
+        src = by_source.setdefault(
+            name, {"source": name, "collection": p.get("collection"), "variables": [], "latest_item": None}
+        )
+        src["variables"].append(var)
+        for entry in p.get("inputs", {}).values():
+            for d in entry.get("datetimes", []):
+                if src["latest_item"] is None or d > src["latest_item"]:
+                    src["latest_item"] = d
+    for src in by_source.values():
+        li = src["latest_item"]
+        src["age_days"] = round((now - datetime.fromisoformat(li)).total_seconds() / 86400, 1) if li else None
+    return sorted(by_source.values(), key=lambda s: s["source"])
+
+
+def status(
+    snap: Snapshot, now: datetime, checked_at: datetime | None, last_error: str | None, poll_seconds: float
+) -> dict[str, Any]:
+    """Last commit, snapshot id, newest source item, per-source freshness and the poller's state."""
+    sources = source_freshness(snap, now)
+    newest = max((s["latest_item"] for s in sources if s["latest_item"]), default=None)
+    return {
+        "snapshot_id": snap.snapshot_id,
+        "committed_at": snap.written_at.isoformat(),
+        "message": snap.message,
+        "input_snapshot": snap.attrs.get("input_snapshot"),
+        "newest_source_item": newest,
+        "sources": sources,
+        "checked_at": checked_at.isoformat() if checked_at else None,
+        "last_error": last_error,
+        "poll_seconds": poll_seconds,
+    }
