@@ -25,7 +25,30 @@ class Region(BaseModel):
     name: str
     level: str
     parent_id: str | None
-    bbox: list[float] | None = Field(None, description="[west, south, east, north] in degrees")
+    bbox: list[float] | None = Field(
+        None,
+        min_length=4,
+        max_length=4,
+        description=(
+            "[west, south, east, north] in degrees (EPSG:4326): the smallest box covering the whole "
+            "region. GeoJSON/STAC convention: a box that crosses the antimeridian has west > east "
+            "(Fiji: [174.6, -21.7, -178.2, -12.5]); [-180, s, 180, n] when no meridian is free of "
+            "land. null for a region without geometry."
+        ),
+    )
+    main_bbox: list[float] | None = Field(
+        None,
+        min_length=4,
+        max_length=4,
+        description=(
+            "[west, south, east, north] like bbox, covering the main parts only (the box to zoom a "
+            "map to): far outlying islands are left out. Parts closer than max(2, sqrt(area)/4) "
+            "degrees form one cluster (area in square degrees on the sphere); the box covers the "
+            "largest cluster and every cluster holding at least 25 % of the area. Africa: "
+            "Madagascar, Cape Verde and Mauritius in, Saint Helena and Kerguelen out; France: "
+            "Corsica in, French Guiana and Reunion out."
+        ),
+    )
 
 
 class RegionList(BaseModel):

@@ -27,18 +27,26 @@ from observatory_api.reader import Snapshot
 from pipeline.indicator_registry import BY_ID, INDICATORS, SH_CLASSES, STRATA, TABLE_UNITS
 
 
-def _bbox(snap: Snapshot, rid: str) -> list[float] | None:
+def _boxes(snap: Snapshot, rid: str) -> tuple[list[float] | None, list[float] | None]:
+    """(bbox, main_bbox) of a region from the region table (``pipeline.regions`` computes them)."""
     cache = snap.memo.setdefault("bbox", {})
     if rid not in cache:
-        g = snap.regions.geometry.get(rid) if rid in snap.regions.index else None
-        cache[rid] = None if g is None or g.is_empty else [round(float(v), 6) for v in g.bounds]
+        row = snap.regions.loc[rid] if rid in snap.regions.index else None
+        cache[rid] = tuple(_box(None if row is None else row.get(c)) for c in ("bbox", "main_bbox"))
     return cache[rid]
+
+
+def _box(v: Any) -> list[float] | None:
+    if v is None or isinstance(v, float) or len(v) != 4:  # missing (None or NaN)
+        return None
+    return [round(float(x), 6) for x in v]
 
 
 def _region(snap: Snapshot, i: int) -> dict[str, Any]:
     rid = snap.region_ids[i]
+    bbox, main_bbox = _boxes(snap, rid)
     return {"region_id": rid, "name": snap.names[i], "level": snap.levels_of[i],
-            "parent_id": snap.parents[i] or None, "bbox": _bbox(snap, rid)}  # fmt: skip
+            "parent_id": snap.parents[i] or None, "bbox": bbox, "main_bbox": main_bbox}  # fmt: skip
 
 
 def router() -> APIRouter:
@@ -53,7 +61,8 @@ def router() -> APIRouter:
             str | None, Query(max_length=100, description="Case-insensitive name or id search")
         ] = None,
     ) -> Response:
-        """Regions of the hierarchy, filtered by level, parent or name."""
+        """Regions of the hierarchy, filtered by level, parent or name; each with its bbox and main_bbox
+        ([west, south, east, north], west > east across the antimeridian)."""
         out = []
         needle = q.lower() if q else None
         for i, rid in enumerate(snap.region_ids):
@@ -71,7 +80,7 @@ def router() -> APIRouter:
         snap: SnapshotDep, region_id: str,
         geometry: Annotated[bool, Query(description="Include the GeoJSON geometry")] = False,
     ) -> Response:  # fmt: skip
-        """One region with its parent, children, bbox and (on request) geometry."""
+        """One region with its parent, children, bbox, main_bbox and (on request) geometry."""
         i = region_row(snap, region_id)
         body = _region(snap, i)
         p = snap.parents[i]
