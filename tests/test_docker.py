@@ -7,10 +7,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -100,19 +103,66 @@ def test_image_lock_is_exported_from_uv_lock(tmp_path):
     assert all(re.search(r"--hash=sha256:[0-9a-f]{64}", b) for b in blocks), "every pin carries a hash"
 
 
-@pytest.mark.integration
-def test_image_install_steps_in_a_plain_venv(tmp_path):
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The build stage's RUN lines, replayed: a fresh venv, the pinned lock with --no-deps and
-    hashes, the project's wheel with --no-deps, pip check; then the entry points start from an
-    empty directory with no repository on the path (the wheel carries catalogs/)."""
-    venv = wheel_venv(tmp_path)
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("SOCOBS_CATALOGS", "PYTHONPATH")}
-    r = subprocess.run([str(venv / "bin" / "socobs"), "regions", "list", "--level", "region"], cwd=empty,
-                       env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    hashes, the project's wheel with --no-deps, pip check."""
+    return wheel_venv(tmp_path_factory.mktemp("wheel"))
+
+
+def _outside_env() -> dict[str, str]:
+    """No repository anywhere: no catalogs override, no path to the checkout."""
+    return {k: v for k, v in os.environ.items() if k not in ("SOCOBS_CATALOGS", "PYTHONPATH", "SOCOBS_VAR")}
+
+
+@pytest.mark.integration
+def test_wheel_entry_points_work_outside_the_repository(installed: Path, tmp_path: Path):
+    """From an empty directory the installed CLI finds its data (the wheel carries catalogs/)."""
+    r = subprocess.run([str(installed / "bin" / "socobs"), "regions", "list", "--level", "region"],
+                       cwd=tmp_path, env=_outside_env(), capture_output=True, text=True, timeout=300)  # fmt: skip
     assert r.returncode == 0 and "6 regions" in r.stdout, r.stdout + r.stderr
-    h = subprocess.run(
-        [str(venv / "bin" / "socobs-api"), "--help"], capture_output=True, text=True, timeout=120, cwd=empty
-    )
+    h = subprocess.run([str(installed / "bin" / "socobs-api"), "--help"], cwd=tmp_path, env=_outside_env(),
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
     assert h.returncode == 0 and "--store" in h.stdout
+    assert list(tmp_path.iterdir()) == []  # nothing written into the current directory
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_wheel_demo_reaches_serving(installed: Path, tmp_path: Path):
+    """`socobs demo --var DIR` from the installed wheel, in an empty directory: the whole chain
+    (catalog, STAC API, ingestion, indicators, RothC, API) up to "serving"; everything it writes
+    lands under DIR."""
+    cwd, var = tmp_path / "cwd", tmp_path / "var"
+    cwd.mkdir()
+    ports = [_free_port(), _free_port()]
+    proc = subprocess.Popen(
+        [str(installed / "bin" / "socobs"), "demo", "--var", str(var), "--port", str(ports[0]),
+         "--api-port", str(ports[1])],
+        cwd=cwd, env=_outside_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 900
+        assert proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("serving"):
+                break
+        assert any(ln.startswith("serving") for ln in lines), "".join(lines)
+        status = httpx.get(f"http://127.0.0.1:{ports[1]}/v1/status", timeout=30)
+        assert status.status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    assert list(cwd.iterdir()) == []
+    assert (var / "store").is_dir()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
