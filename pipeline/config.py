@@ -1,24 +1,38 @@
 """Typed configuration: source definitions (``catalogs/sources/*.yaml``) and job files.
 
-Both are pydantic models with JSON Schema (``socobs schema`` writes them to
-``catalogs/schemas/``); a bad field gets an error naming the field, what was expected and
-what was received. Nothing downstream handles untyped dicts of options.
+Both are pydantic models with JSON Schema (``socobs schema`` writes them); a bad field gets an
+error naming the field, what was expected and what was received. Nothing downstream handles
+untyped dicts of options.
+
+Reading is guarded before anything else happens: files larger than ``MAX_YAML_BYTES`` and
+files that are not UTF-8 are refused, and YAML anchors/aliases are refused outright (a "billion
+laughs" file of a few hundred bytes expands into billions of values; job files never need them).
+Paths inside a job file are relative to the job file (see ``load_job``), never to the shell's
+current directory. A job's grid may have at most ``MAX_GRID_CELLS`` cells (checked before
+ingestion starts; ``SOCOBS_MAX_CELLS`` raises the bound for the command line).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pipeline.errors import InputFileError
+from pipeline.errors import InputFileError, clip, quote
 from pipeline.regions import catalogs_dir
 from pipeline.units import CANONICAL, conversion
 
 Resampling = Literal["nearest", "bilinear", "average", "mode", "cubic"]
+
+MAX_YAML_BYTES = 1_000_000
+"""Largest job or source file read (they are a few hundred bytes)."""
+MAX_GRID_CELLS = 1_000_000_000
+"""Largest grid a job may ask for (y x x cells): Africa at 250 m is about 5e8 cells. A typo in the
+resolution (1e-7 instead of 1e-2) would otherwise ask for 1e18 cells."""
 
 
 class Strict(BaseModel):
@@ -119,8 +133,30 @@ class RegionSpec(Strict):
 
 
 class GridSpec(Strict):
-    crs: str = "EPSG:4326"
-    resolution: float = Field(gt=0, description="Cell size in CRS units (degrees for EPSG:4326)")
+    """The target grid; at most ``MAX_GRID_CELLS`` (1e9) cells over the region, checked before
+    any work (``SOCOBS_MAX_CELLS`` overrides the bound for ``socobs``)."""
+
+    crs: str = Field("EPSG:4326", description="A CRS pyproj knows: EPSG:4326, EPSG:6933, a WKT ...")
+    resolution: float = Field(
+        gt=0,
+        description=f"Cell size in CRS units (degrees for EPSG:4326); the grid over the region "
+        f"may have at most {MAX_GRID_CELLS:.0e} cells (SOCOBS_MAX_CELLS overrides)",
+    )
+
+    @field_validator("crs")
+    @classmethod
+    def _known_crs(cls, v: str) -> str:
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        try:
+            CRS.from_user_input(v)
+        except CRSError:
+            raise ValueError(
+                "unknown CRS; expected an EPSG code pyproj knows (e.g. EPSG:4326, EPSG:6933) or a "
+                "WKT/PROJ string"
+            ) from None
+        return v
 
 
 class PeriodSpec(Strict):
@@ -144,41 +180,122 @@ class JobSpec(Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     region: RegionSpec
-    sources: list[str] = Field(min_length=1, description="Names of catalogs/sources/*.yaml or paths")
+    sources: list[str] = Field(
+        min_length=1, description="Names of catalogs/sources/*.yaml, or paths relative to the job file"
+    )
     stac_url: str | None = Field(None, description="Overrides every source's STAC API (e.g. the demo server)")
     grid: GridSpec
     period: PeriodSpec
-    store: str = Field("var/store", description="Icechunk repository: a local path or s3://bucket/prefix")
+    store: str = Field(
+        "var/store",
+        description="Icechunk repository: s3://bucket/prefix, gs://..., or a local path relative to "
+        "the job file; when omitted, VAR/store (socobs --var, default $SOCOBS_VAR or ./var)",
+    )
     scheduler: str | None = Field(None, description="Dask scheduler address; a LocalCluster if unset")
     chunks: ChunkSpec = ChunkSpec(y=512, x=512)
 
 
 def _validation_message(path: Path, exc: ValidationError) -> str:
     parts = []
-    for err in exc.errors():
+    for err in exc.errors()[:10]:
         loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        got = err.get("input")
-        parts.append(f"{loc}: {err['msg']} (got {got!r})")
-    return f"{path}: invalid fields -- " + "; ".join(parts) + ". Fix them and run again."
+        parts.append(f"{loc}: {err['msg']} (got {quote(err.get('input'))})")
+    more = f"; and {exc.error_count() - 10} more" if exc.error_count() > 10 else ""
+    return f"{path}: invalid fields -- " + "; ".join(parts) + more + ". Fix them and run again."
 
 
-def _read_yaml(path: Path) -> Any:
+class _AliasRefused(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses anchors (``&a``) and aliases (``*a``) as soon as it meets
+    one, before anything is expanded."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _AliasRefused(event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
+def _read_yaml(path: Path, what: str = "job file") -> Any:
     try:
-        return yaml.safe_load(path.read_text())
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_YAML_BYTES + 1)
     except OSError as exc:
-        raise InputFileError(f"{path}: cannot read it ({exc.strerror}). Check the path.") from exc
-    except yaml.YAMLError as exc:
-        raise InputFileError(f"{path}: not valid YAML ({exc}).") from exc
-
-
-def load_job(path: str | Path) -> JobSpec:
-    """Parse and validate a job file."""
-    p = Path(path)
-    data = _read_yaml(p)
+        raise InputFileError(f"{path}: cannot read the {what} ({exc.strerror}). Check the path.") from None
+    if len(raw) > MAX_YAML_BYTES:
+        raise InputFileError(
+            f"{path}: expected a {what} of at most {MAX_YAML_BYTES // 1000} kB (they are a few hundred "
+            f"bytes), got a larger file. Check that this is the {what} you meant."
+        )
     try:
-        return JobSpec.model_validate(data)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(
+            f"{path}: expected UTF-8 text, got byte 0x{raw[exc.start]:02x} at offset {exc.start}. "
+            f"Save the {what} as UTF-8 (it may not be a YAML file at all)."
+        ) from None
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader subclass
+    except _AliasRefused as exc:
+        raise InputFileError(
+            f"{path}:{exc.line}: YAML anchors and aliases (&name, *name) are not accepted in a {what}: "
+            "a few of them can expand a small file into billions of values. Write the values out."
+        ) from None
+    except yaml.YAMLError as exc:
+        raise InputFileError(f"{path}: not valid YAML ({clip(exc, 400)}). Fix the syntax.") from None
+
+
+def _local(value: str) -> bool:
+    return "://" not in value
+
+
+def _beside(base: Path, value: str) -> str:
+    """``value`` (a path) relative to ``base`` unless it is absolute."""
+    p = Path(value).expanduser()
+    return str(p if p.is_absolute() else Path(os.path.abspath(base / p)))
+
+
+def _shipped(path: Path) -> bool:
+    """Whether ``path`` is one of the job files shipped inside the package."""
+    try:
+        return path.resolve().is_relative_to(catalogs_dir().resolve())
+    except OSError:
+        return False
+
+
+def load_job(path: str | Path, *, var: Path | None = None, default_store: str | None = None) -> JobSpec:
+    """Parse and validate a job file; paths in it are resolved here, once.
+
+    - ``sources`` given as paths (``my/source.yaml``) and ``region.file`` are relative to the
+      job file's folder;
+    - ``store``: a URI as it is; a local path relative to the job file's folder; when the job
+      gives none, ``default_store``, else ``VAR/store`` (``var`` defaults to ``./var``). The
+      job files shipped inside
+      the package (``catalogs/jobs/``) are not the user's folder: a relative store there is
+      placed under ``VAR`` by its last part (``var/store-kenya`` -> ``VAR/store-kenya``).
+    """
+    p = Path(path)
+    data = _read_yaml(p, "job file")
+    try:
+        job = JobSpec.model_validate(data)
     except ValidationError as exc:
         raise InputFileError(_validation_message(p, exc)) from None
+    base, home = p.parent, var if var is not None else Path("var")
+    upd: dict[str, Any] = {
+        "sources": [_beside(base, s) if Path(s).suffix else s for s in job.sources],
+    }
+    if "store" not in job.model_fields_set:
+        upd["store"] = default_store or str(home / "store")
+    elif _local(job.store) and not Path(job.store).expanduser().is_absolute():
+        upd["store"] = str(home / Path(job.store).name) if _shipped(p) else _beside(base, job.store)
+    if job.region.file is not None:
+        region = job.region.model_copy(update={"file": Path(_beside(base, str(job.region.file)))})
+        upd["region"] = region
+    return job.model_copy(update=upd)
 
 
 def load_source(name_or_path: str) -> SourceDef:
@@ -189,10 +306,10 @@ def load_source(name_or_path: str) -> SourceDef:
     if not p.exists():
         known = sorted(q.stem for q in (catalogs_dir() / "sources").glob("*.yaml"))
         raise InputFileError(
-            f"source {name_or_path!r}: no definition at {p}. Known sources: {', '.join(known)}."
+            f"source {quote(name_or_path)}: no definition at {clip(p)}. Known sources: {', '.join(known)}."
         )
     try:
-        return SourceDef.model_validate(_read_yaml(p))
+        return SourceDef.model_validate(_read_yaml(p, "source definition"))
     except ValidationError as exc:
         raise InputFileError(_validation_message(p, exc)) from None
 

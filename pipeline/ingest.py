@@ -20,14 +20,15 @@ from typing import Any
 
 import xarray as xr
 
-from pipeline.config import JobSpec, SourceDef, load_source
-from pipeline.errors import CatalogError, PipelineError
+from pipeline.config import MAX_GRID_CELLS, JobSpec, SourceDef, load_source
+from pipeline.errors import CatalogError, PipelineError, permission_denied
 from pipeline.harmonise import job_bbox, job_geobox, load_source_data, provenance
 from pipeline.stac import ParsedItem, parse_item, search
 from pipeline.store import (
     GROUP,
     assert_cube,
     dims_of,
+    no_write_permission,
     open_cube,
     open_repo,
     storage_chunks,
@@ -86,6 +87,22 @@ class IngestResult:
     variables: list[str] = field(default_factory=list)
     epochs: list[int] = field(default_factory=list)
     message: str = ""
+
+
+def check_grid(job: JobSpec, max_cells: int = MAX_GRID_CELLS) -> int:
+    """The number of cells of the job's grid; refuses, before any work, a grid larger than
+    ``max_cells`` (a typo in the resolution would otherwise plan for days, after creating an
+    empty repository)."""
+    box = job_geobox(job)
+    ny, nx = int(box.shape[0]), int(box.shape[1])
+    if ny * nx > max_cells:
+        raise PipelineError(
+            f"grid: the job asks for {ny} x {nx} = {ny * nx:.3g} cells (resolution "
+            f"{job.grid.resolution:g} in {job.grid.crs} over {tuple(round(v, 4) for v in job_bbox(job))}); "
+            f"expected at most {max_cells:.3g}. Use a coarser grid.resolution or a smaller region "
+            "(to allow larger grids on purpose, set SOCOBS_MAX_CELLS)."
+        )
+    return ny * nx
 
 
 def _sources(job: JobSpec) -> list[SourceDef]:
@@ -153,8 +170,15 @@ def build_dataset(job: JobSpec, items_by_source: dict[str, tuple[SourceDef, list
     return ds
 
 
-def run_ingest(job: JobSpec, *, stac_url: str | None = None, report: Report | None = None) -> IngestResult:
+def run_ingest(
+    job: JobSpec,
+    *,
+    stac_url: str | None = None,
+    report: Report | None = None,
+    max_cells: int = MAX_GRID_CELLS,
+) -> IngestResult:
     """Ingest every source of ``job`` into its store as one commit."""
+    check_grid(job, max_cells)
     sources = _sources(job)
     found = {}
     for src in sources:
@@ -185,6 +209,8 @@ def run_ingest(job: JobSpec, *, stac_url: str | None = None, report: Report | No
         except PipelineError:
             raise
         except Exception as exc:  # reading an asset failed inside dask (404, corrupt file, ...)
+            if permission_denied(exc):
+                raise no_write_permission(job.store) from exc
             raise PipelineError(
                 f"loading the sources failed while writing ({type(exc).__name__}: {str(exc)[:400]}). "
                 "An asset may be missing or corrupt; fix or remove the item. The store is unchanged "
@@ -193,9 +219,16 @@ def run_ingest(job: JobSpec, *, stac_url: str | None = None, report: Report | No
     return IngestResult(True, sid, names, epochs, "ingested")
 
 
-def run_update(job: JobSpec, *, stac_url: str | None = None, report: Report | None = None) -> IngestResult:
+def run_update(
+    job: JobSpec,
+    *,
+    stac_url: str | None = None,
+    report: Report | None = None,
+    max_cells: int = MAX_GRID_CELLS,
+) -> IngestResult:
     """Ingest only what is newer than the cube: new epochs (and months) are appended; the
     monthly climatology is recomputed from every month. Commits nothing when nothing is new."""
+    check_grid(job, max_cells)
     cube = open_cube(job.store)
     have_epochs = {int(e) for e in cube["epoch"].values} if "epoch" in cube.coords else set()
     last_time = cube["time"].values.max() if "time" in cube.coords else None

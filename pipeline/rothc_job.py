@@ -46,6 +46,10 @@ RESOLVED_CLASSES = {
 }
 INCREASES = (0.05, 0.10, 0.20)
 NEEDED = ("tas", "pr", "pet", "clay", "landcover", "soc", "bdod", "cfvo")
+MAX_YEARS = 2000
+"""Longest scenario run: GSOCseq uses 20 years; RothC is calibrated on decades to a century or
+two of field data, so millennia are out of its domain. The cost grows with the length (12 monthly
+steps per year, per pixel and scenario): 100 000 years of the demo grid would run for hours."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,11 @@ def _stock(cube: xr.Dataset, soc_var: str, epoch: int) -> np.ndarray:
 
 def run_rothc_job(job: JobSpec, years: int = 20) -> RothcResult:
     """Compute the scenario maps for the latest epoch and commit them to the job's store."""
+    if not 1 <= years <= MAX_YEARS:
+        raise PipelineError(
+            f"--years: expected 1 to {MAX_YEARS} (scenario length; GSOCseq uses 20), got {years}. "
+            "Pass a length in that range."
+        )
     cube = open_cube(job.store)
     _require(cube)
     from pipeline.store import cube_log

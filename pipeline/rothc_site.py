@@ -87,6 +87,11 @@ def read_site(path: str | Path) -> SiteInput:
         raise InputFileError(
             f"{p}: cannot read the RothC input file ({exc.strerror}). Check the path."
         ) from exc
+    except UnicodeDecodeError as exc:
+        raise InputFileError(
+            f"{p}: expected a RothC input file (text), got undecodable byte 0x{exc.object[exc.start]:02x} "
+            f"at offset {exc.start}. Pass a RothC_input.dat in the official layout, saved as UTF-8."
+        ) from None
     if len(lines) < 11:
         raise InputFileError(
             f"{p}: expected at least 11 lines (3 text, options, soil, headers, months), got "

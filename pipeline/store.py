@@ -29,7 +29,7 @@ import numpy as np
 import xarray as xr
 from icechunk.xarray import to_icechunk
 
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, clip, permission_denied
 from pipeline.units import CANONICAL
 
 GROUP = "cube"
@@ -56,21 +56,84 @@ def _storage(uri: str) -> icechunk.Storage:
     return icechunk.local_filesystem_storage(str(Path(uri).resolve()))
 
 
+def _is_local(uri: str) -> bool:
+    return not uri.startswith(("s3://", "gs://"))
+
+
+def _not_a_directory(uri: str) -> StoreError:
+    return StoreError(
+        f"{clip(uri)} is a file, not a store. Expected the directory of an Icechunk repository "
+        "created by `socobs ingest`, or a new path; pass --store DIR."
+    )
+
+
+def no_write_permission(uri: str, where: str | Path | None = None) -> StoreError:
+    """The message for a store this process may not write."""
+    at = f" ({clip(where)} is read-only for this user)" if where is not None and str(where) != uri else ""
+    return StoreError(
+        f"cannot write to {clip(uri)}: permission denied{at}; choose a writable --store or fix its "
+        "permissions. The store is unchanged."
+    )
+
+
+def check_writable(uri: str) -> None:
+    """Refuse, before any work, a local store this process cannot write: a read-only directory
+    or file system, or a path that is a file. Object stores are checked by their first write."""
+    if not _is_local(uri):
+        return
+    path = Path(uri)
+    if path.exists() and not path.is_dir():
+        raise _not_a_directory(uri)
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise StoreError(
+            f"cannot create the store {clip(uri)}: {clip(probe)} is a file, not a directory. "
+            "Pass --store with a path under a directory."
+        )
+    dirs = [probe]
+    if probe == path:  # an existing repository: icechunk writes into its subdirectories too
+        dirs += [d for d in path.iterdir() if d.is_dir()]
+        dirs += [e for d in dirs[1:] for e in d.iterdir() if e.is_dir()]
+    for d in dirs:
+        if not os.access(d, os.W_OK | os.X_OK):
+            raise no_write_permission(uri, d)
+
+
 def open_repo(uri: str, *, create: bool = False) -> icechunk.Repository:
     """Open the repository at ``uri`` (creating it when asked and absent)."""
     icechunk.set_logs_filter("error")  # its warnings about local storage are for developers
+    local = _is_local(uri)
+    if local and Path(uri).exists() and not Path(uri).is_dir():
+        raise _not_a_directory(uri)
     storage = _storage(uri)
-    if icechunk.Repository.exists(storage):
-        return icechunk.Repository.open(storage)
-    local = not uri.startswith(("s3://", "gs://"))
+    try:
+        if icechunk.Repository.exists(storage):
+            return icechunk.Repository.open(storage)
+    except icechunk.IcechunkError as exc:
+        if permission_denied(exc):
+            raise StoreError(
+                f"cannot read the store {clip(uri)}: permission denied. Fix its permissions or "
+                "choose another --store."
+            ) from exc
+        raise StoreError(
+            f"cannot open the store {clip(uri)} ({clip(exc)}). Expected an Icechunk repository "
+            "created by `socobs ingest`; check the path."
+        ) from exc
     if local and Path(uri).exists() and any(Path(uri).iterdir()):
         raise StoreError(
-            f"{uri} exists but is not an Icechunk repository. Expected a repository created by "
+            f"{clip(uri)} exists but is not an Icechunk repository. Expected a repository created by "
             "`socobs ingest`, or a new or empty path; choose another store path."
         )
     if not create:
-        raise StoreError(f"{uri}: no repository there. Run `socobs ingest JOB.yaml` to create it.")
-    return icechunk.Repository.create(storage)
+        raise StoreError(f"{clip(uri)}: no repository there. Run `socobs ingest JOB.yaml` to create it.")
+    try:
+        return icechunk.Repository.create(storage)
+    except icechunk.IcechunkError as exc:
+        if permission_denied(exc):
+            raise no_write_permission(uri) from exc
+        raise
 
 
 def open_cube(uri: str, snapshot: str | None = None, *, group: str = GROUP) -> xr.Dataset:

@@ -25,7 +25,7 @@ from pyproj import CRS
 
 from kernels.areas import grid_cell_areas
 from kernels.zonal import STATS, Coverage, finalize, rollup, zonal_stats
-from pipeline.errors import InputFileError, PipelineError
+from pipeline.errors import InputFileError, PipelineError, clip, quote
 from pipeline.regions import load_regions
 
 CoverageMode = Literal["exact", "centre"]
@@ -194,9 +194,15 @@ def region_set(spec: str, registry: Path | None = None, *, id_field: str | None 
     if not path.exists():
         raise InputFileError(
             f"--regions: expected country, region, global, subnational, custom or a vector file, "
-            f"got {spec!r} (no such file)."
+            f"got {quote(spec)} (no such file)."
         )
-    gdf = gpd.read_file(path)
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises many types for an unreadable file; all mean that
+        raise InputFileError(
+            f"--regions {clip(path)}: cannot read it as a vector file ({type(exc).__name__}: "
+            f"{clip(exc)}). Expected GeoPackage, GeoJSON or a shapefile; check the format."
+        ) from None
     idf = id_field or ("region_id" if "region_id" in gdf.columns else None)
     if idf is None or idf not in gdf.columns:
         raise PipelineError(
@@ -222,6 +228,11 @@ def read_raster(path: Path, band: int = 1) -> tuple[np.ndarray, Grid]:
         with rasterio.open(path) as src:
             if src.crs is None:
                 raise PipelineError(f"{path}: the raster has no CRS; assign one first.")
+            if not 1 <= band <= src.count:
+                raise InputFileError(
+                    f"--band: expected a band of {path} (1 to {src.count}), got {band}. Pass "
+                    f"--band 1{f' to {src.count}' if src.count > 1 else ''}."
+                )
             arr = src.read(band, masked=True).astype(np.float32)
             scale, offset = src.scales[band - 1], src.offsets[band - 1]
             grid = Grid(src.transform, (src.height, src.width), CRS.from_user_input(src.crs))
@@ -255,8 +266,14 @@ def read_cube_variable(store: str, variable: str, selectors: dict[str, Any]) -> 
     by_label = {d: v for d, v in pick.items() if d != "depth"}
     try:
         da = da.isel(by_index).sel(by_label)
-    except KeyError as exc:
-        raise PipelineError(f"selection {pick} is not in the cube ({exc}).") from exc
+    except (KeyError, IndexError):
+        have = {
+            str(d): (f"0 to {cube.sizes[d] - 1}" if d == "depth" else cube[d].values.tolist()) for d in extra
+        }
+        raise PipelineError(
+            f"selection {quote(pick)} is not in the cube: --{'/--'.join(map(str, extra))} must be one of "
+            f"{clip(have)} (--depth is an index, 0 = top). Pick values from those."
+        ) from None
     x, y = cube["x"].values, cube["y"].values
     rx, ry = float(x[1] - x[0]), float(y[1] - y[0])
     transform = Affine(rx, 0, float(x[0]) - rx / 2, 0, ry, float(y[0]) - ry / 2)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, clip
 
 app = typer.Typer(
     name="socobs",
@@ -20,6 +21,42 @@ app = typer.Typer(
 
 console = Console()
 err_console = Console(stderr=True)
+state = {"debug": False}
+
+
+def version() -> str:
+    """The installed package's version."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("soc-observatory")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"socobs {version()}", highlight=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="On an internal error, print the full traceback.")
+    ] = False,
+) -> None:
+    """soc-observatory: soil organic carbon and soil health observatory.
+
+    Working data (store, caches, region registry) live under --var (default: $SOCOBS_VAR, else
+    ./var). Errors print one paragraph and exit 2 (1 for an internal error).
+    """
+    state["debug"] = debug
 
 
 def progress() -> Progress:
@@ -31,6 +68,7 @@ def progress() -> Progress:
         TimeElapsedColumn(),
         TextColumn("{task.fields[label]}"),
         console=err_console,
+        disable=not err_console.is_terminal,  # bars are for people; logs and pipes get results only
     )
 
 
@@ -78,7 +116,32 @@ def interval(every: str) -> int:
     return int(every[:-1]) * units[every[-1]]
 
 
-def job_with(job: Any, scheduler: str | None, store: str | None) -> Any:
-    """The job with the command line's --scheduler / --store overriding its own."""
+def load_job_for(
+    job_file: Path, var: Path | None, *, scheduler: str | None = None, store: str | None = None
+) -> Any:
+    """The job file, its paths resolved (relative to the job file; a missing store under VAR),
+    with the command line's --scheduler / --store overriding its own."""
+    from pipeline.cli.settings import work_paths
+    from pipeline.config import load_job
+
+    paths = work_paths(var)
+    job = load_job(job_file, var=paths.var, default_store=paths.store)
     upd = {k: v for k, v in (("scheduler", scheduler), ("store", store)) if v}
     return job.model_copy(update=upd) if upd else job
+
+
+def writable_store(uri: str) -> None:
+    """Refuse a store this process cannot write, before any work."""
+    from pipeline.store import check_writable
+
+    check_writable(uri)
+
+
+def out_dir(path: Path, option: str) -> Path:
+    """``path`` for an output directory option: refused when it is an existing file."""
+    if path.exists() and not path.is_dir():
+        raise PipelineError(
+            f"{option}: expected a directory (new or existing), got the file {clip(path)}. "
+            f"Pass {option} with a directory path."
+        )
+    return path

@@ -9,12 +9,19 @@ from typing import Annotated
 import typer
 
 from pipeline.cli._app import app, console, interval, parse_bbox, parse_years, progress
+from pipeline.cli.options import Var
+from pipeline.cli.settings import work_paths
 
 
 @app.command("demo-catalog")
 def demo_catalog(
-    directory: Annotated[Path, typer.Argument(help="New or empty directory for the catalog.")],
-    resolution: Annotated[float, typer.Option(help="Grid resolution in degrees.")] = 0.5,
+    directory: Annotated[
+        Path,
+        typer.Argument(metavar="DIRECTORY", file_okay=False, help="New or empty directory for the catalog."),
+    ],
+    resolution: Annotated[
+        float, typer.Option(min=0.01, max=10.0, help="Grid resolution in degrees (0.01-10).")
+    ] = 0.5,
     years: Annotated[str, typer.Option(help="Epochs as START-END.")] = "2015-2024",
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same catalog).")] = 41000,
     bbox: Annotated[str | None, typer.Option(help="west,south,east,north (default: global).")] = None,
@@ -38,10 +45,15 @@ def demo_catalog(
 
 @app.command("demo")
 def demo(
-    var: Annotated[Path, typer.Option(help="Working directory for catalog and store.")] = Path("var"),
-    job_file: Annotated[Path, typer.Option("--job", help="The demo job.")] = Path("catalogs/jobs/demo.yaml"),
-    port: Annotated[int, typer.Option(help="STAC API port on 127.0.0.1.")] = 8765,
-    api_port: Annotated[int, typer.Option(help="Observatory API port on 127.0.0.1 (0: no API).")] = 8000,
+    var: Var = None,
+    job_file: Annotated[
+        Path | None,
+        typer.Option("--job", dir_okay=False, help="The demo job (default: the packaged jobs/demo.yaml)."),
+    ] = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="STAC API port on 127.0.0.1.")] = 8765,
+    api_port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Observatory API port on 127.0.0.1 (0: no API).")
+    ] = 8000,
     serve: Annotated[bool, typer.Option(help="Keep serving after the pipeline ran.")] = True,
     live: Annotated[
         bool,
@@ -54,6 +66,10 @@ def demo(
 ) -> None:
     """The whole demo: catalog, STAC API, ingestion, indicators, RothC, then the API; reuses what is there."""
     from pipeline.demo import live_round, run_demo, start_api
+    from pipeline.regions import catalogs_dir
+
+    var = work_paths(var).var
+    job_file = job_file or catalogs_dir() / "jobs" / "demo.yaml"
 
     seconds = interval(every) if live else 0
 

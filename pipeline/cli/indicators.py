@@ -7,9 +7,20 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli._app import Stages, app, console, job_with, progress
-from pipeline.cli.options import Cache, JobArg, Registry, Snapshot, Store, StoreOverride
-from pipeline.cli.settings import cli_settings
+from pipeline.cli._app import Stages, app, console, load_job_for, out_dir, progress, writable_store
+from pipeline.cli.options import (
+    Cache,
+    ExportFormat,
+    JobArg,
+    Level,
+    Registry,
+    Snapshot,
+    Store,
+    StoreOverride,
+    Stratum,
+    Var,
+)
+from pipeline.cli.settings import work_paths
 from pipeline.errors import PipelineError
 
 export_app = typer.Typer(help="Export published products.", no_args_is_help=True)
@@ -27,21 +38,26 @@ def indicators(
             "compare it with what was committed from it."
         ),
     ] = None,
-    output: Annotated[Path | None, typer.Option(help="Directory for --snapshot's Zarr.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            file_okay=False, help="Directory for --snapshot's Zarr (default: VAR/indicators-SNAPSHOT.zarr)."
+        ),
+    ] = None,
     registry: Registry = None,
     cache: Cache = None,
+    var: Var = None,
 ) -> None:
     """Maps, overviews and region tables from the cube (only what new epochs change); one commit."""
-    from pipeline.config import load_job
     from pipeline.indicators import reproduce, run_indicators
 
-    settings = cli_settings()
-    registry = registry or settings.registry
-    cache = cache or settings.cache
-    job = job_with(load_job(job_file), None, store)
+    paths = work_paths(var)
+    registry = registry or paths.registry
+    cache = cache or paths.cache
+    job = load_job_for(job_file, var, store=store)
     chunks = (job.chunks.y, job.chunks.x)
     if snapshot is not None:
-        dest = output or Path(f"var/indicators-{snapshot}.zarr")
+        dest = out_dir(output or paths.var / f"indicators-{snapshot}.zarr", "--output")
         with progress() as prog:
             rep = reproduce(
                 job.store,
@@ -63,6 +79,7 @@ def indicators(
         else:
             console.print(f"[green]identical[/] bit for bit to indicator commit {rep.compared_with}")
         return
+    writable_store(job.store)
     with progress() as prog:
         res = run_indicators(
             job.store, chunks=chunks, registry=registry, cache_dir=cache, force_full=full, report=Stages(prog)
@@ -79,29 +96,32 @@ def indicators(
 
 @export_app.command("indicators")
 def export_indicators(
-    dest: Annotated[Path, typer.Argument(help="Output file (.csv, .parquet, .geojson or .json for STAC).")],
-    fmt: Annotated[str, typer.Option("--format", help="csv, parquet, geojson or stac.")] = "csv",
+    dest: Annotated[
+        Path, typer.Argument(metavar="DEST", help="Output file (.csv, .parquet, .geojson or .json for STAC).")
+    ],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="Output format.")] = ExportFormat.csv,
     store: Store = None,
     snapshot: Snapshot = None,
     epoch: Annotated[int | None, typer.Option(help="Only this epoch (geojson: default the latest).")] = None,
-    stratum: Annotated[
-        str | None, typer.Option(help="Only this stratum: all, cropland, grassland, tree_cover.")
-    ] = None,
-    level: Annotated[str | None, typer.Option(help="Only this level: global, region, country, ...")] = None,
+    stratum: Annotated[Stratum | None, typer.Option(help="Only this land-cover stratum.")] = None,
+    level: Annotated[Level | None, typer.Option(help="Only this level of the region hierarchy.")] = None,
     registry: Registry = None,
+    var: Var = None,
 ) -> None:
     """Export the region tables (with provenance per row) or the products' STAC collection."""
     from pipeline.indicator_export import export_tables
 
-    settings = cli_settings()
+    if dest.is_dir():
+        raise PipelineError(f"DEST: expected an output file, got the directory {dest}. Pass a file path.")
+    paths = work_paths(var)
     path = export_tables(
-        store or settings.store,
+        store or paths.store,
         dest,
-        fmt,  # type: ignore[arg-type]
+        fmt.value,
         snapshot=snapshot,
         epoch=epoch,
-        stratum=stratum,
-        level=level,
-        registry=registry or settings.registry,
+        stratum=None if stratum is None else stratum.value,
+        level=None if level is None else level.value,
+        registry=registry or paths.registry,
     )
     console.print(f"[green]wrote[/] {path}")

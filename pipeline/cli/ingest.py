@@ -7,13 +7,20 @@ from typing import Annotated, Any
 
 import typer
 
-from pipeline.cli._app import Stages, app, console, interval, job_with, progress
-from pipeline.cli.options import JobArg, Scheduler, Stac, StoreOverride
-from pipeline.cli.settings import cli_settings
+from pipeline.cli._app import Stages, app, console, interval, load_job_for, progress, writable_store
+from pipeline.cli.options import JobArg, Scheduler, Stac, StoreOverride, Var
+from pipeline.cli.settings import WorkPaths, work_paths
 
 WithIndicators = Annotated[
     bool, typer.Option("--indicators/--no-indicators", help="Then compute the new epochs' indicators.")
 ]
+
+
+def _max_cells(paths: WorkPaths) -> int:
+    """The grid-size bound: SOCOBS_MAX_CELLS, else pipeline.config.MAX_GRID_CELLS."""
+    from pipeline.config import MAX_GRID_CELLS
+
+    return paths.max_cells or MAX_GRID_CELLS
 
 
 @app.command("ingest")
@@ -22,15 +29,17 @@ def ingest(
     stac: Stac = None,
     scheduler: Scheduler = None,
     store: StoreOverride = None,
+    var: Var = None,
 ) -> None:
     """Ingest a job's sources into its cube store (one commit; all or nothing)."""
-    from pipeline.config import load_job
     from pipeline.ingest import run_ingest
 
-    job = job_with(load_job(job_file), scheduler, store)
+    paths = work_paths(var)
+    job = load_job_for(job_file, var, scheduler=scheduler, store=store)
+    writable_store(job.store)
     t0 = time.perf_counter()
     with progress() as prog:
-        res = run_ingest(job, stac_url=stac, report=Stages(prog))
+        res = run_ingest(job, stac_url=stac, report=Stages(prog), max_cells=_max_cells(paths))
     span = f"{res.epochs[0]}-{res.epochs[-1]}" if res.epochs else "-"
     took = time.perf_counter() - t0
     console.print(
@@ -46,33 +55,31 @@ def update(
     scheduler: Scheduler = None,
     store: StoreOverride = None,
     with_indicators: WithIndicators = True,
+    var: Var = None,
 ) -> None:
     """Ingest only items newer than the cube (new epochs appended), then their indicators; no
     commit when nothing is new."""
-    from pipeline.config import load_job
     from pipeline.ingest import run_update
 
-    job = job_with(load_job(job_file), scheduler, store)
+    paths = work_paths(var)
+    job = load_job_for(job_file, var, scheduler=scheduler, store=store)
+    writable_store(job.store)
     with progress() as prog:
-        res = run_update(job, stac_url=stac, report=Stages(prog))
+        res = run_update(job, stac_url=stac, report=Stages(prog), max_cells=_max_cells(paths))
     if res.committed:
         console.print(f"[green]committed[/] {res.snapshot_id}: new epochs {res.epochs}")
     else:
         console.print(f"nothing new; the cube stays at {res.snapshot_id}")
     if with_indicators:
-        indicators_after(job)
+        indicators_after(job, paths)
 
 
-def indicators_after(job: Any) -> None:
+def indicators_after(job: Any, paths: WorkPaths) -> None:
     """The indicators of whatever is new (nothing when they are current)."""
     from pipeline.indicators import run_indicators
 
-    settings = cli_settings()
     res = run_indicators(
-        job.store,
-        chunks=(job.chunks.y, job.chunks.x),
-        registry=settings.registry,
-        cache_dir=settings.cache,
+        job.store, chunks=(job.chunks.y, job.chunks.x), registry=paths.registry, cache_dir=paths.cache
     )
     if res.mode != "up-to-date":
         console.print(
@@ -88,17 +95,19 @@ def watch(
     scheduler: Scheduler = None,
     store: StoreOverride = None,
     with_indicators: WithIndicators = True,
-    times: Annotated[int, typer.Option(help="Stop after this many rounds (0: never).")] = 0,
+    times: Annotated[int, typer.Option(min=0, help="Stop after this many rounds (0: never).")] = 0,
+    var: Var = None,
 ) -> None:
     """Run `update` (then the new epochs' indicators) every interval until interrupted."""
-    from pipeline.config import load_job
     from pipeline.ingest import run_update
 
     seconds = interval(every)
-    job = job_with(load_job(job_file), scheduler, store)
+    paths = work_paths(var)
+    job = load_job_for(job_file, var, scheduler=scheduler, store=store)
+    writable_store(job.store)
     n = 0
     while True:
-        res = run_update(job, stac_url=stac)
+        res = run_update(job, stac_url=stac, max_cells=_max_cells(paths))
         stamp = time.strftime("%H:%M:%S")
         what = (
             f"committed {res.snapshot_id}: epochs {res.epochs}"
@@ -107,7 +116,7 @@ def watch(
         )
         console.print(f"{stamp} {what}")
         if res.committed and with_indicators:
-            indicators_after(job)
+            indicators_after(job, paths)
         n += 1
         if times and n >= times:
             return

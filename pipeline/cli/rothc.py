@@ -8,24 +8,35 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli._app import console, job_with
-from pipeline.cli.options import JobArg, StoreOverride
-from pipeline.errors import PipelineError
+from pipeline.cli._app import console, load_job_for, out_dir, writable_store
+from pipeline.cli.options import Equilibrium, JobArg, StoreOverride, Var
 
 app = typer.Typer(help="The RothC v2.0.0 soil carbon model.", no_args_is_help=True)
+
+# Same bound as pipeline.rothc_job.MAX_YEARS (not imported: --help stays free of numba).
+MAX_YEARS = 2000
 
 
 @app.command("run")
 def rothc_run(
     job_file: JobArg,
     store: StoreOverride = None,
-    years: Annotated[int, typer.Option(help="Length of the scenario runs.")] = 20,
+    years: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=MAX_YEARS,
+            help="Length of the scenario runs in years (GSOCseq: 20). At most 2000: RothC is "
+            "calibrated on decades to centuries, and the cost grows with the length.",
+        ),
+    ] = 20,
+    var: Var = None,
 ) -> None:
     """RothC sequestration-potential maps (BAU, +5/+10/+20 % input) from the cube, one commit."""
-    from pipeline.config import load_job
     from pipeline.rothc_job import run_rothc_job
 
-    job = job_with(load_job(job_file), None, store)
+    job = load_job_for(job_file, var, store=store)
+    writable_store(job.store)
     t0 = time.perf_counter()
     res = run_rothc_job(job, years)
     console.print(
@@ -36,22 +47,29 @@ def rothc_run(
 
 @app.command("site")
 def rothc_site(
-    inputs: Annotated[list[Path], typer.Argument(help="RothC v2.0.0 input files (official layout).")],
-    out: Annotated[Path, typer.Option(help="Output directory (one subdirectory per file if several).")],
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="INPUTS", exists=True, dir_okay=False, help="RothC v2.0.0 input files (official layout)."
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(file_okay=False, help="Output directory (one subdirectory per file if several)."),
+    ],
     equilibrium: Annotated[
-        str, typer.Option(help="official: stop as the official shell; exact: the fixed point.")
-    ] = "official",
+        Equilibrium, typer.Option(help="official: stop as the official shell; exact: the fixed point.")
+    ] = Equilibrium.official,
 ) -> None:
     """Run RothC on site files; write year_results.csv and month_results.csv (official columns)."""
     from pipeline.rothc_site import read_site, run_site, write_results
 
-    if equilibrium not in ("official", "exact"):
-        raise PipelineError(f"--equilibrium: expected 'official' or 'exact', got {equilibrium!r}.")
+    out_dir(out, "--out")
     t0 = time.perf_counter()
-    for path in inputs:
-        site = read_site(path)
-        result = run_site(site, method=equilibrium)  # type: ignore[arg-type]
-        target = out if len(inputs) == 1 else out / path.stem
+    sites = [(path, read_site(path)) for path in inputs]  # every file parsed before anything is written
+    for path, site in sites:
+        result = run_site(site, method=equilibrium.value)
+        target = out if len(inputs) == 1 else out_dir(out / path.stem, "--out")
         years, months = write_results(result, target)
         eq = result.year_rows[1]
         console.print(

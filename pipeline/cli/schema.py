@@ -1,4 +1,10 @@
-"""``socobs schema``: the JSON Schemas of job files and source definitions."""
+"""``socobs schema``: the JSON Schemas of job files and source definitions.
+
+Without ``--out`` the schemas are printed (one JSON document per line, job then source), so the
+command writes nothing wherever the shell happens to be; ``--out DIR`` writes
+``DIR/job.schema.json`` and ``DIR/source.schema.json`` (the repository keeps them in
+``catalogs/schemas/``: ``socobs schema --out catalogs/schemas``).
+"""
 
 from __future__ import annotations
 
@@ -12,9 +18,20 @@ from pipeline.cli._app import app, console
 
 @app.command("schema")
 def schema(
-    out: Annotated[Path, typer.Option(help="Directory for the JSON Schemas.")] = Path("catalogs/schemas"),
+    out: Annotated[
+        Path | None,
+        typer.Option(file_okay=False, help="Directory for the JSON Schemas (default: print them)."),
+    ] = None,
 ) -> None:
-    """Write the JSON Schemas of job files and source definitions."""
+    """Print (or write to --out) the JSON Schemas of job files and source definitions."""
+    if out is None:
+        import json
+
+        from pipeline.config import JobSpec, SourceDef
+
+        for model in (JobSpec, SourceDef):
+            print(json.dumps(model.model_json_schema()))
+        return
     from pipeline.config import write_schemas
 
     for p in write_schemas(out):

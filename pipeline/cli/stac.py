@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from pipeline.cli._app import console
+from pipeline.cli.options import Port
 from pipeline.errors import PipelineError
 
 app = typer.Typer(help="Serve STAC catalogs.", no_args_is_help=True)
@@ -18,7 +19,7 @@ app = typer.Typer(help="Serve STAC catalogs.", no_args_is_help=True)
 @app.command("serve")
 def stac_serve(
     directory: Annotated[Path, typer.Argument(help="A STAC catalog directory (with catalog.json).")],
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 8765,
+    port: Port = 8765,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
 ) -> None:
     """Serve a catalog as a STAC API (rustac) until interrupted."""
