@@ -199,7 +199,8 @@ def _validation_message(path: Path, exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:10]:
         loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        parts.append(f"{loc}: {err['msg']} (got {quote(err.get('input'))})")
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg} (got {quote(err.get('input'))})")
     more = f"; and {exc.error_count() - 10} more" if exc.error_count() > 10 else ""
     return f"{path}: invalid fields -- " + "; ".join(parts) + more + ". Fix them and run again."
 

@@ -191,7 +191,11 @@ def region_set(spec: str, registry: Path | None = None, *, id_field: str | None 
             raise PipelineError(f"--regions {spec}: no regions of that level are registered.")
         return leaves, spec
     path = Path(spec)
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError:  # e.g. a name longer than the file system allows
+        exists = False
+    if not exists:
         raise InputFileError(
             f"--regions: expected country, region, global, subnational, custom or a vector file, "
             f"got {quote(spec)} (no such file)."

@@ -65,7 +65,7 @@ def usage_message(exc: Any, argv: list[str]) -> str:
     msg = exc.format_message().strip().replace("Value error, ", "")
     msg = re.sub(r"\{([^}]*)\}", lambda m: m.group(1).upper(), msg)
     got = _received(exc, argv)
-    if got is not None and got not in msg:
+    if got is not None and quote(got) not in msg:
         msg = f"{msg.rstrip('.')} (got {quote(got)})."
     if not msg.endswith((".", "?", "!")):
         msg += "."
