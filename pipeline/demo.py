@@ -4,6 +4,10 @@ Stages: demo catalog (generated once) -> STAC API (rustac, 127.0.0.1) -> ingesti
 Icechunk store (skipped when the store already holds this job's cube) -> indicator maps,
 overviews and region tables (only what is new) -> RothC scenarios (skipped when they were
 computed from the current cube) -> the observatory API (a subprocess) -> keep serving.
+
+Everything it writes lives under ``--var`` (the cube store is ``VAR/store`` whatever the job
+file says); its children (rustac, the API) and their scratch folders go away on SIGTERM,
+SIGHUP, SIGINT, or when the demo itself is killed (see :mod:`pipeline.processes`).
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from pathlib import Path
 
 import httpx
 
-from pipeline.config import PeriodSpec, load_job
+from pipeline.config import JobSpec, PeriodSpec, load_job
 from pipeline.demo_catalog import DemoSpec, make_demo_catalog, publish_year
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, ServerError
 from pipeline.indicators import data_snapshot, run_indicators
 from pipeline.ingest import run_ingest, run_update
+from pipeline.processes import Child, exit_status, signal_name, spawn_child, stop_on_signals
 from pipeline.rothc_job import run_rothc_job
 from pipeline.stac_server import StacServer, start_server
 from pipeline.store import StoreError, cube_log, open_cube
@@ -35,20 +40,29 @@ class DemoState:
     timings: list[tuple[str, float, str]] = field(default_factory=list)
 
 
-def _current_cube(store: str, job_json: str) -> str | None:
-    """The snapshot holding this job's cube, if the store is up to date with the job."""
+def demo_job(job_file: Path, var: Path) -> JobSpec:
+    """The demo's job: ``job_file`` with its store under ``var`` (``VAR/store``), so that
+    ``--var`` holds the whole demo whatever the job file says and wherever the shell is."""
+    return load_job(job_file).model_copy(update={"store": str(var / "store")})
+
+
+def _current_cube(job: JobSpec) -> str | None:
+    """The snapshot holding this job's cube, if the store is up to date with the job (the
+    store's own path does not count: a moved --var is still up to date)."""
     try:
-        cube = open_cube(store)
+        cube = open_cube(job.store)
     except StoreError:
         return None
-    same = json.loads(cube.attrs.get("job", "{}")) == json.loads(job_json)
+    stored = json.loads(cube.attrs.get("job", "{}"))
+    stored.pop("store", None)
+    same = stored == json.loads(job.model_dump_json(exclude={"store"}))
     return str(cube.attrs["snapshot_id"]) if same else None
 
 
 def run_demo(var: Path, job_file: Path, port: int, say: Callable[[str], None]) -> DemoState:
     """Bring the demo up; returns the running server (the caller serves until interrupted)."""
     catalog = var / "demo-catalog"
-    job = load_job(job_file)
+    job = demo_job(job_file, var)
     timings: list[tuple[str, float, str]] = []
 
     def stage(name: str, fn: Callable[[], str]) -> None:
@@ -75,7 +89,7 @@ def run_demo(var: Path, job_file: Path, port: int, say: Callable[[str], None]) -
     try:
 
         def ingest_stage() -> str:
-            if _current_cube(job.store, job.model_dump_json()):
+            if _current_cube(job):
                 return f"reused cube {data_snapshot(job.store)} in {job.store}"
             return f"committed {run_ingest(job, stac_url=server.url).snapshot_id} to {job.store}"
 
@@ -110,16 +124,18 @@ def run_demo(var: Path, job_file: Path, port: int, say: Callable[[str], None]) -
 
 @dataclass
 class ApiProcess:
-    url: str
-    process: subprocess.Popen[bytes]
+    """The observatory API running as a child (under the watchdog of :mod:`pipeline.processes`)."""
 
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+    url: str
+    child: Child
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        """The process to poll: it exits with the API's status."""
+        return self.child.process
+
+    def stop(self, timeout: float | None = None) -> None:
+        self.child.stop(timeout)
 
 
 def start_api(store: str, registry: Path, port: int, timeout: float = 60.0) -> ApiProcess:
@@ -133,23 +149,26 @@ def start_api(store: str, registry: Path, port: int, timeout: float = 60.0) -> A
             )
     except httpx.HTTPError:
         pass
-    proc = subprocess.Popen([sys.executable, "-m", "observatory_api", "--port", str(port), "--store", store,
-                             "--registry", str(registry), "--log-level", "warning"])  # fmt: skip
-    api = ApiProcess(url, proc)
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < timeout:
-        if proc.poll() is not None:
-            raise PipelineError(
-                f"the API exited with code {proc.returncode} at start; see its messages above."
-            )
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return api
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    api.stop()
-    raise PipelineError(f"the API did not answer {url}/healthz within {timeout:.0f} s.")
+    cmd = [sys.executable, "-m", "observatory_api", "--port", str(port), "--store", store,
+           "--registry", str(registry), "--log-level", "warning"]  # fmt: skip
+    api = ApiProcess(url, spawn_child(cmd, name="observatory API"))
+    try:
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < timeout:
+            if not api.child.running():
+                raise PipelineError(
+                    f"the API exited with code {api.child.returncode} at start; see its messages above."
+                )
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    return api
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise PipelineError(f"the API did not answer {url}/healthz within {timeout:.0f} s.")
+    except BaseException:
+        api.stop()
+        raise
 
 
 @dataclass(frozen=True)
@@ -166,13 +185,12 @@ def live_round(state: DemoState, job_file: Path, var: Path, spec: DemoSpec | Non
     over it, ingest what is new (``socobs update``), update the indicators and the RothC maps.
     The API, which polls the store, shows the new epoch by itself."""
     t0 = time.perf_counter()
-    job = load_job(job_file)
+    job = demo_job(job_file, var)
     catalog = var / "demo-catalog"
     year = int(open_cube(job.store)["epoch"].values[-1]) + 1
     publish_year(catalog, spec or DemoSpec(), year)
-    port = int(state.server.url.rsplit(":", 1)[1])
     state.server.stop()
-    state.server = start_server(catalog, port=port)
+    state.server = start_server(catalog, port=state.server.port)
     grown = job.model_copy(update={"period": PeriodSpec(start=job.period.start, end=year)})
     upd = run_update(grown, stac_url=state.server.url)
     if not upd.committed:
@@ -181,3 +199,90 @@ def live_round(state: DemoState, job_file: Path, var: Path, spec: DemoSpec | Non
                          cache_dir=var / "cache")  # fmt: skip
     rothc = run_rothc_job(job)  # the scenario maps follow the newest epoch
     return LiveRound(year, upd.snapshot_id, ind.snapshot_id, rothc.snapshot_id, time.perf_counter() - t0)
+
+
+def serve_demo(
+    var: Path,
+    job_file: Path,
+    *,
+    port: int,
+    api_port: int,
+    serve: bool = True,
+    live_every: float | None = None,
+    say: Callable[[str], None] = print,
+) -> int:
+    """``socobs demo``: bring the demo up (:func:`run_demo`, then the API unless ``api_port`` is
+    0), print where to look, and serve until SIGTERM, SIGHUP or SIGINT; in live mode publish and
+    ingest a new year every ``live_every`` seconds. On the way out, whatever the reason, every
+    child is stopped and every scratch folder removed.
+
+    Returns the exit status: 0 when it ran to the end or was stopped while serving, 128+N when
+    signal N interrupted it before it was serving (what it finished is reused next time).
+    Raises :class:`ServerError` if a server stops by itself while serving."""
+    import dask.config
+
+    t0 = time.perf_counter()
+    serving = False
+    # On leaving: the STAC server and the API are stopped. Dask's scratch space (the ingestion's
+    # cluster) goes under --var, not into the system's temporary folder.
+    with stop_on_signals(), dask.config.set({"temporary-directory": str(var / "cache" / "dask")}):
+        try:
+            state = run_demo(var, job_file, port, say)
+            api = None
+            if api_port:
+                t1 = time.perf_counter()
+                api = start_api(state.store, var / "regions", api_port)
+                say(f"{'api':<10} {time.perf_counter() - t1:6.1f} s  serving {api.url}")
+            _banner(state, api, time.perf_counter() - t0, say)
+            if not serve:
+                return 0
+            say(
+                "serving; Ctrl-C stops"
+                + (f"; publishing a new year every {live_every:g} s" if live_every else "")
+            )
+            serving = True
+            _serve(state, api, job_file, var, live_every, say)
+        except KeyboardInterrupt as exc:  # processes.Interrupted included
+            if serving:
+                say(f"stopping ({signal_name(exc)})")
+                return 0
+            say(f"interrupted by {signal_name(exc)} before the demo was serving; its servers are "
+                "stopped. Run it again: it reuses what is already done.")  # fmt: skip
+            return exit_status(exc)
+    return 0  # pragma: no cover - _serve only returns by raising
+
+
+def _banner(state: DemoState, api: ApiProcess | None, seconds: float, say: Callable[[str], None]) -> None:
+    say(f"ready in {seconds:.1f} s")
+    say(f"  STAC API   {state.server.url}/collections")
+    if api is not None:
+        say(f"  API docs   {api.url}/docs")
+        say(f"  summary    {api.url}/v1/regions/KEN/summary")
+        say(f"  series     {api.url}/v1/regions/europe/indicators/soc_stock?format=csv")
+        say(f"  tile       {api.url}/v1/tiles/soc_stock/2/2/1.png  (TileJSON: "
+            f"{api.url}/v1/tiles/soc_stock/tilejson.json)")  # fmt: skip
+        say(f"  status     {api.url}/v1/status")
+    say(
+        f"  cube       {state.store}  (python: from pipeline.store import open_cube; open_cube({state.store!r}))"
+    )
+    say(f"  history    socobs cube log {state.store}")
+
+
+def _serve(state: DemoState, api: ApiProcess | None, job_file: Path, var: Path,
+           live_every: float | None, say: Callable[[str], None]) -> None:  # fmt: skip
+    """Serve until a signal (raised as an exception) or until a server stops by itself."""
+    next_round = time.monotonic() + (live_every or 0)
+    while True:
+        for name, child in (("STAC server", state.server.child), ("API", api.child if api else None)):
+            if child is not None and not child.running():
+                raise ServerError(
+                    f"the {name} stopped by itself (exit {child.returncode}) while the demo was "
+                    "serving; the other server is stopped too. See its messages above, then run "
+                    "`socobs demo` again (it reuses what is done)."
+                )
+        time.sleep(0.5)
+        if live_every and time.monotonic() >= next_round:
+            r = live_round(state, job_file, var)
+            say(f"{'live':<10} {r.seconds:6.1f} s  published {r.year}; update {r.update_snapshot}, "
+                f"indicators {r.indicators_snapshot}, rothc {r.rothc_snapshot}")  # fmt: skip
+            next_round = time.monotonic() + live_every

@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
 from pipeline.errors import CatalogError, ServerError
+from pipeline.processes import Child, exit_status, spawn_child, stop_on_signals
 
 DEFAULT_HOST = "127.0.0.1"
 
@@ -90,25 +90,41 @@ def item_files(collection: Path) -> list[Path]:
 
 @dataclass
 class StacServer:
-    """A running ``rustac serve`` process."""
+    """A running ``rustac serve`` (under the watchdog of :mod:`pipeline.processes`)."""
 
     url: str
-    process: subprocess.Popen[bytes]
+    child: Child
     collections: list[str]
     scratch: Path | None = None
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the server (SIGINT, then SIGKILL after ``timeout`` seconds)."""
-        if self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout)
-        if self.scratch is not None:
-            shutil.rmtree(self.scratch, ignore_errors=True)
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        """The process to poll: it exits with rustac's status."""
+        return self.child.process
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop the server (SIGTERM, SIGKILL after the grace period) and remove its scratch."""
+        self.child.stop(timeout)
+
+
+def _check_port(host: str, port: int | None) -> int:
+    if not port:  # None or 0: any free port
+        return free_port(host)
+    if not 0 < port < 65536:
+        raise ServerError(
+            f"port {port}: expected a TCP port between 1 and 65535 (or 0 for any free port); "
+            "pass another --port."
+        )
+    if port_in_use(host, port):
+        raise ServerError(
+            f"port {port} on {host} is already in use. Expected a free port: stop what uses it "
+            f"(`ss -ltnp 'sport = :{port}'` shows it) or pass another --port (or 0 for any)."
+        )
+    return port
 
 
 def start_server(
@@ -119,42 +135,54 @@ def start_server(
     timeout: float = 60.0,
 ) -> StacServer:
     """Start ``rustac serve`` over every collection of ``catalog_dir`` and wait until every
-    collection answers (items are loaded before rustac starts listening)."""
+    collection answers (items are loaded before rustac starts listening). The server and its
+    scratch folder go away with :meth:`StacServer.stop`, or when this process ends however it
+    ends (see :mod:`pipeline.processes`)."""
     cat = Path(catalog_dir).resolve()
     cols = collection_files(cat)
     ids = [json.loads(p.read_text())["id"] for p in cols]
-    if port is None:
-        port = free_port(host)
-    elif port_in_use(host, port):
-        raise ServerError(
-            f"port {port} on {host} is already in use. Expected a free port: stop what uses it "
-            f"(`ss -ltnp 'sport = :{port}'` shows it) or pass another --port (or 0 for any)."
-        )
+    port = _check_port(host, port)
     url = f"http://{host}:{port}"
     # rustac follows a collection's item links relative to its own working directory, so it
     # gets copies of the collections without those links, and the item files themselves.
     scratch = Path(tempfile.mkdtemp(prefix="socobs-stac-"))
-    hrefs: list[Path] = []
-    for col in cols:
-        doc = json.loads(col.read_text())
-        doc["links"] = [
-            ln for ln in doc.get("links", []) if ln.get("rel") not in ("item", "self", "root", "parent")
-        ]
-        copy = scratch / f"{doc['id']}.json"
-        copy.write_text(json.dumps(doc))
-        hrefs += [copy, *item_files(col)]
-    cmd = [rustac_executable(), "serve", "--addr", f"{host}:{port}", *map(str, hrefs)]
-    log = open(os.devnull, "wb")  # noqa: SIM115 - closed with the process by the OS
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.PIPE, start_new_session=True)
-    server = StacServer(url, proc, ids, scratch)
+    server: StacServer | None = None
+    try:
+        hrefs: list[Path] = []
+        for col in cols:
+            doc = json.loads(col.read_text())
+            doc["links"] = [
+                ln for ln in doc.get("links", []) if ln.get("rel") not in ("item", "self", "root", "parent")
+            ]
+            copy = scratch / f"{doc['id']}.json"
+            copy.write_text(json.dumps(doc))
+            hrefs += [copy, *item_files(col)]
+        cmd = [rustac_executable(), "serve", "--addr", f"{host}:{port}", *map(str, hrefs)]
+        # rustac's messages go to an unnamed file (nothing left on disk), read if it fails.
+        with tempfile.TemporaryFile() as log:
+            child = spawn_child(cmd, name="rustac serve", stdout=subprocess.DEVNULL, stderr=log,
+                                cleanup=[scratch])  # fmt: skip
+            server = StacServer(url, child, ids, scratch)
+            _wait_ready(server, log, timeout)
+        return server
+    except BaseException:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+
+
+def _wait_ready(server: StacServer, log: IO[bytes], timeout: float) -> None:
+    url, ids = server.url, server.collections
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=2.0) as client:
         while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                err = proc.stderr.read().decode(errors="replace")[-2000:] if proc.stderr else ""
+            if not server.child.running():
+                log.seek(0)
+                err = log.read()[-2000:].decode(errors="replace")
                 raise ServerError(
-                    f"rustac serve exited with code {proc.returncode} before becoming ready on "
-                    f"{url}. Its last output:\n{err}\nCheck that the catalog is valid "
+                    f"rustac serve exited with code {server.child.returncode} before becoming ready "
+                    f"on {url}. Its last output:\n{err}\nCheck that the catalog is valid "
                     "(`rustac validate`) and the port free."
                 )
             try:
@@ -162,11 +190,10 @@ def start_server(
                 if r.status_code == 200:
                     served = {c["id"] for c in r.json().get("collections", [])}
                     if set(ids) <= served:
-                        return server
+                        return
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-    server.stop()
     raise ServerError(
         f"rustac serve did not become ready on {url} within {timeout:.0f} s. The catalog may "
         "be very large; pass a longer timeout."
@@ -183,3 +210,34 @@ def serve_catalog(
         yield server
     finally:
         server.stop()
+
+
+def serve_until_signalled(
+    catalog_dir: str | Path,
+    *,
+    host: str = DEFAULT_HOST,
+    port: int | None = None,
+    say: Callable[[str], None] = print,
+) -> int:
+    """``socobs stac serve``: serve ``catalog_dir`` until SIGTERM, SIGHUP or SIGINT, then stop
+    the server and remove its scratch folder. Returns the exit status: 0 when stopped while
+    serving, 128+N when signal N came before the server was ready. Raises :class:`ServerError`
+    if rustac stops by itself."""
+    served = False
+    with stop_on_signals():
+        try:
+            server = start_server(catalog_dir, host=host, port=port)
+            say(f"serving STAC API at {server.url} (collections: {', '.join(server.collections)})")
+            say(f"  try: curl -s -X POST {server.url}/search -H 'content-type: application/json' "
+                "-d '{\"collections\":[\"demo-soilgrids\"],\"limit\":2}'")  # fmt: skip
+            say("  Ctrl-C stops it.")
+            served = True
+            while server.child.running():
+                time.sleep(0.5)
+        except KeyboardInterrupt as exc:  # processes.Interrupted included
+            return 0 if served else exit_status(exc)
+    raise ServerError(
+        f"rustac serve stopped by itself (exit {server.child.returncode}) while serving "
+        f"{server.url}. Expected it to run until stopped; check memory and the catalog, then "
+        "start it again."
+    )
