@@ -65,57 +65,18 @@ def demo(
     every: Annotated[str, typer.Option(help="Live mode interval: 30s, 5m ...")] = "60s",
 ) -> None:
     """The whole demo: catalog, STAC API, ingestion, indicators, RothC, then the API; reuses what is there."""
-    from pipeline.demo import live_round, run_demo, start_api
+    import sys
+
+    from pipeline.demo import serve_demo
     from pipeline.regions import catalogs_dir
 
     var = work_paths(var).var
     job_file = job_file or catalogs_dir() / "jobs" / "demo.yaml"
 
-    seconds = interval(every) if live else 0
-
-    t0 = time.perf_counter()
-
     def say(line: str) -> None:
-        console.print(line, highlight=False, soft_wrap=True)
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
 
-    state = run_demo(var, job_file, port, say)
-    api = None
-    try:
-        if api_port:
-            t1 = time.perf_counter()
-            api = start_api(state.store, var / "regions", api_port)
-            say(f"{'api':<10} {time.perf_counter() - t1:6.1f} s  serving {api.url}")
-        console.print(f"[bold]ready in {time.perf_counter() - t0:.1f} s[/]")
-        say(f"  STAC API   {state.server.url}/collections")
-        if api is not None:
-            say(f"  API docs   {api.url}/docs")
-            say(f"  summary    {api.url}/v1/regions/KEN/summary")
-            say(f"  series     {api.url}/v1/regions/europe/indicators/soc_stock?format=csv")
-            say(
-                f"  tile       {api.url}/v1/tiles/soc_stock/2/2/1.png  (TileJSON: "
-                f"{api.url}/v1/tiles/soc_stock/tilejson.json)"
-            )
-            say(f"  status     {api.url}/v1/status")
-        say(
-            f"  cube       {state.store}  (python: from pipeline.store import open_cube; open_cube({state.store!r}))"
-        )
-        say(f"  history    socobs cube log {state.store}")
-        if not serve:
-            return
-        console.print("serving; Ctrl-C stops" + (f"; publishing a new year every {every}" if live else ""))
-        next_round = time.monotonic() + seconds
-        while state.server.process.poll() is None and (api is None or api.process.poll() is None):
-            time.sleep(0.5)
-            if live and time.monotonic() >= next_round:
-                r = live_round(state, job_file, var)
-                say(
-                    f"{'live':<10} {r.seconds:6.1f} s  published {r.year}; update {r.update_snapshot}, "
-                    f"indicators {r.indicators_snapshot}, rothc {r.rothc_snapshot}"
-                )
-                next_round = time.monotonic() + seconds
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if api is not None:
-            api.stop()
-        state.server.stop()
+    status = serve_demo(var, job_file, port=port, api_port=api_port, serve=serve,
+                        live_every=interval(every) if live else None, say=say)  # fmt: skip
+    if status:
+        sys.exit(status)  # 128+N: signal N stopped it before it was serving

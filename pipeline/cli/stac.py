@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +9,6 @@ import typer
 
 from pipeline.cli._app import console
 from pipeline.cli.options import Port
-from pipeline.errors import PipelineError
 
 app = typer.Typer(help="Serve STAC catalogs.", no_args_is_help=True)
 
@@ -23,28 +20,13 @@ def stac_serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
 ) -> None:
     """Serve a catalog as a STAC API (rustac) until interrupted."""
-    from pipeline.stac_server import start_server
+    import sys
 
-    server = start_server(directory, host=host, port=port or None)
-    console.print(
-        f"[green]serving[/] STAC API at {server.url} (collections: {', '.join(server.collections)})"
-    )
-    console.print(f"  try: curl -s -X POST {server.url}/search -H 'content-type: application/json' "
-                  "-d '{\"collections\":[\"demo-soilgrids\"],\"limit\":2}'")  # fmt: skip
-    console.print("  Ctrl-C stops it.")
-    stop = False
+    from pipeline.stac_server import serve_until_signalled
 
-    def _stop(*_: object) -> None:
-        nonlocal stop
-        stop = True
+    def say(line: str) -> None:
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
 
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        while not stop and server.process.poll() is None:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    if server.process.returncode not in (0, -2, 130, None) and not stop:
-        raise PipelineError(f"rustac serve stopped unexpectedly (exit {server.process.returncode}).")
+    status = serve_until_signalled(directory, host=host, port=port or None, say=say)
+    if status:
+        sys.exit(status)  # 128+N: signal N stopped it before it was serving
