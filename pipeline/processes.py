@@ -39,7 +39,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -77,7 +77,6 @@ class Child:
     lifeline: int  # write end; closing it (or exiting) tells the watchdog to stop the command
     grace: float
     cleanup: tuple[Path, ...] = ()
-    stopped: bool = field(default=False)  # stop() was asked for
 
     @property
     def pid(self) -> int:
@@ -92,7 +91,6 @@ class Child:
 
     def request_stop(self) -> None:
         """Ask the watchdog to stop the command (returns at once; see :meth:`wait_stopped`)."""
-        self.stopped = True
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 self.process.send_signal(signal.SIGTERM)
@@ -163,11 +161,6 @@ def stop_children(children: Iterable[Child], timeout: float | None = None) -> No
         c.request_stop()
     for c in todo:
         c.wait_stopped(timeout)
-
-
-def running_children() -> list[Child]:
-    """Children started by this process and not stopped yet (newest last)."""
-    return list(_RUNNING.values())
 
 
 @contextlib.contextmanager
