@@ -13,7 +13,10 @@ from pipeline.errors import PipelineError, clip
 
 app = typer.Typer(
     name="socobs",
-    help="soc-observatory: soil organic carbon and soil health observatory.",
+    help="soc-observatory: soil organic carbon and soil health observatory. Working data (store, "
+    "caches, region registry) live under --var (default: $SOCOBS_VAR, else ./var); paths in a job "
+    "file are relative to the job file. Errors print one paragraph and exit 2 (1: an internal error, "
+    "with the traceback in a log file, or on screen with --debug).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -51,11 +54,7 @@ def root(
         bool, typer.Option("--debug", help="On an internal error, print the full traceback.")
     ] = False,
 ) -> None:
-    """soc-observatory: soil organic carbon and soil health observatory.
-
-    Working data (store, caches, region registry) live under --var (default: $SOCOBS_VAR, else
-    ./var). Errors print one paragraph and exit 2 (1 for an internal error).
-    """
+    """The options before any command: --version, --debug."""
     state["debug"] = debug
 
 

@@ -28,12 +28,14 @@ from pipeline.errors import MAX_QUOTE, clip, permission_denied, quote
 
 MAX_MESSAGE = 2000
 _LONG_RUN = re.compile(r"\S{" + str(MAX_QUOTE + 1) + ",}")
+_LONG_QUOTE = re.compile(r"'[^'\n]{" + str(MAX_QUOTE + 1) + r",}'")
 
 
 def paragraph(text: str) -> str:
     """``text`` as one paragraph: no blank lines, long runs of input clipped, bounded length."""
     lines = [ln.rstrip() for ln in str(text).strip().splitlines() if ln.strip()]
     out = "\n".join(lines)
+    out = _LONG_QUOTE.sub(lambda m: clip(m.group(0)) + "'", out)
     out = _LONG_RUN.sub(lambda m: clip(m.group(0)), out)
     return clip(out, MAX_MESSAGE)
 

@@ -111,3 +111,11 @@ def test_grid_bound_is_documented_in_the_schema():
 
     text = json.dumps(GridSpec.model_json_schema())
     assert f"{MAX_GRID_CELLS:.0e}" in text and "SOCOBS_MAX_CELLS" in text
+
+
+def test_paragraph_clips_quoted_input_and_blank_lines():
+    from pipeline.cli._report import paragraph
+
+    quoted = paragraph("expected a name, got '" + "word " * 1000 + "'.\n\nFix it.")
+    assert len(quoted) < 400 and "…" in quoted and "\n\n" not in quoted and quoted.endswith("Fix it.")
+    assert len(paragraph("z" * 10_000)) <= 200
