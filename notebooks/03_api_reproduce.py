@@ -26,9 +26,9 @@ import numpy as np
 
 from kernels.stock import soc_stock
 from kernels.zonal import AREA_SUM, zonal_stats
-from pipeline.regions import load_regions
+from pipeline.regions.hierarchy import load_regions
+from pipeline.regions.zonal import get_coverage, read_cube_variable
 from pipeline.store import open_cube
-from pipeline.zonal import get_coverage, read_cube_variable
 
 API = os.environ.get("SOCOBS_API_URL", "http://127.0.0.1:8000")
 STORE = os.environ.get("SOCOBS_STORE", "../var/store")

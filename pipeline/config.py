@@ -23,8 +23,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import InputFileError, clip, quote
-from pipeline.regions import catalogs_dir
-from pipeline.units import CANONICAL, conversion
+from pipeline.ingest.units import CANONICAL, conversion
+from pipeline.paths import catalogs_dir
 
 Resampling = Literal["nearest", "bilinear", "average", "mode", "cubic"]
 

@@ -18,22 +18,48 @@ from __future__ import annotations
 
 import json
 import os
-import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import icechunk
 import numpy as np
 import xarray as xr
+import zarr
 from icechunk.xarray import to_icechunk
 
 from pipeline.errors import PipelineError, clip, permission_denied
-from pipeline.units import CANONICAL
+from pipeline.ingest.units import CANONICAL
 
-GROUP = "cube"
+# ---- the store contract: every group name and commit kind, here and nowhere else --------------
 BRANCH = "main"
+CUBE = "cube"  # canonical variables (ingest, update)
+INDICATORS = "indicators"  # per-pixel indicator maps (indicator job)
+TABLES = "tables"  # region x epoch x stratum tables (indicator job)
+OVERVIEWS = "overviews"  # OVERVIEWS/<factor>: area-weighted overview levels of INDICATORS
+ROTHC = "rothc"  # RothC scenario maps (rothc job)
+GROUP = CUBE  # the default group of open_cube
+
+
+def overview_group(factor: int) -> str:
+    """The group of the overview level that aggregates ``factor`` x ``factor`` cells."""
+    return f"{OVERVIEWS}/{factor}"
+
+
+class Kind(StrEnum):
+    """What a commit did (its metadata ``kind``)."""
+
+    INGEST = "ingest"
+    UPDATE = "update"
+    INDICATORS = "indicators"
+    ROTHC = "rothc"
+
+
+DATA_KINDS = (Kind.INGEST, Kind.UPDATE)  # commits that change the cube's data
 LAYERED = {"soc", "soc_q05", "soc_q95", "bdod", "cfvo", "clay"}
 CLIMATE = {"tas", "pr", "pet"}
 
@@ -174,6 +200,61 @@ def cube_log(uri: str) -> list[LogEntry]:
     ]
 
 
+def data_snapshot(uri: str, at: str | None = None) -> str:
+    """The newest commit that changed the cube's data (an ingest or update), at the tip of
+    ``main`` or, with ``at``, at or before that snapshot."""
+    repo = open_repo(uri)
+    try:
+        ancestry = repo.ancestry(snapshot_id=at) if at else repo.ancestry(branch=BRANCH)
+        for s in ancestry:
+            if (s.metadata or {}).get("kind") in DATA_KINDS:
+                return str(s.id)
+    except icechunk.IcechunkError as exc:
+        raise StoreError(f"{uri}: no snapshot {clip(at)} ({exc}). See `socobs cube log`.") from exc
+    where = f"at or before {at}" if at else "yet"
+    raise StoreError(f"{uri}: no ingestion commit {where}. Run `socobs ingest JOB.yaml` first.")
+
+
+def latest_commit(uri: str, kind: Kind, input_snapshot: str | None = None) -> str | None:
+    """The newest commit of ``kind`` (derived from ``input_snapshot`` when given), or None."""
+    for e in cube_log(uri):
+        if e.metadata.get("kind") == kind and input_snapshot in (None, e.metadata.get("input_snapshot")):
+            return e.snapshot_id
+    return None
+
+
+def open_group(session: icechunk.Session, group: str, *, required: bool = True,
+               **kwargs: Any) -> xr.Dataset | None:  # fmt: skip
+    """A group of a session's snapshot as a Dataset (``kwargs`` go to ``xr.open_zarr``); None
+    when it is absent and not ``required``."""
+    kwargs.setdefault("chunks", None)
+    try:
+        return xr.open_zarr(session.store, group=group, consolidated=False, **kwargs)
+    except (FileNotFoundError, KeyError) as exc:
+        if required:
+            raise StoreError(f"the snapshot {session.snapshot_id} has no {group!r} group.") from exc
+        return None
+
+
+@contextmanager
+def transaction(repo: icechunk.Repository, message: str, metadata: dict[str, Any]) -> Iterator[Transaction]:
+    """The one write path: a writable session of ``main``, committed when the block ends without
+    an error (the snapshot id is then ``tx.snapshot_id``); on an error nothing is committed and
+    readers never see the writes. A concurrent commit by another job is a StoreError."""
+    tx = Transaction(repo.writable_session(BRANCH))
+    yield tx
+    try:
+        tx.snapshot_id = str(tx.session.commit(message, metadata=metadata))
+    except icechunk.ConflictError as exc:
+        raise StoreError(f"another job committed to the store meanwhile ({exc}); run again.") from exc
+
+
+@dataclass
+class Transaction:
+    session: icechunk.Session
+    snapshot_id: str = ""
+
+
 def verify_cube(ds: xr.Dataset) -> list[str]:
     """Every violated rule of the cube contract (empty when the cube is valid)."""
     problems: list[str] = []
@@ -251,37 +332,39 @@ def write_and_commit(
     metadata: dict[str, Any],
     *,
     mode: str = "w",
-    append_dim: str | None = None,
-    on_variable: Any = None,
+    append_dims: tuple[str, ...] = (),
+    on_variable: Callable[[str], None] | None = None,
 ) -> str:
     """Write ``ds`` into the ``cube`` group in one transaction and commit; returns the new
-    snapshot id. Nothing is visible to readers unless the commit succeeds."""
-    session = repo.writable_session(BRANCH)
-    try:
+    snapshot id. ``mode="w"`` replaces the cube; otherwise variables are added, and a variable
+    with one of ``append_dims`` is appended along it (the new labels are written once). Nothing is visible to
+    readers unless the commit succeeds."""
+    with transaction(repo, message, metadata) as tx:
         names = list(ds.data_vars)
-        coords_only = ds.drop_vars(names)
         if mode == "w":
-            to_icechunk(coords_only, session, group=GROUP, mode="w")
-        crash_after = int(os.environ.get("SOCOBS_TEST_CRASH_AFTER", "0") or 0)  # fault injection
+            to_icechunk(ds.drop_vars(names), tx.session, group=CUBE, mode="w")
         # Variables of one source are written together: one dask compute per source, not per
         # variable (each compute has a fixed scheduling cost that adds up on small jobs).
         groups: dict[str, list[str]] = {}
         for name in names:
             groups.setdefault(str(ds[name].attrs.get("source", name)), []).append(str(name))
-        for k, group in enumerate(groups.values()):
-            if crash_after and k == crash_after:
-                os.kill(os.getpid(), signal.SIGKILL)
+        appended: set[str] = set()
+        for group in groups.values():
             part = ds[group]
-            if append_dim is not None and append_dim in part.dims:
-                to_icechunk(part, session, group=GROUP, append_dim=append_dim)
+            dim = next((d for d in append_dims if d in part.dims), None)
+            if dim is not None:
+                if dim in appended:  # append the new labels once, not once per source
+                    part = part.drop_vars(dim)
+                appended.add(dim)
+                to_icechunk(part, tx.session, group=CUBE, append_dim=dim)
             else:
-                to_icechunk(part, session, group=GROUP, mode="a")
+                to_icechunk(part, tx.session, group=CUBE, mode="a")
             if on_variable:
                 for name in group:
                     on_variable(name)
-        return str(session.commit(message, metadata=metadata))
-    except icechunk.ConflictError as exc:
-        raise StoreError(f"another job committed to the store meanwhile ({exc}); run again.") from exc
+        if "provenance" in ds.attrs:
+            zarr.open_group(tx.session.store, path=CUBE).attrs.update({"provenance": ds.attrs["provenance"]})
+    return tx.snapshot_id
 
 
 def export_cube(uri: str, dest: str | Path, snapshot: str | None = None) -> Path:

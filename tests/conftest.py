@@ -1,17 +1,18 @@
-"""Shared fixtures: a small demo catalog and a real STAC API (rustac) serving it."""
+"""Shared fixtures: a small demo catalog, a real STAC API (rustac) serving it, and the API tests'
+demo store (also used by the notebook tests)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pipeline.demo_catalog import DemoSpec, make_demo_catalog
-from pipeline.stac_server import StacServer, serve_catalog
-
-# Coarse and short so the whole suite stays fast; the same code path as the full demo.
-SMALL_DEMO = DemoSpec(resolution=4.0, start_year=2015, end_year=2016, seed=7)
+from pipeline.demo.catalog import make_demo_catalog
+from pipeline.ingest.stac_server import StacServer, serve_catalog
+from tests.support.api_store import ApiStore, build_api_store
+from tests.support.demo import SMALL_DEMO
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +26,10 @@ def demo_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def stac_api(demo_catalog: Path) -> Iterator[StacServer]:
     with serve_catalog(demo_catalog) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def api_store(tmp_path_factory: pytest.TempPathFactory) -> ApiStore:
+    """A demo store with indicators and RothC maps, built once through the real pipeline."""
+    reuse = os.environ.get("SOCOBS_TEST_API_STORE")  # a developer's shortcut: build once, reuse
+    return build_api_store(Path(reuse) if reuse else tmp_path_factory.mktemp("api"))

@@ -28,7 +28,7 @@ def demo_catalog(
     monthly: Annotated[bool, typer.Option(help="Write monthly NDVI and climate items.")] = True,
 ) -> None:
     """Write the synthetic demo STAC catalog (COGs + STAC JSON) into DIRECTORY."""
-    from pipeline.demo_catalog import DemoSpec, make_demo_catalog
+    from pipeline.demo.catalog import DemoSpec, make_demo_catalog
 
     y0, y1 = parse_years(years)
     spec = DemoSpec(resolution, y0, y1, seed, parse_bbox(bbox), monthly)
@@ -67,8 +67,8 @@ def demo(
     """The whole demo: catalog, STAC API, ingestion, indicators, RothC, then the API; reuses what is there."""
     import sys
 
-    from pipeline.demo import serve_demo
-    from pipeline.regions import catalogs_dir
+    from pipeline.demo.runner import serve_demo
+    from pipeline.paths import catalogs_dir
 
     var = work_paths(var).var
     job_file = job_file or catalogs_dir() / "jobs" / "demo.yaml"

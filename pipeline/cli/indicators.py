@@ -49,7 +49,7 @@ def indicators(
     var: Var = None,
 ) -> None:
     """Maps, overviews and region tables from the cube (only what new epochs change); one commit."""
-    from pipeline.indicators import reproduce, run_indicators
+    from pipeline.indicators.job import reproduce, run_indicators
 
     paths = work_paths(var)
     registry = registry or paths.registry
@@ -109,7 +109,7 @@ def export_indicators(
     var: Var = None,
 ) -> None:
     """Export the region tables (with provenance per row) or the products' STAC collection."""
-    from pipeline.indicator_export import export_tables
+    from pipeline.indicators.export import export_tables
 
     if dest.is_dir():
         raise PipelineError(f"DEST: expected an output file, got the directory {dest}. Pass a file path.")

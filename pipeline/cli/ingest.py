@@ -32,7 +32,7 @@ def ingest(
     var: Var = None,
 ) -> None:
     """Ingest a job's sources into its cube store (one commit; all or nothing)."""
-    from pipeline.ingest import run_ingest
+    from pipeline.ingest.job import run_ingest
 
     paths = work_paths(var)
     job = load_job_for(job_file, var, scheduler=scheduler, store=store)
@@ -59,7 +59,7 @@ def update(
 ) -> None:
     """Ingest only items newer than the cube (new epochs appended), then their indicators; no
     commit when nothing is new."""
-    from pipeline.ingest import run_update
+    from pipeline.ingest.job import run_update
 
     paths = work_paths(var)
     job = load_job_for(job_file, var, scheduler=scheduler, store=store)
@@ -76,7 +76,7 @@ def update(
 
 def indicators_after(job: Any, paths: WorkPaths) -> None:
     """The indicators of whatever is new (nothing when they are current)."""
-    from pipeline.indicators import run_indicators
+    from pipeline.indicators.job import run_indicators
 
     res = run_indicators(
         job.store, chunks=(job.chunks.y, job.chunks.x), registry=paths.registry, cache_dir=paths.cache
@@ -99,7 +99,7 @@ def watch(
     var: Var = None,
 ) -> None:
     """Run `update` (then the new epochs' indicators) every interval until interrupted."""
-    from pipeline.ingest import run_update
+    from pipeline.ingest.job import run_update
 
     seconds = interval(every)
     paths = work_paths(var)

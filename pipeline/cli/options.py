@@ -50,7 +50,7 @@ Port = Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0:
 
 
 class Level(StrEnum):
-    """pipeline.regions.LEVELS"""
+    """pipeline.regions.hierarchy.LEVELS"""
 
     global_ = "global"
     region = "region"
@@ -60,14 +60,14 @@ class Level(StrEnum):
 
 
 class UserLevel(StrEnum):
-    """pipeline.regions.USER_LEVELS"""
+    """pipeline.regions.hierarchy.USER_LEVELS"""
 
     subnational = "subnational"
     custom = "custom"
 
 
 class Stratum(StrEnum):
-    """pipeline.indicator_registry.STRATA"""
+    """pipeline.indicators.registry.STRATA"""
 
     all = "all"
     cropland = "cropland"
@@ -76,7 +76,7 @@ class Stratum(StrEnum):
 
 
 class ExportFormat(StrEnum):
-    """pipeline.indicator_export.FORMATS"""
+    """pipeline.indicators.export.FORMATS"""
 
     csv = "csv"
     parquet = "parquet"
@@ -85,14 +85,14 @@ class ExportFormat(StrEnum):
 
 
 class CoverageMode(StrEnum):
-    """pipeline.zonal.CoverageMode"""
+    """pipeline.regions.zonal.CoverageMode"""
 
     exact = "exact"
     centre = "centre"
 
 
 class Equilibrium(StrEnum):
-    """pipeline.rothc_site.run_site's methods"""
+    """pipeline.rothc.site.run_site's methods"""
 
     official = "official"
     exact = "exact"

@@ -22,7 +22,7 @@ def regions_list(
     var: Var = None,
 ) -> None:
     """List the known regions (shipped and registered)."""
-    from pipeline.regions import load_regions
+    from pipeline.regions.hierarchy import load_regions
 
     df = load_regions(registry or work_paths(var).registry)
     if level is not None:
@@ -41,8 +41,8 @@ def regions_build(
     ] = None,
 ) -> None:
     """Rebuild the shipped hierarchy from Natural Earth (the recipe of catalogs/regions)."""
-    from pipeline.regions import shipped_regions_path
-    from pipeline.regions_build import build_regions, write_regions
+    from pipeline.regions.build import build_regions, write_regions
+    from pipeline.regions.hierarchy import shipped_regions_path
 
     path = write_regions(build_regions(), out or shipped_regions_path())
     console.print(f"[green]wrote[/] {path}")
@@ -71,7 +71,7 @@ def regions_add(
     var: Var = None,
 ) -> None:
     """Register a vector file as sub-national or custom regions (validated, all or nothing)."""
-    from pipeline.regions import add_region_set
+    from pipeline.regions.hierarchy import add_region_set
 
     res = add_region_set(
         file,

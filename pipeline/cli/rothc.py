@@ -13,7 +13,7 @@ from pipeline.cli.options import Equilibrium, JobArg, StoreOverride, Var
 
 app = typer.Typer(help="The RothC v2.0.0 soil carbon model.", no_args_is_help=True)
 
-# Same bound as pipeline.rothc_job.MAX_YEARS (not imported: --help stays free of numba).
+# Same bound as pipeline.rothc.job.MAX_YEARS (not imported: --help stays free of numba).
 MAX_YEARS = 2000
 
 
@@ -33,7 +33,7 @@ def rothc_run(
     var: Var = None,
 ) -> None:
     """RothC sequestration-potential maps (BAU, +5/+10/+20 % input) from the cube, one commit."""
-    from pipeline.rothc_job import run_rothc_job
+    from pipeline.rothc.job import run_rothc_job
 
     job = load_job_for(job_file, var, store=store)
     writable_store(job.store)
@@ -62,7 +62,7 @@ def rothc_site(
     ] = Equilibrium.official,
 ) -> None:
     """Run RothC on site files; write year_results.csv and month_results.csv (official columns)."""
-    from pipeline.rothc_site import read_site, run_site, write_results
+    from pipeline.rothc.site import read_site, run_site, write_results
 
     out_dir(out, "--out")
     t0 = time.perf_counter()

@@ -22,7 +22,7 @@ def stac_serve(
     """Serve a catalog as a STAC API (rustac) until interrupted."""
     import sys
 
-    from pipeline.stac_server import serve_until_signalled
+    from pipeline.ingest.stac_server import serve_until_signalled
 
     def say(line: str) -> None:
         console.print(line, highlight=False, soft_wrap=True, markup=False)

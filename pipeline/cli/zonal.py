@@ -14,7 +14,7 @@ from pipeline.cli.options import Cache, CoverageMode, Registry, Store, Var
 from pipeline.cli.settings import work_paths
 from pipeline.errors import PipelineError, clip
 
-STATS = ("count", "sum", "mean", "min", "max", "area_mean", "area_sum")  # pipeline.zonal.STAT_CHOICES
+STATS = ("count", "sum", "mean", "min", "max", "area_mean", "area_sum")  # pipeline.regions.zonal.STAT_CHOICES
 
 
 @app.command("zonal")
@@ -68,7 +68,7 @@ def zonal(
             "socobs zonal: expected either a RASTER file or --variable NAME (with --store), got "
             f"{'both' if raster is not None else 'neither'}. See `socobs zonal --help`."
         )
-    from pipeline.zonal import read_cube_variable, read_raster, region_set, zonal_table
+    from pipeline.regions.zonal import read_cube_variable, read_raster, region_set, zonal_table
 
     paths = work_paths(var)
     registry = registry or paths.registry

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from pipeline.config import GridSpec, JobSpec, PeriodSpec, RegionSpec
-from pipeline.demo_catalog import DemoSpec, make_demo_catalog
-from pipeline.stac_server import serve_catalog
+from pipeline.demo.catalog import DemoSpec, make_demo_catalog
+from pipeline.ingest.stac_server import serve_catalog
 
 SOURCES = ["demo-soilgrids", "demo-worldcover", "demo-ndvi", "demo-climate"]
 
@@ -30,8 +30,8 @@ def bench_indicators(
     res: float = 0.5, years: tuple[int, int] = (2015, 2024), repeat: int = 3
 ) -> dict[str, float]:
     """Median of ``repeat`` incremental and full runs, alternated in one process."""
-    from pipeline.indicators import run_indicators
-    from pipeline.ingest import run_ingest, run_update
+    from pipeline.indicators.job import run_indicators
+    from pipeline.ingest.job import run_ingest, run_update
 
     work = Path(tempfile.mkdtemp(prefix="socobs-bench-ind-"))
     try:

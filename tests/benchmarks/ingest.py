@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from pipeline.config import ChunkSpec, GridSpec, JobSpec, PeriodSpec, RegionSpec
-from pipeline.demo_catalog import DemoSpec, make_demo_catalog
-from pipeline.stac_server import serve_catalog
+from pipeline.demo.catalog import DemoSpec, make_demo_catalog
+from pipeline.ingest.stac_server import serve_catalog
 
 SOURCES = ["demo-soilgrids", "demo-worldcover", "demo-ndvi", "demo-climate"]
 
@@ -29,8 +29,8 @@ def _plain(job: JobSpec, url: str, dest: Path) -> None:
     import odc.stac
     import pystac_client
 
-    from pipeline.harmonise import job_bbox, job_geobox
-    from pipeline.ingest import dask_client
+    from pipeline.ingest.harmonise import job_bbox, job_geobox
+    from pipeline.ingest.job import dask_client
 
     geobox = job_geobox(job)
     client = pystac_client.Client.open(url)
@@ -50,7 +50,7 @@ def _child_rss(
 import sys
 sys.path.insert(0, {str(Path.cwd())!r})
 from tests.benchmarks.ingest import _job
-from pipeline.ingest import run_ingest
+from pipeline.ingest.job import run_ingest
 if __name__ == "__main__":
     run_ingest(_job(__import__("pathlib").Path({str(store)!r}), {tuple(bbox)!r}, {res!r}, {years!r}), stac_url={url!r})
     # VmHWM, not getrusage's ru_maxrss: Linux keeps ru_maxrss across execve, so a child forked
@@ -65,7 +65,7 @@ if __name__ == "__main__":
 
 
 def bench_ingest(res: float = 0.25, years: tuple[int, int] = (2015, 2016)) -> dict[str, float]:
-    from pipeline.ingest import run_ingest
+    from pipeline.ingest.job import run_ingest
 
     work = Path(tempfile.mkdtemp(prefix="socobs-bench-"))
     try:

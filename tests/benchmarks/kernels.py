@@ -76,8 +76,9 @@ def bench_zonal(res: float, cache: Path) -> dict[str, float]:
     from exactextract.raster import NumPyRasterSource
     from pyproj import CRS
 
-    from pipeline.regions import load_regions
-    from pipeline.zonal import Grid, get_coverage
+    from pipeline.grid import Grid
+    from pipeline.regions.hierarchy import load_regions
+    from pipeline.regions.zonal import get_coverage
 
     values = global_values(res)
     ny, nx = values.shape

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.ingest import run_ingest
-from pipeline.stac_server import free_port
+from pipeline.ingest.job import run_ingest
+from pipeline.ingest.stac_server import free_port
 from pipeline.store import open_cube
-from tests.integration.test_ingest import demo_job
+from tests.support.demo import demo_job
 
 pytestmark = pytest.mark.integration
 

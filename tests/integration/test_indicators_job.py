@@ -14,13 +14,14 @@ import xarray as xr
 
 from kernels.areas import grid_cell_areas
 from pipeline.config import GridSpec, PeriodSpec
-from pipeline.indicator_export import export_tables
-from pipeline.indicators import cube_grid, reproduce, run_indicators
-from pipeline.ingest import run_ingest, run_update
-from pipeline.regions import load_regions
-from pipeline.stac_server import serve_catalog
+from pipeline.grid import Grid
+from pipeline.indicators.export import export_tables
+from pipeline.indicators.job import reproduce, run_indicators
+from pipeline.ingest.job import run_ingest, run_update
+from pipeline.ingest.stac_server import serve_catalog
+from pipeline.regions.hierarchy import load_regions
 from pipeline.store import cube_log, open_cube, open_repo
-from tests.integration.test_ingest import _subset_catalog, demo_job
+from tests.support.demo import demo_job, subset_catalog
 
 pytestmark = pytest.mark.integration
 GROUPS = ("indicators", "tables", "overviews")
@@ -34,13 +35,13 @@ def _open(store: str, snapshot: str, group: str) -> xr.Dataset:
 @pytest.fixture(scope="module")
 def updated(tmp_path_factory) -> dict:
     """2015-2016 ingested, indicators; then 2017 published, update, indicators (incremental)."""
-    from pipeline.demo_catalog import DemoSpec, make_demo_catalog
+    from pipeline.demo.catalog import DemoSpec, make_demo_catalog
 
     root = tmp_path_factory.mktemp("ind")
     full_cat = root / "catalog"
     make_demo_catalog(full_cat, DemoSpec(resolution=1.0, start_year=2015, end_year=2017, seed=5))
     partial = root / "partial"
-    _subset_catalog(full_cat, partial, 2017)
+    subset_catalog(full_cat, partial, 2017)
     job = demo_job(root / "repo", grid=GridSpec(resolution=1.0), period=PeriodSpec(start=2015, end=2017))
     kw = {"chunks": (32, 64), "registry": root / "registry", "cache_dir": root / "cache"}
     with serve_catalog(partial) as srv:
@@ -90,7 +91,7 @@ def test_incremental_equals_full_recomputation_exactly(updated):
 def test_overviews_conserve_the_area_weighted_mean(updated):
     store, snap = updated["job"].store, updated["full"].snapshot_id
     base = _open(store, snap, "indicators")
-    grid = cube_grid(open_cube(store))
+    grid = Grid.of(open_cube(store))
     t = grid.transform
     ra = grid_cell_areas((t.a, t.b, t.c, t.d, t.e, t.f), grid.shape, geographic=True)
     factors = base.attrs["overview_factors"]

@@ -16,22 +16,13 @@ import yaml
 
 from pipeline.config import GridSpec, JobSpec, PeriodSpec, RegionSpec, load_job
 from pipeline.errors import CatalogError, InputFileError, PipelineError, ServerError
-from pipeline.ingest import run_ingest, run_update
-from pipeline.stac_server import serve_catalog
+from pipeline.ingest.job import run_ingest, run_update
+from pipeline.ingest.stac_server import serve_catalog
+from pipeline.ingest.units import CANONICAL, UnitError
 from pipeline.store import StoreError, cube_log, open_cube, open_repo, tip
-from pipeline.units import CANONICAL, UnitError
-from tests.conftest import SMALL_DEMO
+from tests.support.demo import demo_job, subset_catalog
 
 pytestmark = pytest.mark.integration
-SOURCES = ["demo-soilgrids", "demo-worldcover", "demo-ndvi", "demo-climate"]
-
-
-def demo_job(store: Path, **kw) -> JobSpec:
-    base = dict(name="test", region=RegionSpec(bbox=(-180, -60, 180, 84)), sources=SOURCES,
-                grid=GridSpec(resolution=SMALL_DEMO.resolution),
-                period=PeriodSpec(start=SMALL_DEMO.start_year, end=SMALL_DEMO.end_year), store=str(store))  # fmt: skip
-    base.update(kw)
-    return JobSpec(**base)
 
 
 @pytest.fixture(scope="module")
@@ -97,20 +88,9 @@ def test_past_snapshot_and_export(ingested, tmp_path):
     assert (out / "zarr.json").exists()
 
 
-def _subset_catalog(src: Path, dst: Path, drop_year: int) -> None:
-    """A copy of the catalog without the items of ``drop_year`` (as if not yet published)."""
-    shutil.copytree(src, dst)
-    for col in dst.glob("*/collection.json"):
-        doc = json.loads(col.read_text())
-        doc["links"] = [
-            ln for ln in doc["links"] if not (ln["rel"] == "item" and str(drop_year) in ln["href"])
-        ]
-        col.write_text(json.dumps(doc))
-
-
 @pytest.fixture(scope="module")
 def three_years(tmp_path_factory) -> Path:
-    from pipeline.demo_catalog import DemoSpec, make_demo_catalog
+    from pipeline.demo.catalog import DemoSpec, make_demo_catalog
 
     root = tmp_path_factory.mktemp("three") / "catalog"
     make_demo_catalog(root, DemoSpec(resolution=6.0, start_year=2015, end_year=2017, seed=3))
@@ -119,7 +99,7 @@ def three_years(tmp_path_factory) -> Path:
 
 def test_update_appends_a_new_epoch_and_leaves_old_chunks_alone(three_years, tmp_path):
     partial = tmp_path / "partial"
-    _subset_catalog(three_years, partial, 2017)
+    subset_catalog(three_years, partial, 2017)
     job = demo_job(tmp_path / "repo", grid=GridSpec(resolution=6.0), period=PeriodSpec(start=2015, end=2017))
     with serve_catalog(partial) as srv:
         first = run_ingest(job, stac_url=srv.url)
@@ -150,7 +130,7 @@ def test_update_appends_a_new_epoch_and_leaves_old_chunks_alone(three_years, tmp
 
 
 def test_unreachable_stac_api_is_retried_then_reported(tmp_path):
-    from pipeline.stac_server import free_port
+    from pipeline.ingest.stac_server import free_port
 
     job = demo_job(tmp_path / "repo")
     with pytest.raises(ServerError, match="did not answer after 4 attempts"):
@@ -216,7 +196,7 @@ def test_corrupt_asset_leaves_the_store_unchanged_and_a_rerun_completes(demo_cat
 
 
 def test_region_that_does_not_intersect_the_source(tmp_path):
-    from pipeline.demo_catalog import DemoSpec, make_demo_catalog
+    from pipeline.demo.catalog import DemoSpec, make_demo_catalog
 
     cat = tmp_path / "kenya"
     make_demo_catalog(
@@ -267,9 +247,11 @@ def test_store_path_that_is_not_a_repository(tmp_path, stac_api):
     assert [p.name for p in (tmp_path / "notrepo").iterdir()] == ["thesis.docx"]
 
 
-def _cli(job_file: Path, stac: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "pipeline.cli", "ingest", str(job_file), "--stac", stac]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})})
+def _cli(job_file: Path, stac: str, crash_at: int = 0) -> subprocess.CompletedProcess[str]:
+    """`socobs ingest` in a process; ``crash_at``: SIGKILL at that write (tests.support.crash)."""
+    runner = ["tests.support.crash", str(crash_at)] if crash_at else ["pipeline.cli"]
+    cmd = [sys.executable, "-m", *runner, "ingest", str(job_file), "--stac", stac]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=dict(os.environ))
 
 
 def test_sigkill_mid_write_leaves_last_commit_and_rerun_matches(stac_api, tmp_path):
@@ -279,8 +261,9 @@ def test_sigkill_mid_write_leaves_last_commit_and_rerun_matches(stac_api, tmp_pa
     first = _cli(jf, stac_api.url)
     assert first.returncode == 0, first.stderr
     before = tip(job.store)
-    killed = _cli(jf, stac_api.url, {"SOCOBS_TEST_CRASH_AFTER": "2"})
-    assert killed.returncode == -9  # SIGKILL after writing two sources' variables, before the commit
+    killed = _cli(jf, stac_api.url, crash_at=4)
+    assert killed.returncode == -9, killed.stderr  # SIGKILL after the coordinates and two sources' variables
+    assert "Traceback" not in killed.stderr
     assert tip(job.store) == before
     again = _cli(jf, stac_api.url)
     assert again.returncode == 0, again.stderr

@@ -9,9 +9,9 @@ import httpx
 import pytest
 import yaml
 
-from pipeline.demo import live_round, run_demo, start_api
-from pipeline.demo_catalog import DemoSpec, make_demo_catalog
-from pipeline.stac_server import free_port
+from pipeline.demo.catalog import DemoSpec, make_demo_catalog
+from pipeline.demo.runner import live_round, run_demo, start_api
+from pipeline.ingest.stac_server import free_port
 from pipeline.store import open_cube
 
 pytestmark = pytest.mark.integration

@@ -7,10 +7,11 @@ import pytest
 import xarray as xr
 
 from pipeline.errors import PipelineError
-from pipeline.ingest import run_ingest
-from pipeline.rothc_job import run_rothc_job
-from pipeline.store import cube_log, open_repo
-from tests.integration.test_ingest import demo_job
+from pipeline.indicators.job import run_indicators
+from pipeline.ingest.job import run_ingest
+from pipeline.rothc.job import run_rothc_job
+from pipeline.store import INDICATORS, cube_log, open_cube, open_repo
+from tests.support.demo import demo_job
 
 pytestmark = pytest.mark.integration
 
@@ -18,10 +19,15 @@ pytestmark = pytest.mark.integration
 def test_scenario_maps_are_written_in_one_commit(stac_api, tmp_path):
     job = demo_job(tmp_path / "repo")
     ingest = run_ingest(job, stac_url=stac_api.url)
+    with pytest.raises(
+        PipelineError, match=r"no indicator maps for data snapshot .* Run `socobs indicators JOB.yaml` first"
+    ):
+        run_rothc_job(job)  # the stock is the indicator job's: refused before it ran
+    ind = run_indicators(job.store, registry=tmp_path / "reg", cache_dir=tmp_path / "cache")
     res = run_rothc_job(job)
     assert res.pixels > 100 and res.epoch == 2016
     log = cube_log(job.store)
-    assert log[0].snapshot_id == res.snapshot_id and log[1].snapshot_id == ingest.snapshot_id
+    assert [e.snapshot_id for e in log[:3]] == [res.snapshot_id, ind.snapshot_id, ingest.snapshot_id]
     session = open_repo(job.store).readonly_session(snapshot_id=res.snapshot_id)
     maps = xr.open_zarr(session.store, group="rothc", consolidated=False)
     sp = maps["seq_potential"].values
@@ -33,6 +39,10 @@ def test_scenario_maps_are_written_in_one_commit(stac_api, tmp_path):
     lo, hi = maps["seq_potential_low"].values, maps["seq_potential_high"].values
     assert np.all(lo[:, ok] <= sp[:, ok] + 1e-6) and np.all(sp[:, ok] <= hi[:, ok] + 1e-6)
     assert maps.attrs["input_snapshot"] == ingest.snapshot_id
+    # the pixels modelled are those with a stock in the indicator maps of that epoch (and the
+    # other inputs): never one without
+    stock = open_cube(job.store, ind.snapshot_id, group=INDICATORS)["soc_stock"].sel(epoch=2016).values
+    assert np.all(np.isfinite(stock[ok]) & (stock[ok] > 0))
 
 
 def test_cube_without_climate_is_refused(stac_api, tmp_path):

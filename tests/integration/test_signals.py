@@ -22,9 +22,9 @@ import psutil
 import pytest
 import yaml
 
-from pipeline.stac_server import free_port
+from pipeline.ingest.stac_server import free_port
 from pipeline.store import open_cube
-from tests.conftest import SMALL_DEMO
+from tests.support.demo import SMALL_DEMO
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 SOCOBS = str(Path(sys.executable).parent / "socobs")

@@ -11,7 +11,7 @@ import pytest
 import rasterio
 
 from pipeline.errors import CatalogError, ServerError
-from pipeline.stac_server import free_port, serve_catalog, start_server
+from pipeline.ingest.stac_server import free_port, serve_catalog, start_server
 
 pytestmark = pytest.mark.integration
 

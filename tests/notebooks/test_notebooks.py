@@ -10,8 +10,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from pipeline.demo import start_api
-from pipeline.stac_server import free_port
+from pipeline.demo.runner import start_api
+from pipeline.ingest.stac_server import free_port
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.py"))
 pytestmark = pytest.mark.integration

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from pipeline import cli
-from pipeline.regions import catalogs_dir
+from pipeline.paths import catalogs_dir
 
 DATA = Path(__file__).parents[1] / "data"
 SOCOBS = [sys.executable, "-m", "pipeline.cli"]

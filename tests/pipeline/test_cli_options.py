@@ -12,17 +12,17 @@ from pipeline.cli import options
 from pipeline.cli.settings import work_paths
 from pipeline.config import MAX_GRID_CELLS, load_job
 from pipeline.errors import InputFileError, PipelineError
-from pipeline.regions import catalogs_dir
+from pipeline.paths import catalogs_dir
 
 
 def test_choice_options_list_what_the_pipeline_accepts():
     """The CLI keeps its choices (for fast --help); they must be the pipeline's own."""
     from kernels.rothc.model import EquilibriumMethod
     from pipeline.cli.zonal import STATS
-    from pipeline.indicator_export import FORMATS
-    from pipeline.indicator_registry import STRATA
-    from pipeline.regions import LEVELS, USER_LEVELS
-    from pipeline.zonal import STAT_CHOICES, CoverageMode
+    from pipeline.indicators.export import FORMATS
+    from pipeline.indicators.registry import STRATA
+    from pipeline.regions.hierarchy import LEVELS, USER_LEVELS
+    from pipeline.regions.zonal import STAT_CHOICES, CoverageMode
 
     assert [m.value for m in options.Level] == list(LEVELS)
     assert [m.value for m in options.UserLevel] == list(USER_LEVELS)
@@ -35,7 +35,7 @@ def test_choice_options_list_what_the_pipeline_accepts():
 
 def test_rothc_years_bound_is_the_jobs():
     from pipeline.cli.rothc import MAX_YEARS
-    from pipeline.rothc_job import MAX_YEARS as JOB_MAX
+    from pipeline.rothc.job import MAX_YEARS as JOB_MAX
 
     assert MAX_YEARS == JOB_MAX
 

@@ -10,10 +10,10 @@ import pystac
 import pytest
 import rasterio
 
-from pipeline import synthetic as syn
-from pipeline.demo_catalog import ENCODINGS, DemoSpec, make_demo_catalog
+from pipeline.demo import synthetic as syn
+from pipeline.demo.catalog import ENCODINGS, DemoSpec, make_demo_catalog
 from pipeline.errors import CatalogError
-from tests.conftest import SMALL_DEMO
+from tests.support.demo import SMALL_DEMO
 
 
 def read(path_or_uri: str) -> tuple[np.ndarray, dict]:

@@ -14,8 +14,8 @@ from pyproj import CRS, Geod
 from scipy.stats import norm
 
 from pipeline.errors import PipelineError
-from pipeline.indicators import run_indicators
-from pipeline.regions import add_region_set
+from pipeline.indicators.job import run_indicators
+from pipeline.regions.hierarchy import add_region_set
 from pipeline.store import open_repo, write_and_commit
 
 EPOCHS = list(range(2015, 2021))  # six epochs

@@ -14,8 +14,8 @@ from odc.geo.geobox import GeoBox
 from rasterio.transform import from_origin
 
 from pipeline.config import load_source
-from pipeline.harmonise import load_source_data
-from pipeline.stac import parse_item
+from pipeline.ingest.harmonise import load_source_data
+from pipeline.ingest.stac import parse_item
 
 DATA = Path(__file__).parents[1] / "data" / "stac"
 GEOBOX = GeoBox.from_bbox((36, -1, 37, 0), "EPSG:4326", resolution=0.025)

@@ -16,14 +16,20 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from pipeline.errors import InputFileError, RegionError
-from pipeline.regions import add_region_set, load_regions, lon_cover, region_bboxes, shipped_regions_path
-from pipeline.regions_build import (
+from pipeline.regions.build import (
     NE_SHA256,
     REGIONS,
     natural_earth_source,
     read_countries,
     shapefile_encoding,
     verify_source,
+)
+from pipeline.regions.hierarchy import (
+    add_region_set,
+    load_regions,
+    lon_cover,
+    region_bboxes,
+    shipped_regions_path,
 )
 
 NAMES = {"CIV": "Côte d'Ivoire", "CUW": "Curaçao", "ALA": "Åland", "STP": "São Tomé and Príncipe"}

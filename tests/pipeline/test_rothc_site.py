@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from pipeline.errors import InputFileError
-from pipeline.rothc_site import read_site
+from pipeline.rothc.site import read_site
 
 DATA = Path(__file__).parents[1] / "data" / "rothc"
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pipeline.config import JobSpec, SourceDef, load_job, load_source
-from pipeline.units import UnitError, conversion, convert
+from pipeline.ingest.units import UnitError, conversion, convert
 
 SOURCES = Path("catalogs/sources")
 

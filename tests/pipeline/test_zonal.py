@@ -15,8 +15,9 @@ from pyproj import CRS
 
 from kernels.areas import grid_cell_areas
 from kernels.zonal import finalize, zonal_stats
-from pipeline.regions import load_regions
-from pipeline.zonal import Grid, get_coverage, zonal_table
+from pipeline.grid import Grid
+from pipeline.regions.hierarchy import load_regions
+from pipeline.regions.zonal import get_coverage, zonal_table
 
 RES = 0.5
 GRID = Grid(Affine(RES, 0, -180, 0, -RES, 90), (int(180 / RES), int(360 / RES)), CRS.from_epsg(4326))

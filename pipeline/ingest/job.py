@@ -22,10 +22,10 @@ import xarray as xr
 
 from pipeline.config import MAX_GRID_CELLS, JobSpec, SourceDef, load_source
 from pipeline.errors import CatalogError, PipelineError, permission_denied
-from pipeline.harmonise import job_bbox, job_geobox, load_source_data, provenance
-from pipeline.stac import ParsedItem, parse_item, search
+from pipeline.ingest.harmonise import job_bbox, job_geobox, load_source_data, provenance
+from pipeline.ingest.stac import ParsedItem, parse_item, search
 from pipeline.store import (
-    GROUP,
+    Kind,
     assert_cube,
     dims_of,
     no_write_permission,
@@ -200,7 +200,12 @@ def run_ingest(
             report(f"write {name}", done, len(names))
 
     epochs = [int(e) for e in ds["epoch"].values] if "epoch" in ds.coords else []
-    meta = {"job": job.name, "kind": "ingest", "epochs": epochs, "sources": [s.name for s in sources]}
+    meta = {
+        "job": job.name,
+        "kind": Kind.INGEST.value,
+        "epochs": epochs,
+        "sources": [s.name for s in sources],
+    }
     with dask_client(job.scheduler):
         try:
             sid = write_and_commit(repo, ds, f"ingest {job.name}: {len(names)} variables, epochs "
@@ -261,28 +266,10 @@ def run_update(
         else:
             prov[var] = entry
     epochs = [int(e) for e in ds["epoch"].values] if "epoch" in ds.coords else []
-    meta = {"job": job.name, "kind": "update", "epochs": epochs}
+    meta = {"job": job.name, "kind": Kind.UPDATE.value, "epochs": epochs}
+    ds.attrs["provenance"] = json.dumps(prov)  # the merged record replaces the cube's
+    on_variable = (lambda name: report(f"write {name}", 0, 0)) if report else None
     with dask_client(job.scheduler):
-        session = repo.writable_session("main")
-        from icechunk.xarray import to_icechunk
-
-        appended: set[str] = set()
-        for name in ds.data_vars:
-            one = ds[[name]]
-            dim = "epoch" if "epoch" in one.dims else ("time" if "time" in one.dims else None)
-            if dim:
-                # The dimension coordinate is appended with the first variable only; appending
-                # it again with every variable would repeat the new labels.
-                if dim in appended:
-                    one = one.drop_vars(dim)
-                appended.add(dim)
-                to_icechunk(one, session, group=GROUP, append_dim=dim)
-            else:
-                to_icechunk(one, session, group=GROUP, mode="a")
-            if report:
-                report(f"write {name}", 0, 0)
-        import zarr
-
-        zarr.open_group(session.store, path=GROUP).attrs.update({"provenance": json.dumps(prov)})
-        sid = str(session.commit(f"update {job.name}: epochs {epochs or '-'}", metadata=meta))
+        sid = write_and_commit(repo, ds, f"update {job.name}: epochs {epochs or '-'}", meta, mode="a",
+                               append_dims=("epoch", "time"), on_variable=on_variable)  # fmt: skip
     return IngestResult(True, sid, [str(n) for n in ds.data_vars], epochs, "updated")

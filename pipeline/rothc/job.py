@@ -1,8 +1,10 @@
 """``socobs rothc JOB.yaml``: RothC sequestration-potential maps from the cube (GSOCseq-style).
 
-Inputs from the cube's latest snapshot: monthly climatology (``tas``, ``pr``, ``pet``), clay
-(thickness-weighted over 0-30 cm), land cover and SOC stock 0-30 cm of the latest epoch (from
-``soc``, ``bdod``, ``cfvo``; and its bounds from ``soc_q05``/``soc_q95``).
+Inputs from the cube's latest data snapshot: monthly climatology (``tas``, ``pr``, ``pet``), clay
+(thickness-weighted over 0-30 cm) and land cover of the latest epoch; the SOC stock 0-30 cm and
+its bounds are the indicator maps' ``soc_stock``/``_q05``/``_q95`` of that epoch, as the indicator
+job committed them from the same data snapshot (one computation of "the" stock: run
+``socobs indicators`` first).
 
 Per land-cover class (ESA WorldCover codes) the plant cover and the DPM/RPM ratio of the plant
 input follow the RothC description's guidance (1.44 crops and improved grassland, 0.67
@@ -32,10 +34,19 @@ import numpy as np
 import xarray as xr
 
 from kernels.rothc import Forcing, Soil, falloon_iom, scenarios
-from kernels.stock import soc_stock
 from pipeline.config import JobSpec
 from pipeline.errors import PipelineError
-from pipeline.store import BRANCH, open_cube, open_repo
+from pipeline.store import (
+    INDICATORS,
+    ROTHC,
+    Kind,
+    data_snapshot,
+    latest_commit,
+    open_cube,
+    open_group,
+    open_repo,
+    transaction,
+)
 
 RESOLVED_CLASSES = {
     10: (0.25, "all"),
@@ -45,7 +56,7 @@ RESOLVED_CLASSES = {
     40: (1.44, "warm"),
 }
 INCREASES = (0.05, 0.10, 0.20)
-NEEDED = ("tas", "pr", "pet", "clay", "landcover", "soc", "bdod", "cfvo")
+NEEDED = ("tas", "pr", "pet", "clay", "landcover")  # the stock comes from the indicator maps
 MAX_YEARS = 2000
 """Longest scenario run: GSOCseq uses 20 years; RothC is calibrated on decades to a century or
 two of field data, so millennia are out of its domain. The cost grows with the length (12 monthly
@@ -65,17 +76,23 @@ def _require(cube: xr.Dataset) -> None:
         raise PipelineError(
             f"the cube lacks {missing}, which the RothC step needs. Ingest a soil source "
             "(soc, bdod, cfvo, clay), a land-cover source and a monthly climate source (tas, pr, pet) "
-            "first, e.g. `socobs ingest catalogs/jobs/demo.yaml`."
+            "first, e.g. `socobs ingest catalogs/jobs/demo.yaml`, then `socobs indicators`."
         )
 
 
-def _stock(cube: xr.Dataset, soc_var: str, epoch: int) -> np.ndarray:
-    sel = cube[[soc_var, "bdod", "cfvo"]].sel(epoch=epoch).compute()
-    top, bot = cube["depth_top"].values, cube["depth_bottom"].values
-    return np.asarray(
-        soc_stock(sel[soc_var].values, sel["bdod"].values, sel["cfvo"].values, top, bot, (0, 30), out=None),
-        dtype=np.float64,
-    )
+def _stocks(store: str, data_snap: str, epoch: int) -> dict[str, np.ndarray]:
+    """The indicator job's stock maps (mean, q05, q95) of ``epoch``, from its commit of ``data_snap``."""
+    ind = latest_commit(store, Kind.INDICATORS, input_snapshot=data_snap)
+    if ind is None:
+        raise PipelineError(
+            f"{store}: no indicator maps for data snapshot {data_snap}; the RothC step reads their "
+            "SOC stock. Run `socobs indicators JOB.yaml` first (the demo does both)."
+        )
+    maps = open_group(open_repo(store).readonly_session(snapshot_id=ind), INDICATORS)
+    assert maps is not None  # required=True raises instead
+    sel = maps[["soc_stock", "soc_stock_q05", "soc_stock_q95"]].sel(epoch=epoch)
+    return {k: np.asarray(sel[v].values, dtype=np.float64)
+            for k, v in (("mean", "soc_stock"), ("low", "soc_stock_q05"), ("high", "soc_stock_q95"))}  # fmt: skip
 
 
 def run_rothc_job(job: JobSpec, years: int = 20) -> RothcResult:
@@ -87,12 +104,7 @@ def run_rothc_job(job: JobSpec, years: int = 20) -> RothcResult:
         )
     cube = open_cube(job.store)
     _require(cube)
-    from pipeline.store import cube_log
-
-    # The data commit the maps derive from (the tip may be an earlier RothC commit).
-    snapshot = next(
-        e.snapshot_id for e in cube_log(job.store) if e.metadata.get("kind") in ("ingest", "update")
-    )
+    snapshot = data_snapshot(job.store)  # the data the maps derive from (the tip may be RothC's)
     epoch = int(cube["epoch"].values[-1])
     top, bot = cube["depth_top"].values, cube["depth_bottom"].values
     w = np.clip(np.minimum(bot, 30) - np.maximum(top, 0), 0, None)
@@ -101,9 +113,7 @@ def run_rothc_job(job: JobSpec, years: int = 20) -> RothcResult:
     tas = cube["tas"].compute().values  # (12, y, x)
     pr = cube["pr"].compute().values
     pet = cube["pet"].compute().values
-    stocks = {
-        k: _stock(cube, v, epoch) for k, v in (("mean", "soc"), ("low", "soc_q05"), ("high", "soc_q95"))
-    }
+    stocks = _stocks(job.store, snapshot, epoch)
     ny, nx = lc.shape
     ratio = np.full((ny, nx), np.nan)
     warm_only = np.zeros((ny, nx), dtype=bool)
@@ -178,9 +188,9 @@ def run_rothc_job(job: JobSpec, years: int = 20) -> RothcResult:
         "epoch": epoch, "input_snapshot": snapshot, "years": years,
         "land_cover_table": json.dumps({str(k): v for k, v in RESOLVED_CLASSES.items()}),
     }  # fmt: skip
-    repo = open_repo(job.store)
-    session = repo.writable_session(BRANCH)
-    ds.to_zarr(session.store, group="rothc", mode="w", consolidated=False)
-    sid = str(session.commit(f"rothc {job.name}: scenarios for epoch {epoch}, {n} pixels",
-                             metadata={"kind": "rothc", "input_snapshot": snapshot, "epoch": epoch}))  # fmt: skip
-    return RothcResult(sid, n, epoch)
+    meta = {"kind": Kind.ROTHC.value, "input_snapshot": snapshot, "epoch": epoch}
+    with transaction(
+        open_repo(job.store), f"rothc {job.name}: scenarios for epoch {epoch}, {n} pixels", meta
+    ) as tx:
+        ds.to_zarr(tx.session.store, group=ROTHC, mode="w", consolidated=False)
+    return RothcResult(tx.snapshot_id, n, epoch)

@@ -19,7 +19,7 @@ from kernels.overview import block_mean, block_mode
 from kernels.soil_health import NODATA_CLASS, soc_clay_ratio
 from kernels.stock import soc_stock
 from kernels.trend import trends
-from pipeline.indicator_registry import CLASS_MAPS, SH_CLASSES, SIGNIFICANCE
+from pipeline.indicators.registry import CLASS_MAPS, SH_CLASSES, SIGNIFICANCE
 
 DEPTH_RANGE = (0.0, 30.0)
 STOCK_INPUTS = ("soc", "soc_q05", "soc_q95", "bdod", "cfvo", "clay", "landcover")

@@ -23,14 +23,14 @@ from pathlib import Path
 import httpx
 
 from pipeline.config import JobSpec, PeriodSpec, load_job
-from pipeline.demo_catalog import DemoSpec, make_demo_catalog, publish_year
+from pipeline.demo.catalog import DemoSpec, make_demo_catalog, publish_year
 from pipeline.errors import PipelineError, ServerError
-from pipeline.indicators import data_snapshot, run_indicators
-from pipeline.ingest import run_ingest, run_update
+from pipeline.indicators.job import run_indicators
+from pipeline.ingest.job import run_ingest, run_update
+from pipeline.ingest.stac_server import StacServer, start_server
 from pipeline.processes import Child, exit_status, signal_name, spawn_child, stop_on_signals
-from pipeline.rothc_job import run_rothc_job
-from pipeline.stac_server import StacServer, start_server
-from pipeline.store import StoreError, cube_log, open_cube
+from pipeline.rothc.job import run_rothc_job
+from pipeline.store import Kind, StoreError, data_snapshot, latest_commit, open_cube
 
 
 @dataclass
@@ -105,13 +105,9 @@ def run_demo(var: Path, job_file: Path, port: int, say: Callable[[str], None]) -
         stage("indicators", indicators_stage)
 
         def rothc_stage() -> str:
-            log = cube_log(job.store)  # newest first
-            data = next(e for e in log if e.metadata.get("kind") in ("ingest", "update"))
-            for e in log:
-                if e is data:
-                    break
-                if e.metadata.get("kind") == "rothc" and e.metadata.get("input_snapshot") == data.snapshot_id:
-                    return f"reused scenarios {e.snapshot_id}"
+            done = latest_commit(job.store, Kind.ROTHC, input_snapshot=data_snapshot(job.store))
+            if done is not None:
+                return f"reused scenarios {done}"
             res = run_rothc_job(job)
             return f"committed {res.snapshot_id} ({res.pixels} pixels)"
 

@@ -12,8 +12,9 @@ import pandas as pd
 import xarray as xr
 
 from pipeline.errors import PipelineError
-from pipeline.indicator_registry import BY_ID, INDICATORS, STRATA, TABLE_UNITS
-from pipeline.store import BRANCH, StoreError, open_repo
+from pipeline.indicators.registry import BY_ID, INDICATORS, STRATA, TABLE_UNITS
+from pipeline.store import BRANCH, TABLES, StoreError, open_group, open_repo
+from pipeline.store import INDICATORS as MAPS
 
 Format = Literal["csv", "parquet", "geojson", "stac"]
 FORMATS = ("csv", "parquet", "geojson", "stac")
@@ -26,13 +27,10 @@ def open_products(uri: str, snapshot: str | None = None) -> tuple[xr.Dataset, xr
     session = (
         repo.readonly_session(snapshot_id=snapshot) if snapshot else repo.readonly_session(branch=BRANCH)
     )
-    try:
-        maps = xr.open_zarr(session.store, group="indicators", consolidated=False, chunks={})
-        tables = xr.open_zarr(session.store, group="tables", consolidated=False, chunks={})
-    except (FileNotFoundError, KeyError) as exc:
-        raise StoreError(
-            f"{uri}: no indicators in this snapshot. Run `socobs indicators JOB.yaml` first."
-        ) from exc
+    maps = open_group(session, MAPS, required=False, chunks={})
+    tables = open_group(session, TABLES, required=False, chunks={})
+    if maps is None or tables is None:
+        raise StoreError(f"{uri}: no indicators in this snapshot. Run `socobs indicators JOB.yaml` first.")
     return maps, tables, str(session.snapshot_id)
 
 
@@ -87,7 +85,7 @@ def export_tables(uri: str, dest: Path, fmt: Format, *, snapshot: str | None = N
     elif fmt == "parquet":
         df.to_parquet(dest, index=False)
     else:
-        from pipeline.regions import load_regions
+        from pipeline.regions.hierarchy import load_regions
 
         geoms = load_regions(registry)[["region_id", "geometry"]]
         geoms = geoms.set_geometry(geoms.geometry.simplify(0.01, preserve_topology=True))

@@ -30,10 +30,11 @@ import numpy as np
 import pandas as pd
 
 from kernels.zonal import AREA, AREA_SUM, AREA_TOTAL, Coverage, rollup, zonal_stats
-from pipeline.indicator_maps import significant
-from pipeline.indicator_registry import SH_CLASSES, STRATA, STRATUM_CODES, TABLE_UNITS
-from pipeline.regions import USER_LEVELS, load_regions, shipped_regions_path
-from pipeline.zonal import Grid, get_coverage, load_coverage, save_coverage
+from pipeline.grid import Grid
+from pipeline.indicators.maps import significant
+from pipeline.indicators.registry import SH_CLASSES, STRATA, STRATUM_CODES, TABLE_UNITS
+from pipeline.regions.hierarchy import USER_LEVELS, load_regions, shipped_regions_path
+from pipeline.regions.zonal import get_coverage, load_coverage, save_coverage
 
 N_SLOTS = len(STRATA)  # strata 0..2 (cropland, grassland, tree cover) + the rest
 

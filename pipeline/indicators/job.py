@@ -34,12 +34,11 @@ import icechunk
 import numpy as np
 import xarray as xr
 import zarr
-from affine import Affine
 from icechunk.xarray import to_icechunk
-from pyproj import CRS
 
 from pipeline.errors import PipelineError
-from pipeline.indicator_maps import (
+from pipeline.grid import Grid
+from pipeline.indicators.maps import (
     STOCK_INPUTS,
     all_maps,
     epoch_maps,
@@ -47,14 +46,24 @@ from pipeline.indicator_maps import (
     overview_factors,
     trend_maps,
 )
-from pipeline.indicator_registry import BY_ID, STRATA, TABLE_UNITS
-from pipeline.indicator_tables import RegionIndex, epoch_table, files_digest, region_files, region_index
-from pipeline.store import BRANCH, StoreError, cube_log, open_repo
-from pipeline.zonal import Grid
+from pipeline.indicators.registry import BY_ID, STRATA, TABLE_UNITS
+from pipeline.indicators.tables import RegionIndex, epoch_table, files_digest, region_files, region_index
+from pipeline.store import (
+    BRANCH,
+    CUBE,
+    OVERVIEWS,
+    TABLES,
+    Kind,
+    StoreError,
+    data_snapshot,
+    latest_commit,
+    open_group,
+    open_repo,
+    overview_group,
+    transaction,
+)
+from pipeline.store import INDICATORS as MAPS
 
-MAPS = "indicators"
-TABLES = "tables"
-OVERVIEWS = "overviews"
 Report = Callable[[str, int, int], None]
 Mode = Literal["full", "incremental", "up-to-date"]
 
@@ -68,23 +77,6 @@ class IndicatorResult:
     regions: int
     seconds: float
     overview_factors: list[int] = field(default_factory=list)
-
-
-def data_snapshot(uri: str) -> str:
-    """The newest commit that changed the cube's data (an ingest or update)."""
-    for e in cube_log(uri):
-        if e.metadata.get("kind") in ("ingest", "update"):
-            return e.snapshot_id
-    raise StoreError(f"{uri}: no ingestion commit yet. Run `socobs ingest JOB.yaml` first.")
-
-
-def cube_grid(cube: xr.Dataset) -> Grid:
-    x, y = cube["x"].values, cube["y"].values
-    rx = float(x[1] - x[0]) if x.size > 1 else 1.0
-    ry = float(y[1] - y[0]) if y.size > 1 else -1.0
-    transform = Affine(rx, 0, float(x[0]) - rx / 2, 0, ry, float(y[0]) - ry / 2)
-    crs = CRS.from_wkt(cube.attrs["crs"]) if cube.attrs.get("crs") else CRS.from_epsg(4326)
-    return Grid(transform, (y.size, x.size), crs)
 
 
 def require_inputs(cube: xr.Dataset) -> None:
@@ -110,9 +102,9 @@ def open_inputs(store: str, snapshot: str) -> xr.Dataset:
     plain indexing (a dask graph over every variable of the cube cost 0.5 s per run)."""
     session = open_repo(store).readonly_session(snapshot_id=snapshot)
     try:
-        names = list(zarr.open_group(session.store, path="cube", mode="r").array_keys())
+        names = list(zarr.open_group(session.store, path=CUBE, mode="r").array_keys())
         keep = set(STOCK_INPUTS) | {"epoch", "y", "x", "depth_top", "depth_bottom", "spatial_ref"}
-        return xr.open_zarr(session.store, group="cube", consolidated=False, chunks=None,
+        return xr.open_zarr(session.store, group=CUBE, consolidated=False, chunks=None,
                             drop_variables=[n for n in names if n not in keep])  # fmt: skip
     except (FileNotFoundError, KeyError) as exc:
         raise StoreError(f"{store}: snapshot {snapshot} has no cube.") from exc
@@ -132,18 +124,11 @@ def source_latest(cube: xr.Dataset, epoch: int) -> str:
 # ---- planning ---------------------------------------------------------------------------
 
 
-def _stored(session: icechunk.Session, group: str) -> xr.Dataset | None:
-    try:
-        return xr.open_zarr(session.store, group=group, consolidated=False, chunks=None)
-    except (FileNotFoundError, KeyError):
-        return None
-
-
 def plan(repo: icechunk.Repository, data_snap: str, cube: xr.Dataset, digest: str,
          force_full: bool) -> tuple[Mode, list[int], xr.Dataset | None]:  # fmt: skip
     """What this run computes: every epoch, only the new ones, or nothing."""
     epochs = [int(e) for e in cube["epoch"].values]
-    prior = _stored(repo.readonly_session(branch=BRANCH), MAPS)
+    prior = open_group(repo.readonly_session(branch=BRANCH), MAPS, required=False)
     if force_full or prior is None or prior.attrs.get("digest") != digest:
         return "full", epochs, None
     old = [int(e) for e in prior["epoch"].values]
@@ -153,7 +138,7 @@ def plan(repo: icechunk.Repository, data_snap: str, cube: xr.Dataset, digest: st
     if epochs[: len(old)] != old or len(epochs) == len(old):
         return "full", epochs, None
     before = xr.open_zarr(
-        repo.readonly_session(snapshot_id=old_input).store, group="cube", consolidated=False, chunks=None
+        repo.readonly_session(snapshot_id=old_input).store, group=CUBE, consolidated=False, chunks=None
     )
     for coord in ("depth_top", "depth_bottom", "y", "x"):
         if not np.array_equal(before[coord].values, cube[coord].values):
@@ -320,12 +305,12 @@ def write(session: icechunk.Session, cube: xr.Dataset, c: Computed, idx: RegionI
         to_icechunk(maps, session, group=MAPS, mode="w")
         to_icechunk(tables, session, group=TABLES, mode="w")
         for f in factors:
-            to_icechunk(overview_dataset(cube, c, f, chunks), session, group=f"{OVERVIEWS}/{f}", mode="w")
+            to_icechunk(overview_dataset(cube, c, f, chunks), session, group=overview_group(f), mode="w")
     else:
         _append(maps, session, MAPS)
         _append(tables, session, TABLES)
         for f in factors:
-            _append(overview_dataset(cube, c, f, chunks), session, f"{OVERVIEWS}/{f}")
+            _append(overview_dataset(cube, c, f, chunks), session, overview_group(f))
     all_epochs = [int(e) for e in cube["epoch"].values]
     full_attrs = {**attrs, "epochs": all_epochs, "overview_factors": factors, "baseline_epoch": all_epochs[0]}
     zarr.open_group(session.store, path=MAPS).attrs.update(full_attrs)
@@ -340,7 +325,7 @@ def run_indicators(store: str, *, chunks: tuple[int, int] = (512, 512), registry
     data_snap = data_snapshot(store)
     cube = open_inputs(store, data_snap)
     require_inputs(cube)
-    grid = cube_grid(cube)
+    grid = Grid.of(cube)
     digest = _digest(grid, registry)
     repo = open_repo(store)
     mode, epochs, prior = plan(repo, data_snap, cube, digest, force_full)
@@ -348,31 +333,15 @@ def run_indicators(store: str, *, chunks: tuple[int, int] = (512, 512), registry
     if mode == "up-to-date":
         return IndicatorResult(None, data_snap, mode, [], len(idx.ids), time.perf_counter() - t0)
     c = compute(cube, epochs, prior, idx, grid, report)
-    from pipeline.ingest import software_version
+    from pipeline.ingest.job import software_version
 
     attrs = {"input_snapshot": data_snap, "digest": digest, "software": software_version(),
              "convention": "linear", "depth_range_cm": [0, 30]}  # fmt: skip
-    session = repo.writable_session(BRANCH)
-    write(session, cube, c, idx, grid, mode, attrs, chunks)
-    meta = {"kind": "indicators", "input_snapshot": data_snap, "mode": mode, "epochs": c.epochs}
-    try:
-        snap = str(session.commit(f"indicators: {mode}, epochs {c.epochs[0]}-{c.epochs[-1]}", metadata=meta))
-    except icechunk.ConflictError as exc:
-        raise StoreError(f"another job committed to the store meanwhile ({exc}); run again.") from exc
-    return IndicatorResult(snap, data_snap, mode, c.epochs, len(idx.ids), time.perf_counter() - t0,
+    meta = {"kind": Kind.INDICATORS.value, "input_snapshot": data_snap, "mode": mode, "epochs": c.epochs}
+    with transaction(repo, f"indicators: {mode}, epochs {c.epochs[0]}-{c.epochs[-1]}", meta) as tx:
+        write(tx.session, cube, c, idx, grid, mode, attrs, chunks)
+    return IndicatorResult(tx.snapshot_id, data_snap, mode, c.epochs, len(idx.ids), time.perf_counter() - t0,
                            overview_factors(grid.shape))  # fmt: skip
-
-
-def data_snapshot_at(store: str, snapshot: str) -> str:
-    """The data (ingest/update) snapshot a given snapshot's cube comes from."""
-    repo = open_repo(store)
-    try:
-        for s in repo.ancestry(snapshot_id=snapshot):
-            if (s.metadata or {}).get("kind") in ("ingest", "update"):
-                return str(s.id)
-    except icechunk.IcechunkError as exc:
-        raise StoreError(f"{store}: no snapshot {snapshot!r} ({exc}). See `socobs cube log`.") from exc
-    raise StoreError(f"{store}: snapshot {snapshot!r} has no ingestion before it.")
 
 
 @dataclass(frozen=True)
@@ -390,10 +359,10 @@ def reproduce(store: str, snapshot: str, dest: Path, *, chunks: tuple[int, int] 
     store is not written) and compare it with what was committed from that snapshot."""
     if dest.exists() and any(dest.iterdir()):
         raise PipelineError(f"--output {dest}: exists and is not empty; choose a new directory.")
-    data_snap = data_snapshot_at(store, snapshot)
+    data_snap = data_snapshot(store, at=snapshot)
     cube = open_inputs(store, data_snap)
     require_inputs(cube)
-    grid = cube_grid(cube)
+    grid = Grid.of(cube)
     idx = region_index(grid, cache_dir, registry)
     epochs = [int(e) for e in cube["epoch"].values]
     c = compute(cube, epochs, None, idx, grid, report)
@@ -402,13 +371,9 @@ def reproduce(store: str, snapshot: str, dest: Path, *, chunks: tuple[int, int] 
     maps.to_zarr(dest, group=MAPS, mode="w", zarr_format=3, consolidated=False)
     tables.to_zarr(dest, group=TABLES, mode="a", zarr_format=3, consolidated=False)
     for f in overview_factors(grid.shape):
-        overview_dataset(cube, c, f, chunks).to_zarr(dest, group=f"{OVERVIEWS}/{f}", mode="a",
+        overview_dataset(cube, c, f, chunks).to_zarr(dest, group=overview_group(f), mode="a",
                                                      zarr_format=3, consolidated=False)  # fmt: skip
-    committed = next(
-        (e.snapshot_id for e in cube_log(store)
-         if e.metadata.get("kind") == "indicators" and e.metadata.get("input_snapshot") == data_snap),
-        None,
-    )  # fmt: skip
+    committed = latest_commit(store, Kind.INDICATORS, input_snapshot=data_snap)
     diffs: list[str] = []
     if committed is not None:
         session = open_repo(store).readonly_session(snapshot_id=committed)

@@ -39,7 +39,7 @@ Rules:
   unions of their children, simplified by 0.01 deg for size (they are for display and bbox;
   statistics always use the country polygons).
 - **Bounding boxes**: ``bbox`` and ``main_bbox`` per row, [west, south, east, north], west > east
-  across the antimeridian; the rules are in ``pipeline.regions`` (``region_bboxes``).
+  across the antimeridian; the rules are in ``pipeline.regions.hierarchy`` (``region_bboxes``).
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ import pandas as pd
 import shapely
 
 from pipeline.errors import InputFileError
-from pipeline.regions import catalogs_dir, with_bboxes
+from pipeline.paths import catalogs_dir
+from pipeline.regions.hierarchy import with_bboxes
 
 REGIONS = {
     "africa": "Africa",

@@ -18,9 +18,9 @@ from pyproj import CRS, Transformer
 
 from pipeline.config import JobSpec, SourceDef, VariableDef
 from pipeline.errors import CatalogError, PipelineError
-from pipeline.regions import load_regions
-from pipeline.stac import ParsedItem
-from pipeline.units import CANONICAL, conversion
+from pipeline.ingest.stac import ParsedItem
+from pipeline.ingest.units import CANONICAL, conversion
+from pipeline.regions.hierarchy import load_regions
 
 
 def job_bbox(job: JobSpec) -> tuple[float, float, float, float]:

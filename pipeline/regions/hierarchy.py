@@ -3,17 +3,15 @@
 One table, one row per region: ``region_id, name, level, parent_id, iso_official, bbox,
 main_bbox, geometry`` (EPSG:4326; the two boxes are described at "Bounding boxes" below),
 levels ``global`` -> ``region`` -> ``country`` -> ``subnational`` -> ``custom``. The shipped
-file is ``catalogs/regions/regions.parquet`` (see ``pipeline.regions_build`` for its recipe);
+file is ``catalogs/regions/regions.parquet`` (see ``pipeline.regions.build`` for its recipe);
 sets added with ``socobs regions add`` live as one GeoParquet per set in a registry directory
 (``var/regions`` by default) and are validated against everything already known.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,21 +23,12 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from pipeline.errors import InputFileError, RegionError
+from pipeline.paths import catalogs_dir
 
 COLUMNS = ["region_id", "name", "level", "parent_id", "geometry"]
 LEVELS = ("global", "region", "country", "subnational", "custom")
 USER_LEVELS = ("subnational", "custom")
 _SET_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-def catalogs_dir() -> Path:
-    """The ``catalogs/`` data: ``$SOCOBS_CATALOGS`` when set (a deployment's own copy), else the
-    copy inside the installed package (``pipeline/catalogs``, a link to the repository's
-    top-level ``catalogs/`` in a checkout, real files in a wheel)."""
-    env = os.environ.get("SOCOBS_CATALOGS")
-    if env:
-        return Path(env)
-    return Path(str(resources.files("pipeline") / "catalogs"))
 
 
 def shipped_regions_path() -> Path:

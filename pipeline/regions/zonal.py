@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,47 +19,15 @@ import pandas as pd
 import rasterio
 import rasterio.features
 import rasterio.windows
-from affine import Affine
 from pyproj import CRS
 
-from kernels.areas import grid_cell_areas
 from kernels.zonal import STATS, Coverage, finalize, rollup, zonal_stats
 from pipeline.errors import InputFileError, PipelineError, clip, quote
-from pipeline.regions import load_regions
+from pipeline.grid import Grid
+from pipeline.regions.hierarchy import load_regions
 
 CoverageMode = Literal["exact", "centre"]
 STAT_CHOICES = ("count", "sum", "mean", "min", "max", "area_mean", "area_sum")
-_EQUAL_AREA = ("equal area", "equal-area", "mollweide", "sinusoidal", "equal earth",
-               "eckert iv", "eckert vi", "goode")  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Grid:
-    """A north-up raster grid."""
-
-    transform: Affine
-    shape: tuple[int, int]
-    crs: CRS
-
-    @property
-    def geographic(self) -> bool:
-        return bool(self.crs.is_geographic)
-
-    def key(self) -> str:
-        return f"{tuple(round(v, 12) for v in self.transform[:6])}|{self.shape}|{self.crs.to_wkt()}"
-
-    def row_areas(self) -> np.ndarray:
-        """True cell area (m2) of each row."""
-        if not self.geographic:
-            name = (self.crs.to_json_dict().get("conversion", {}).get("method", {}).get("name", "")).lower()
-            if not any(k in name for k in _EQUAL_AREA):
-                raise PipelineError(
-                    f"grid CRS {self.crs.to_string()!r} is projected but not equal-area "
-                    f"(method {name or 'unknown'!r}), so its cells have different true areas. "
-                    "Reproject the raster to EPSG:4326 or to an equal-area CRS (e.g. EPSG:6933)."
-                )
-        t = self.transform
-        return grid_cell_areas((t.a, t.b, t.c, t.d, t.e, t.f), self.shape, geographic=self.geographic)
 
 
 def _region_key(regions: gpd.GeoDataFrame) -> str:
@@ -278,11 +245,7 @@ def read_cube_variable(store: str, variable: str, selectors: dict[str, Any]) -> 
             f"selection {quote(pick)} is not in the cube: --{'/--'.join(map(str, extra))} must be one of "
             f"{clip(have)} (--depth is an index, 0 = top). Pick values from those."
         ) from None
-    x, y = cube["x"].values, cube["y"].values
-    rx, ry = float(x[1] - x[0]), float(y[1] - y[0])
-    transform = Affine(rx, 0, float(x[0]) - rx / 2, 0, ry, float(y[0]) - ry / 2)
-    crs = CRS.from_wkt(cube.attrs["crs"]) if cube.attrs.get("crs") else CRS.from_epsg(4326)
-    return np.ascontiguousarray(da.values.astype(np.float32)), Grid(transform, (y.size, x.size), crs)
+    return np.ascontiguousarray(da.values.astype(np.float32)), Grid.of(cube)
 
 
 def zonal_table(values: np.ndarray, grid: Grid, leaves: gpd.GeoDataFrame, level: str,

@@ -2,7 +2,7 @@
 
 The indicator job writes a map variable and region-table columns for each; the API lists the
 registry (``/v1/indicators``), builds its OpenAPI enums from it and labels every number with
-its unit. Table columns are per region x epoch x stratum (see ``pipeline.indicators``).
+its unit. Table columns are per region x epoch x stratum (see ``pipeline.indicators.job``).
 """
 
 from __future__ import annotations
