@@ -46,8 +46,9 @@ def _block_mean(v: np.ndarray, row_area: np.ndarray, f: int, out: np.ndarray, wo
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def _block_mode(c: np.ndarray, row_area: np.ndarray, f: int, n_classes: int, nodata: int,
-                out: np.ndarray) -> None:  # fmt: skip
+def _block_mode(
+    c: np.ndarray, row_area: np.ndarray, f: int, n_classes: int, nodata: int, out: np.ndarray
+) -> None:
     ny, nx = c.shape
     oy, ox = out.shape
     for by in nb.prange(oy):

@@ -55,12 +55,20 @@ def soc_stock(
     # block, and a handful of layers is a cheap rechunk.
     soc, bdod, cfvo = (a.chunk({depth_dim: -1}) if a.chunks is not None else a for a in (soc, bdod, cfvo))
     out = xr.apply_ufunc(
-        block, soc, bdod, cfvo,
-        input_core_dims=[[depth_dim]] * 3, output_core_dims=[[]],
-        dask="parallelized", output_dtypes=[np.float32],
-    )  # fmt: skip
-    out.attrs = {"units": "t C/ha", "long_name": "SOC stock",
-                 "depth_range_cm": f"{depth_range[0]:g}-{depth_range[1]:g}"}  # fmt: skip
+        block,
+        soc,
+        bdod,
+        cfvo,
+        input_core_dims=[[depth_dim]] * 3,
+        output_core_dims=[[]],
+        dask="parallelized",
+        output_dtypes=[np.float32],
+    )
+    out.attrs = {
+        "units": "t C/ha",
+        "long_name": "SOC stock",
+        "depth_range_cm": f"{depth_range[0]:g}-{depth_range[1]:g}",
+    }
     return out.rename("soc_stock")
 
 
@@ -92,18 +100,29 @@ def change_and_rates(
 
     s_in = stock.chunk({epoch_dim: -1}) if stock.chunks else stock
     arr = xr.apply_ufunc(
-        block, s_in, base, input_core_dims=[[epoch_dim], []],
-        output_core_dims=[[epoch_dim, "indicator"]], dask="parallelized",
-        output_dtypes=[np.float64], dask_gufunc_kwargs={"output_sizes": {"indicator": 4}},
-    )  # fmt: skip
-    ds = xr.Dataset({
-        "soc_stock_change": arr.isel(indicator=0).assign_attrs(units="t C/ha"),
-        "soc_change_rate": arr.isel(indicator=1).assign_attrs(units="t C/ha/yr"),
-        "soc_change_rate_permille": arr.isel(indicator=2).assign_attrs(units="permille/yr"),
-        "progress_4p1000": arr.isel(indicator=3).assign_attrs(
-            units="1", convention=convention, target="0.4 %/yr of the baseline stock"
-            if convention == "linear" else "stock growing by a factor 1.004 per year"),
-    })  # fmt: skip
+        block,
+        s_in,
+        base,
+        input_core_dims=[[epoch_dim], []],
+        output_core_dims=[[epoch_dim, "indicator"]],
+        dask="parallelized",
+        output_dtypes=[np.float64],
+        dask_gufunc_kwargs={"output_sizes": {"indicator": 4}},
+    )
+    ds = xr.Dataset(
+        {
+            "soc_stock_change": arr.isel(indicator=0).assign_attrs(units="t C/ha"),
+            "soc_change_rate": arr.isel(indicator=1).assign_attrs(units="t C/ha/yr"),
+            "soc_change_rate_permille": arr.isel(indicator=2).assign_attrs(units="permille/yr"),
+            "progress_4p1000": arr.isel(indicator=3).assign_attrs(
+                units="1",
+                convention=convention,
+                target="0.4 %/yr of the baseline stock"
+                if convention == "linear"
+                else "stock growing by a factor 1.004 per year",
+            ),
+        }
+    )
     ds.attrs["baseline_epoch"] = str(base_label)
     return ds
 
@@ -111,15 +130,23 @@ def change_and_rates(
 def soc_clay_ratio(soc: xr.DataArray, clay: xr.DataArray) -> xr.Dataset:
     """SOC/clay ratio and class (Prout et al. 2021) of canonical ``soc`` (g/kg), ``clay`` (%)."""
     ratio, cls = xr.apply_ufunc(
-        _sh.soc_clay_ratio, soc, clay, output_core_dims=[[], []], dask="parallelized",
+        _sh.soc_clay_ratio,
+        soc,
+        clay,
+        output_core_dims=[[], []],
+        dask="parallelized",
         output_dtypes=[np.float64, np.uint8],
-    )  # fmt: skip
-    return xr.Dataset({
-        "soc_clay_ratio": ratio.assign_attrs(units="1"),
-        "soc_clay_class": cls.assign_attrs(
-            flag_values=[0, 1, 2, 3], flag_meanings=" ".join(c.replace(" ", "_") for c in _sh.CLASSES),
-            _FillValue=_sh.NODATA_CLASS),
-    })  # fmt: skip
+    )
+    return xr.Dataset(
+        {
+            "soc_clay_ratio": ratio.assign_attrs(units="1"),
+            "soc_clay_class": cls.assign_attrs(
+                flag_values=[0, 1, 2, 3],
+                flag_meanings=" ".join(c.replace(" ", "_") for c in _sh.CLASSES),
+                _FillValue=_sh.NODATA_CLASS,
+            ),
+        }
+    )
 
 
 def trends(
@@ -136,10 +163,14 @@ def trends(
 
     v = values.chunk({epoch_dim: -1}) if values.chunks else values
     arr = xr.apply_ufunc(
-        block, v, input_core_dims=[[epoch_dim]], output_core_dims=[["stat"]],
-        dask="parallelized", output_dtypes=[np.float64],
+        block,
+        v,
+        input_core_dims=[[epoch_dim]],
+        output_core_dims=[["stat"]],
+        dask="parallelized",
+        output_dtypes=[np.float64],
         dask_gufunc_kwargs={"output_sizes": {"stat": len(names)}},
-    )  # fmt: skip
+    )
     return xr.Dataset({n: arr.isel(stat=i, drop=True) for i, n in enumerate(names)})
 
 
@@ -175,8 +206,9 @@ def zonal_stats(
 
     @dask.delayed
     def part(block: np.ndarray, sblock: np.ndarray | None, off: int) -> np.ndarray:
-        return _zonal.zonal_stats(block, coverage, row_area, strata=sblock,
-                                  n_strata=n_strata, row_offset=int(off))  # fmt: skip
+        return _zonal.zonal_stats(
+            block, coverage, row_area, strata=sblock, n_strata=n_strata, row_offset=int(off)
+        )
 
     parts = dask.compute(*[part(b, s, o) for b, s, o in zip(blocks, sblocks, offsets, strict=True)])
     total = parts[0]

@@ -106,8 +106,14 @@ class Coverage:
             raise KernelInputError(f"labels: expected a 2-D grid, got shape {lab.shape}.")
         dtype = np.int16 if n_regions < 32767 else np.int32
         empty = np.empty(0)
-        return cls(lab.shape, n_regions, lab.astype(dtype, copy=False),
-                   empty.astype(np.int64), empty.astype(np.int32), empty)  # fmt: skip
+        return cls(
+            lab.shape,
+            n_regions,
+            lab.astype(dtype, copy=False),
+            empty.astype(np.int64),
+            empty.astype(np.int32),
+            empty,
+        )
 
 
 # Only reassociation-type flags: NaN checks must survive (no "nnan"), but the run reductions
@@ -196,8 +202,9 @@ def _reduce_run(
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _flush(a: np.ndarray, lab: int, s: int, area: float, n_all: int, cnt: int, tot: float,
-           mn: float, mx: float) -> None:  # fmt: skip
+def _flush(
+    a: np.ndarray, lab: int, s: int, area: float, n_all: int, cnt: int, tot: float, mn: float, mx: float
+) -> None:
     a[lab, s, AREA_TOTAL] += area * n_all
     if cnt > 0:
         a[lab, s, COUNT] += cnt
@@ -416,8 +423,20 @@ def zonal_stats(
             bacc = np.zeros((max(1, min(4 * n_threads, hi - lo)), *acc.shape[1:]))
             bacc[..., MIN] = np.inf
             bacc[..., MAX] = -np.inf
-            _border(vals, r_b, cols[lo:hi], coverage.border_region[lo:hi], coverage.border_frac[lo:hi],
-                    st, strata is not None, n_strata, ra, nd, use_nd, bacc)  # fmt: skip
+            _border(
+                vals,
+                r_b,
+                cols[lo:hi],
+                coverage.border_region[lo:hi],
+                coverage.border_frac[lo:hi],
+                st,
+                strata is not None,
+                n_strata,
+                ra,
+                nd,
+                use_nd,
+                bacc,
+            )
             acc = np.concatenate([acc, bacc])
     total = combine_all(acc)
     return total

@@ -62,8 +62,10 @@ class VariableDef(Strict):
     """How a canonical variable comes out of a collection's assets."""
 
     layers: list[LayerDef] = Field(min_length=1)
-    unit: str = Field(description="Unit of the values after the STAC raster:bands scale/offset "
-                      "(or of the stored numbers, when the catalog has none)")  # fmt: skip
+    unit: str = Field(
+        description="Unit of the values after the STAC raster:bands scale/offset "
+        "(or of the stored numbers, when the catalog has none)"
+    )
     scale: float | None = Field(None, description="Overrides raster:bands scale")
     offset: float | None = Field(None, description="Overrides raster:bands offset")
     nodata: float | None = Field(None, description="Overrides raster:bands nodata")

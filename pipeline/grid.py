@@ -14,8 +14,16 @@ from pyproj import CRS
 from kernels.areas import grid_cell_areas
 from pipeline.errors import PipelineError
 
-_EQUAL_AREA = ("equal area", "equal-area", "mollweide", "sinusoidal", "equal earth", "eckert iv",
-               "eckert vi", "goode")  # fmt: skip
+_EQUAL_AREA = (
+    "equal area",
+    "equal-area",
+    "mollweide",
+    "sinusoidal",
+    "equal earth",
+    "eckert iv",
+    "eckert vi",
+    "goode",
+)
 
 
 @dataclass(frozen=True)

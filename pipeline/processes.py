@@ -136,14 +136,33 @@ def spawn_child(
     stderr are passed on as given. ``cleanup`` folders are removed once the command has ended."""
     dirs = tuple(Path(d) for d in cleanup)
     read_end, write_end = os.pipe()  # both non-inheritable; only the read end is passed on
-    argv = [sys.executable, "-I", "-S", _WATCHDOG, "--parent", str(os.getpid()), "--lifeline",
-            str(read_end), "--grace", str(grace), "--signal", str(int(stop_signal))]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-I",
+        "-S",
+        _WATCHDOG,
+        "--parent",
+        str(os.getpid()),
+        "--lifeline",
+        str(read_end),
+        "--grace",
+        str(grace),
+        "--signal",
+        str(int(stop_signal)),
+    ]
     for d in dirs:
         argv += ["--cleanup", str(d)]
     try:
-        proc = subprocess.Popen([*argv, "--", *cmd], stdin=subprocess.DEVNULL, stdout=stdout,
-                                stderr=stderr, env=env, cwd=cwd, pass_fds=(read_end,),
-                                start_new_session=True)  # fmt: skip
+        proc = subprocess.Popen(
+            [*argv, "--", *cmd],
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            env=env,
+            cwd=cwd,
+            pass_fds=(read_end,),
+            start_new_session=True,
+        )
     except BaseException:
         os.close(write_end)
         raise

@@ -223,8 +223,9 @@ def latest_commit(uri: str, kind: Kind, input_snapshot: str | None = None) -> st
     return None
 
 
-def open_group(session: icechunk.Session, group: str, *, required: bool = True,
-               **kwargs: Any) -> xr.Dataset | None:  # fmt: skip
+def open_group(
+    session: icechunk.Session, group: str, *, required: bool = True, **kwargs: Any
+) -> xr.Dataset | None:
     """A group of a session's snapshot as a Dataset (``kwargs`` go to ``xr.open_zarr``); None
     when it is absent and not ``required``."""
     kwargs.setdefault("chunks", None)

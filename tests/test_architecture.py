@@ -47,8 +47,11 @@ def test_no_private_name_is_imported_across_modules():
         for node in ast.walk(ast.parse(p.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in PACKAGES:
                 own_package = node.module == package
-                found += [f"{p.relative_to(ROOT)}: {node.module}.{a.name}" for a in node.names
-                          if a.name.startswith("_") and not a.name.startswith("__") and not own_package]  # fmt: skip
+                found += [
+                    f"{p.relative_to(ROOT)}: {node.module}.{a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__") and not own_package
+                ]
     assert not found, found
 
 
@@ -71,16 +74,25 @@ def test_store_group_names_live_in_the_store_module_only():
 
 def test_the_api_never_writes_to_the_store():
     writers = ("writable_session", "write_and_commit", "transaction(", ".commit(", "to_icechunk")
-    found = [f"{p.relative_to(ROOT)}: {w}" for p in sources() if module_of(p).startswith("observatory_api")
-             for w in writers if w in p.read_text()]  # fmt: skip
+    found = [
+        f"{p.relative_to(ROOT)}: {w}"
+        for p in sources()
+        if module_of(p).startswith("observatory_api")
+        for w in writers
+        if w in p.read_text()
+    ]
     assert not found, found
 
 
 @pytest.mark.parametrize("package", PACKAGES)
 def test_every_module_says_what_it_is(package):
-    missing = [str(p.relative_to(ROOT)) for p in (ROOT / package).rglob("*.py")
-               if "catalogs" not in p.parts and ast.get_docstring(ast.parse(p.read_text())) is None
-               and p.read_text().strip()]  # fmt: skip
+    missing = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / package).rglob("*.py")
+        if "catalogs" not in p.parts
+        and ast.get_docstring(ast.parse(p.read_text())) is None
+        and p.read_text().strip()
+    ]
     assert not missing, missing
 
 
@@ -101,8 +113,15 @@ def test_readme_layout_matches_the_tree():
         named.add(path.rstrip("/"))
         assert (ROOT / path).exists(), f"README layout names {path}, which does not exist"
     pipeline = ROOT / "pipeline"
-    expected = {f"pipeline/{p.name}" for p in pipeline.iterdir()
-                if (p.is_dir() and (p / "__init__.py").exists()) or (p.suffix == ".py" and p.stem not in ("__init__", "errors"))}  # fmt: skip
-    expected |= {f"observatory_api/{p.name}" for p in (ROOT / "observatory_api").iterdir() if p.is_dir()
-                 and (p / "__init__.py").exists()}  # fmt: skip
+    expected = {
+        f"pipeline/{p.name}"
+        for p in pipeline.iterdir()
+        if (p.is_dir() and (p / "__init__.py").exists())
+        or (p.suffix == ".py" and p.stem not in ("__init__", "errors"))
+    }
+    expected |= {
+        f"observatory_api/{p.name}"
+        for p in (ROOT / "observatory_api").iterdir()
+        if p.is_dir() and (p / "__init__.py").exists()
+    }
     assert expected <= named, sorted(expected - named)

@@ -90,10 +90,26 @@ def test_image_lock_is_exported_from_uv_lock(tmp_path):
     """docker/requirements.lock is uv.lock's runtime set (no extras), as `make lock` writes it."""
     out = tmp_path / "requirements.lock"
     subprocess.run(
-        [*uv_command(), "export", "--frozen", "--offline", "--no-dev", "--no-emit-project",
-         "--format", "requirements-txt", "--python", sys.executable, "-o", str(out), "--quiet"],
-        cwd=ROOT, check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
+        [
+            *uv_command(),
+            "export",
+            "--frozen",
+            "--offline",
+            "--no-dev",
+            "--no-emit-project",
+            "--format",
+            "requirements-txt",
+            "--python",
+            sys.executable,
+            "-o",
+            str(out),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     body = [ln for ln in out.read_text().splitlines() if not ln.startswith("#")]
     ours = [ln for ln in (DOCKER / "requirements.lock").read_text().splitlines() if not ln.startswith("#")]
     assert body == ours, "docker/requirements.lock is stale: run `make lock`"
@@ -118,11 +134,23 @@ def _outside_env() -> dict[str, str]:
 @pytest.mark.integration
 def test_wheel_entry_points_work_outside_the_repository(installed: Path, tmp_path: Path):
     """From an empty directory the installed CLI finds its data (the wheel carries catalogs/)."""
-    r = subprocess.run([str(installed / "bin" / "socobs"), "regions", "list", "--level", "region"],
-                       cwd=tmp_path, env=_outside_env(), capture_output=True, text=True, timeout=300)  # fmt: skip
+    r = subprocess.run(
+        [str(installed / "bin" / "socobs"), "regions", "list", "--level", "region"],
+        cwd=tmp_path,
+        env=_outside_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0 and "6 regions" in r.stdout, r.stdout + r.stderr
-    h = subprocess.run([str(installed / "bin" / "socobs-api"), "--help"], cwd=tmp_path, env=_outside_env(),
-                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    h = subprocess.run(
+        [str(installed / "bin" / "socobs-api"), "--help"],
+        cwd=tmp_path,
+        env=_outside_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert h.returncode == 0 and "--store" in h.stdout
     assert list(tmp_path.iterdir()) == []  # nothing written into the current directory
 
@@ -137,10 +165,22 @@ def test_wheel_demo_reaches_serving(installed: Path, tmp_path: Path):
     cwd.mkdir()
     ports = [_free_port(), _free_port()]
     proc = subprocess.Popen(
-        [str(installed / "bin" / "socobs"), "demo", "--var", str(var), "--port", str(ports[0]),
-         "--api-port", str(ports[1])],
-        cwd=cwd, env=_outside_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [
+            str(installed / "bin" / "socobs"),
+            "demo",
+            "--var",
+            str(var),
+            "--port",
+            str(ports[0]),
+            "--api-port",
+            str(ports[1]),
+        ],
+        cwd=cwd,
+        env=_outside_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: list[str] = []
     try:
         deadline = time.monotonic() + 900

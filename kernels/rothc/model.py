@@ -162,22 +162,55 @@ def _van_genuchten_deficits(
     om = 1.72 * oc
     t = 1.0
     alpha = np.exp(
-        -14.96 + 0.03135 * clay + 0.0351 * silt + 0.646 * om + 15.29 * bd - 0.192 * t
-        - 4.671 * bd**2 - 0.000781 * clay**2 - 0.00687 * om**2 + 0.0449 / om
-        + 0.0663 * np.log(silt) + 0.1482 * np.log(om) - 0.04546 * bd * silt
-        - 0.4852 * bd * om + 0.00673 * clay * t
-    )  # fmt: skip
+        -14.96
+        + 0.03135 * clay
+        + 0.0351 * silt
+        + 0.646 * om
+        + 15.29 * bd
+        - 0.192 * t
+        - 4.671 * bd**2
+        - 0.000781 * clay**2
+        - 0.00687 * om**2
+        + 0.0449 / om
+        + 0.0663 * np.log(silt)
+        + 0.1482 * np.log(om)
+        - 0.04546 * bd * silt
+        - 0.4852 * bd * om
+        + 0.00673 * clay * t
+    )
     theta_s = (
-        0.7919 + 0.001691 * clay - 0.29619 * bd - 0.000001491 * silt**2 + 0.0000821 * om**2
-        + 0.02427 / clay + 0.01113 / silt + 0.01472 * np.log(silt) - 0.0000733 * om * clay
-        - 0.000619 * bd * clay - 0.001183 * bd * om - 0.0001664 * silt * t
-    )  # fmt: skip
+        0.7919
+        + 0.001691 * clay
+        - 0.29619 * bd
+        - 0.000001491 * silt**2
+        + 0.0000821 * om**2
+        + 0.02427 / clay
+        + 0.01113 / silt
+        + 0.01472 * np.log(silt)
+        - 0.0000733 * om * clay
+        - 0.000619 * bd * clay
+        - 0.001183 * bd * om
+        - 0.0001664 * silt * t
+    )
     n_vg = 1.0 + np.exp(
-        -25.23 - 0.02195 * clay + 0.0074 * silt - 0.194 * om + 45.5 * bd - 7.24 * bd**2
-        + 0.0003658 * clay**2 + 0.002885 * om**2 - 12.81 / bd - 0.1524 / silt
-        - 0.01958 / om - 0.2876 * np.log(silt) - 0.0709 * np.log(om) - 44.6 * np.log(bd)
-        - 0.02264 * bd * clay + 0.0896 * bd * om + 0.00718 * clay * t
-    )  # fmt: skip
+        -25.23
+        - 0.02195 * clay
+        + 0.0074 * silt
+        - 0.194 * om
+        + 45.5 * bd
+        - 7.24 * bd**2
+        + 0.0003658 * clay**2
+        + 0.002885 * om**2
+        - 12.81 / bd
+        - 0.1524 / silt
+        - 0.01958 / om
+        - 0.2876 * np.log(silt)
+        - 0.0709 * np.log(om)
+        - 44.6 * np.log(bd)
+        - 0.02264 * bd * clay
+        + 0.0896 * bd * om
+        + 0.00718 * clay * t
+    )
     theta_r = 0.01
     m = 1.0 - 1.0 / n_vg
 
@@ -255,10 +288,14 @@ class Forcing:
         check_range("rain", rain_g, 0.0, None, unit="mm/month", fix="Rainfall cannot be negative.")
         pet_g = grid("pet", pet)
         check_range(
-            "pet", pet_g, None if allow_negative_pet else 0.0, None, unit="mm/month",
+            "pet",
+            pet_g,
+            None if allow_negative_pet else 0.0,
+            None,
+            unit="mm/month",
             fix="Evaporation cannot be negative; if these are measured pan values that record "
             "condensation, pass allow_negative_pet=True.",
-        )  # fmt: skip
+        )
         cover_g = grid("cover", cover)
         check_range("cover", cover_g, 0.0, 1.0, fix="Plant cover is 1 (vegetated) or 0 (bare).")
         cin_g = grid("c_in", c_in)
@@ -313,10 +350,21 @@ def rate_modifiers(soil: Soil, forcing: Forcing, smd0: ArrayLike = 0.0) -> RateM
     shape = forcing.tas.shape
     rm_t, rm_m, rm_c, smd = (np.empty(shape) for _ in range(4))
     _jit.rate_modifiers(
-        forcing.tas, forcing.rain, forcing.pet, forcing.cover, smd_start,
-        soil.smd_max, soil.smd_1bar, soil.smd_15bar, soil.smd_bare, soil.min_rm_moist,
-        rm_t, rm_m, rm_c, smd,
-    )  # fmt: skip
+        forcing.tas,
+        forcing.rain,
+        forcing.pet,
+        forcing.cover,
+        smd_start,
+        soil.smd_max,
+        soil.smd_1bar,
+        soil.smd_15bar,
+        soil.smd_bare,
+        soil.min_rm_moist,
+        rm_t,
+        rm_m,
+        rm_c,
+        smd,
+    )
     return RateModifiers(rm_t, rm_m, rm_c, smd)
 
 
@@ -366,11 +414,26 @@ def equilibrium(
     months = np.empty(n)
     smd = np.empty(n)
     _jit.equilibrium(
-        year.tas, year.rain, year.pet, year.cover, year.c_in, year.fym, year.f_dpm,
-        clay_partition_ratio(soil.clay), soil.smd_max, soil.smd_1bar, soil.smd_15bar,
-        soil.smd_bare, soil.min_rm_moist, method == "official", float(tol),
-        int(max_transient_years), pools, months, smd,
-    )  # fmt: skip
+        year.tas,
+        year.rain,
+        year.pet,
+        year.cover,
+        year.c_in,
+        year.fym,
+        year.f_dpm,
+        clay_partition_ratio(soil.clay),
+        soil.smd_max,
+        soil.smd_1bar,
+        soil.smd_15bar,
+        soil.smd_bare,
+        soil.min_rm_moist,
+        method == "official",
+        float(tol),
+        int(max_transient_years),
+        pools,
+        months,
+        smd,
+    )
     full = np.concatenate([pools, soil.iom[:, None]], axis=1)
     return Equilibrium(full, full.sum(axis=1), months, smd)
 
@@ -402,9 +465,15 @@ def run_monthly(soil: Soil, forcing: Forcing, pools0: ArrayLike, smd0: ArrayLike
     co2 = np.empty((n, m))
     for i in range(n):
         _jit.run_site(
-            p0[i], rate[i], forcing.c_in[i], forcing.fym[i], forcing.f_dpm[i], float(x[i]),
-            pools[i, :, :4], co2[i],
-        )  # fmt: skip
+            p0[i],
+            rate[i],
+            forcing.c_in[i],
+            forcing.fym[i],
+            forcing.f_dpm[i],
+            float(x[i]),
+            pools[i, :, :4],
+            co2[i],
+        )
     pools[:, :, 4] = soil.iom[:, None]
     return MonthlyRun(pools, pools.sum(axis=2), co2, mods)
 
@@ -462,9 +531,17 @@ def forward(
     co2 = np.empty((soil.n, ns))
     pools4 = np.empty((soil.n, ns, 4))
     _jit.run_pixels(
-        p0, rate, forcing.c_in, forcing.fym, forcing.f_dpm, clay_partition_ratio(soil.clay),
-        factors, n_months, pools4, co2,
-    )  # fmt: skip
+        p0,
+        rate,
+        forcing.c_in,
+        forcing.fym,
+        forcing.f_dpm,
+        clay_partition_ratio(soil.clay),
+        factors,
+        n_months,
+        pools4,
+        co2,
+    )
     pools[:, :, :4] = pools4
     pools[:, :, 4] = soil.iom[:, None]
     return pools, co2

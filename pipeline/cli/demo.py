@@ -76,7 +76,14 @@ def demo(
     def say(line: str) -> None:
         console.print(line, highlight=False, soft_wrap=True, markup=False)
 
-    status = serve_demo(var, job_file, port=port, api_port=api_port, serve=serve,
-                        live_every=interval(every) if live else None, say=say)  # fmt: skip
+    status = serve_demo(
+        var,
+        job_file,
+        port=port,
+        api_port=api_port,
+        serve=serve,
+        live_every=interval(every) if live else None,
+        say=say,
+    )
     if status:
         sys.exit(status)  # 128+N: signal N stopped it before it was serving

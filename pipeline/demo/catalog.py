@@ -138,36 +138,69 @@ def _write_cog(path: Path, data: np.ndarray, enc: Encoding, transform: Any) -> N
     path.parent.mkdir(parents=True, exist_ok=True)
     arr = enc.encode(data)
     profile = {
-        "driver": "COG", "width": arr.shape[1], "height": arr.shape[0], "count": 1,
-        "dtype": enc.dtype, "crs": "EPSG:4326", "transform": transform, "nodata": enc.nodata,
-        "compress": "DEFLATE", "blocksize": 256, "overview_resampling": "nearest",
-    }  # fmt: skip
+        "driver": "COG",
+        "width": arr.shape[1],
+        "height": arr.shape[0],
+        "count": 1,
+        "dtype": enc.dtype,
+        "crs": "EPSG:4326",
+        "transform": transform,
+        "nodata": enc.nodata,
+        "compress": "DEFLATE",
+        "blocksize": 256,
+        "overview_resampling": "nearest",
+    }
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(arr, 1)
 
 
 def _asset(path: Path, var: str, title: str, res: float) -> pystac.Asset:
     enc = ENCODINGS[var]
-    band = {"nodata": enc.nodata, "data_type": enc.dtype, "unit": enc.unit, "scale": enc.scale,
-            "offset": enc.offset, "spatial_resolution": res}  # fmt: skip
+    band = {
+        "nodata": enc.nodata,
+        "data_type": enc.dtype,
+        "unit": enc.unit,
+        "scale": enc.scale,
+        "offset": enc.offset,
+        "spatial_resolution": res,
+    }
     return pystac.Asset(
-        href=path.resolve().as_uri(), media_type=COG, roles=["data"], title=title,
+        href=path.resolve().as_uri(),
+        media_type=COG,
+        roles=["data"],
+        title=title,
         extra_fields={"raster:bands": [band]},
-    )  # fmt: skip
+    )
 
 
-def _item(item_id: str, bbox: tuple[float, ...], shape: tuple[int, int], transform: Any,
-          start: datetime, end: datetime, collection: str) -> pystac.Item:  # fmt: skip
+def _item(
+    item_id: str,
+    bbox: tuple[float, ...],
+    shape: tuple[int, int],
+    transform: Any,
+    start: datetime,
+    end: datetime,
+    collection: str,
+) -> pystac.Item:
     w, s, e, n = bbox
     geom = {"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]}
     mid = (start + (end - start) / 2).replace(microsecond=0)
     item = pystac.Item(
-        id=item_id, geometry=geom, bbox=list(bbox), datetime=mid,
-        start_datetime=start, end_datetime=end, collection=collection,
-        properties={"socobs:synthetic": True, "proj:code": "EPSG:4326",
-                    "proj:shape": list(shape), "proj:transform": list(transform)[:6]},
+        id=item_id,
+        geometry=geom,
+        bbox=list(bbox),
+        datetime=mid,
+        start_datetime=start,
+        end_datetime=end,
+        collection=collection,
+        properties={
+            "socobs:synthetic": True,
+            "proj:code": "EPSG:4326",
+            "proj:shape": list(shape),
+            "proj:transform": list(transform)[:6],
+        },
         stac_extensions=[PROJ_EXT, RASTER_EXT],
-    )  # fmt: skip
+    )
     return item
 
 
@@ -181,8 +214,9 @@ def _rasterize_regions(grid: syn.Grid, transform: Any) -> tuple[np.ndarray, np.n
     land = region != -2
     region[region == -2] = -1
     ata = countries[countries["region_id"] == "ATA"].geometry
-    antarctica = rasterize([(g, 1) for g in ata], out_shape=shape, transform=transform, fill=0,
-                           dtype="uint8").astype(bool)  # fmt: skip
+    antarctica = rasterize(
+        [(g, 1) for g in ata], out_shape=shape, transform=transform, fill=0, dtype="uint8"
+    ).astype(bool)
     return land, region, antarctica
 
 
@@ -213,8 +247,7 @@ def make_demo_catalog(
     return target / "catalog.json"
 
 
-def _build(work: Path, final: Path, spec: DemoSpec,
-           progress: Callable[[int, int, str], None] | None) -> None:  # fmt: skip
+def _build(work: Path, final: Path, spec: DemoSpec, progress: Callable[[int, int, str], None] | None) -> None:
     w, s, e, n = spec.bbox
     grid = syn.Grid(w, s, e, n, spec.resolution)
     shape = grid.shape
@@ -226,9 +259,10 @@ def _build(work: Path, final: Path, spec: DemoSpec,
     base_clim = syn.climate_for_year(grid, static, base, base, spec.seed)
     lc_base = syn.landcover(static, base_clim, 0, REGION_IDS)
     catalog = pystac.Catalog(
-        id="soc-observatory-demo", title="soc-observatory demo catalog (SYNTHETIC)",
+        id="soc-observatory-demo",
+        title="soc-observatory demo catalog (SYNTHETIC)",
         description=SYNTHETIC_NOTE,
-    )  # fmt: skip
+    )
     cols = {}
     for cid, title in COLLECTIONS.items():
         col = pystac.Collection(
@@ -347,8 +381,9 @@ def publish_year(directory: str | Path, spec: DemoSpec, year: int) -> list[str]:
     for cid, col_path in cols.items():
         doc = json.loads(col_path.read_text())
         for item in sorted((staged / cid).glob("*/*.json")):
-            doc["links"].append({"rel": "item", "href": os.path.relpath(item, col_path.parent),
-                                 "type": "application/json"})  # fmt: skip
+            doc["links"].append(
+                {"rel": "item", "href": os.path.relpath(item, col_path.parent), "type": "application/json"}
+            )
             ids.append(item.stem)
         interval = doc["extent"]["temporal"]["interval"][0]
         interval[1] = f"{year}-12-31T23:59:59Z"

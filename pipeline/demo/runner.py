@@ -96,8 +96,12 @@ def run_demo(var: Path, job_file: Path, port: int, say: Callable[[str], None]) -
         stage("ingest", ingest_stage)
 
         def indicators_stage() -> str:
-            res = run_indicators(job.store, chunks=(job.chunks.y, job.chunks.x), registry=var / "regions",
-                                 cache_dir=var / "cache")  # fmt: skip
+            res = run_indicators(
+                job.store,
+                chunks=(job.chunks.y, job.chunks.x),
+                registry=var / "regions",
+                cache_dir=var / "cache",
+            )
             if res.mode == "up-to-date":
                 return f"reused indicators from {res.input_snapshot}"
             return f"committed {res.snapshot_id} ({res.mode}, {len(res.computed_epochs)} epochs, {res.regions} regions)"
@@ -145,8 +149,19 @@ def start_api(store: str, registry: Path, port: int, timeout: float = 60.0) -> A
             )
     except httpx.HTTPError:
         pass
-    cmd = [sys.executable, "-m", "observatory_api", "--port", str(port), "--store", store,
-           "--registry", str(registry), "--log-level", "warning"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "observatory_api",
+        "--port",
+        str(port),
+        "--store",
+        store,
+        "--registry",
+        str(registry),
+        "--log-level",
+        "warning",
+    ]
     api = ApiProcess(url, spawn_child(cmd, name="observatory API"))
     try:
         t0 = time.perf_counter()
@@ -191,8 +206,9 @@ def live_round(state: DemoState, job_file: Path, var: Path, spec: DemoSpec | Non
     upd = run_update(grown, stac_url=state.server.url)
     if not upd.committed:
         raise PipelineError(f"live mode: the update found nothing new after publishing {year}.")
-    ind = run_indicators(job.store, chunks=(job.chunks.y, job.chunks.x), registry=var / "regions",
-                         cache_dir=var / "cache")  # fmt: skip
+    ind = run_indicators(
+        job.store, chunks=(job.chunks.y, job.chunks.x), registry=var / "regions", cache_dir=var / "cache"
+    )
     rothc = run_rothc_job(job)  # the scenario maps follow the newest epoch
     return LiveRound(year, upd.snapshot_id, ind.snapshot_id, rothc.snapshot_id, time.perf_counter() - t0)
 
@@ -242,8 +258,10 @@ def serve_demo(
             if serving:
                 say(f"stopping ({signal_name(exc)})")
                 return 0
-            say(f"interrupted by {signal_name(exc)} before the demo was serving; its servers are "
-                "stopped. Run it again: it reuses what is already done.")  # fmt: skip
+            say(
+                f"interrupted by {signal_name(exc)} before the demo was serving; its servers are "
+                "stopped. Run it again: it reuses what is already done."
+            )
             return exit_status(exc)
     return 0  # pragma: no cover - _serve only returns by raising
 
@@ -255,8 +273,10 @@ def _banner(state: DemoState, api: ApiProcess | None, seconds: float, say: Calla
         say(f"  API docs   {api.url}/docs")
         say(f"  summary    {api.url}/v1/regions/KEN/summary")
         say(f"  series     {api.url}/v1/regions/europe/indicators/soc_stock?format=csv")
-        say(f"  tile       {api.url}/v1/tiles/soc_stock/2/2/1.png  (TileJSON: "
-            f"{api.url}/v1/tiles/soc_stock/tilejson.json)")  # fmt: skip
+        say(
+            f"  tile       {api.url}/v1/tiles/soc_stock/2/2/1.png  (TileJSON: "
+            f"{api.url}/v1/tiles/soc_stock/tilejson.json)"
+        )
         say(f"  status     {api.url}/v1/status")
     say(
         f"  cube       {state.store}  (python: from pipeline.store import open_cube; open_cube({state.store!r}))"
@@ -264,8 +284,14 @@ def _banner(state: DemoState, api: ApiProcess | None, seconds: float, say: Calla
     say(f"  history    socobs cube log {state.store}")
 
 
-def _serve(state: DemoState, api: ApiProcess | None, job_file: Path, var: Path,
-           live_every: float | None, say: Callable[[str], None]) -> None:  # fmt: skip
+def _serve(
+    state: DemoState,
+    api: ApiProcess | None,
+    job_file: Path,
+    var: Path,
+    live_every: float | None,
+    say: Callable[[str], None],
+) -> None:
     """Serve until a signal (raised as an exception) or until a server stops by itself."""
     next_round = time.monotonic() + (live_every or 0)
     while True:
@@ -279,6 +305,8 @@ def _serve(state: DemoState, api: ApiProcess | None, job_file: Path, var: Path,
         time.sleep(0.5)
         if live_every and time.monotonic() >= next_round:
             r = live_round(state, job_file, var)
-            say(f"{'live':<10} {r.seconds:6.1f} s  published {r.year}; update {r.update_snapshot}, "
-                f"indicators {r.indicators_snapshot}, rothc {r.rothc_snapshot}")  # fmt: skip
+            say(
+                f"{'live':<10} {r.seconds:6.1f} s  published {r.year}; update {r.update_snapshot}, "
+                f"indicators {r.indicators_snapshot}, rothc {r.rothc_snapshot}"
+            )
             next_round = time.monotonic() + live_every

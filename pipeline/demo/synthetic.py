@@ -39,8 +39,19 @@ CROPLAND_EXTRA_TREND = -0.003
 # Cropland expansion per year (drop of the agriculture-field threshold) by region.
 REGION_CROP_EXPANSION = {"africa": 0.02, "latin_america_caribbean": 0.025, "asia": 0.01}
 LC_SOC_FACTOR = {10: 1.3, 20: 0.8, 30: 1.1, 40: 0.7, 50: 0.5, 60: 0.15, 90: 2.5, 95: 2.0, 100: 1.8}
-LC_NDVI = {10: 0.78, 20: 0.35, 30: 0.55, 40: 0.62, 50: 0.2, 60: 0.08, 70: 0.0, 80: -0.1,
-           90: 0.6, 95: 0.7, 100: 0.35}  # fmt: skip
+LC_NDVI = {
+    10: 0.78,
+    20: 0.35,
+    30: 0.55,
+    40: 0.62,
+    50: 0.2,
+    60: 0.08,
+    70: 0.0,
+    80: -0.1,
+    90: 0.6,
+    95: 0.7,
+    100: 0.35,
+}
 DEPTHS = ((0, 5), (5, 15), (15, 30))
 DEPTH_SOC_FACTOR = (1.0, 0.75, 0.55)
 DEPTH_MINERAL_BD = (1.45, 1.52, 1.58)
@@ -135,8 +146,9 @@ class Static:
     antarctica: NDArray[np.bool_]
 
 
-def make_static(grid: Grid, land: NDArray[np.bool_], region: NDArray[np.int16],
-                antarctica: NDArray[np.bool_], seed: int) -> Static:  # fmt: skip
+def make_static(
+    grid: Grid, land: NDArray[np.bool_], region: NDArray[np.int16], antarctica: NDArray[np.bool_], seed: int
+) -> Static:
     rng = np.random.default_rng(seed)
     shape = grid.shape
     px = max(2.0, 4.0 / grid.resolution)  # ~4 degree correlation length
@@ -162,10 +174,15 @@ def climate_for_year(grid: Grid, static: Static, year: int, base_year: int, seed
     months = np.arange(12)[:, None, None]
     tas = t_ann - amp * hemi * np.cos(2 * np.pi * months / 12.0)
     p_ann = (
-        600.0 + 1800.0 * np.exp(-((lat / 10.0) ** 2))
-        - 500.0 * np.exp(-(((alat - 25.0) / 8.0) ** 2))
-        + 400.0 * np.exp(-(((alat - 50.0) / 12.0) ** 2))
-    ) * np.exp(0.5 * static.p_field) * p_anom  # fmt: skip
+        (
+            600.0
+            + 1800.0 * np.exp(-((lat / 10.0) ** 2))
+            - 500.0 * np.exp(-(((alat - 25.0) / 8.0) ** 2))
+            + 400.0 * np.exp(-(((alat - 50.0) / 12.0) ** 2))
+        )
+        * np.exp(0.5 * static.p_field)
+        * p_anom
+    )
     p_ann = np.clip(p_ann, 20.0, None)
     # Rain peaks in local summer in the tropics/subtropics (monsoons), flat at high latitudes.
     season = 1.0 + 0.6 * np.exp(-(((alat - 15.0) / 15.0) ** 2)) * hemi * -np.cos(2 * np.pi * months / 12.0)
@@ -199,9 +216,16 @@ def landcover(
     return lc
 
 
-def soc_for_year(static: Static, base_clim: Climate, lc_base: NDArray[np.uint8],
-                 lc_year: NDArray[np.uint8], years_since_base: int, region_ids: list[str],
-                 seed: int, year: int) -> tuple[F, F]:  # fmt: skip
+def soc_for_year(
+    static: Static,
+    base_clim: Climate,
+    lc_base: NDArray[np.uint8],
+    lc_year: NDArray[np.uint8],
+    years_since_base: int,
+    region_ids: list[str],
+    seed: int,
+    year: int,
+) -> tuple[F, F]:
     """SOC (g/kg) for the three depths (3, ny, nx) and the pixel trend (fraction per year).
 
     Returns NaN where there is no soil (ocean, water, snow and ice, Antarctica).

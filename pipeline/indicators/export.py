@@ -34,8 +34,9 @@ def open_products(uri: str, snapshot: str | None = None) -> tuple[xr.Dataset, xr
     return maps, tables, str(session.snapshot_id)
 
 
-def table_frame(tables: xr.Dataset, *, epoch: int | None = None, stratum: str | None = None,
-                level: str | None = None) -> pd.DataFrame:  # fmt: skip
+def table_frame(
+    tables: xr.Dataset, *, epoch: int | None = None, stratum: str | None = None, level: str | None = None
+) -> pd.DataFrame:
     """The tables as one long frame: one row per region x epoch x stratum, with provenance."""
     t = tables.load()
     if epoch is not None:
@@ -53,19 +54,38 @@ def table_frame(tables: xr.Dataset, *, epoch: int | None = None, stratum: str | 
         t = t.isel(region=np.flatnonzero(t["level"].values == level))
     cols = [c for c in TABLE_UNITS if c in t]
     df = t[cols].to_dataframe().reset_index()
-    meta = pd.DataFrame({"region": t["region"].values, "name": t["name"].values,
-                         "level": t["level"].values, "parent_id": t["parent_id"].values})  # fmt: skip
-    prov = pd.DataFrame({"epoch": t["epoch"].values, "input_snapshot": t["input_snapshot"].values,
-                         "source_latest": t["source_latest"].values})  # fmt: skip
+    meta = pd.DataFrame(
+        {
+            "region": t["region"].values,
+            "name": t["name"].values,
+            "level": t["level"].values,
+            "parent_id": t["parent_id"].values,
+        }
+    )
+    prov = pd.DataFrame(
+        {
+            "epoch": t["epoch"].values,
+            "input_snapshot": t["input_snapshot"].values,
+            "source_latest": t["source_latest"].values,
+        }
+    )
     df = df.drop(columns=[c for c in ("name", "level", "parent_id") if c in df.columns])
     df = df.merge(meta, on="region").merge(prov, on="epoch").rename(columns={"region": "region_id"})
     first = ["region_id", "name", "level", "parent_id", "epoch", "stratum"]
     return df[first + cols + ["input_snapshot", "source_latest"]]
 
 
-def export_tables(uri: str, dest: Path, fmt: Format, *, snapshot: str | None = None,
-                  epoch: int | None = None, stratum: str | None = None, level: str | None = None,
-                  registry: Path | None = None) -> Path:  # fmt: skip
+def export_tables(
+    uri: str,
+    dest: Path,
+    fmt: Format,
+    *,
+    snapshot: str | None = None,
+    epoch: int | None = None,
+    stratum: str | None = None,
+    level: str | None = None,
+    registry: Path | None = None,
+) -> Path:
     """Write the tables (or the STAC collection) to ``dest``; returns the path written."""
     if fmt not in FORMATS:
         raise PipelineError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}.")
@@ -125,10 +145,12 @@ def stac_collection(uri: str, maps: xr.Dataset, input_snapshot: str | None, snap
             "soc:dims": list(da.dims),
         }
     assets["tables"] = {
-        "href": f"{uri}#/tables", "type": "application/vnd+zarr", "roles": ["data", "metadata"],
+        "href": f"{uri}#/tables",
+        "type": "application/vnd+zarr",
+        "roles": ["data", "metadata"],
         "title": "Region tables (region x epoch x stratum)",
         "description": "Columns and units: " + ", ".join(f"{k} [{v}]" for k, v in TABLE_UNITS.items()),
-    }  # fmt: skip
+    }
     return {
         "type": "Collection",
         "stac_version": "1.1.0",

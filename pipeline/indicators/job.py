@@ -104,8 +104,13 @@ def open_inputs(store: str, snapshot: str) -> xr.Dataset:
     try:
         names = list(zarr.open_group(session.store, path=CUBE, mode="r").array_keys())
         keep = set(STOCK_INPUTS) | {"epoch", "y", "x", "depth_top", "depth_bottom", "spatial_ref"}
-        return xr.open_zarr(session.store, group=CUBE, consolidated=False, chunks=None,
-                            drop_variables=[n for n in names if n not in keep])  # fmt: skip
+        return xr.open_zarr(
+            session.store,
+            group=CUBE,
+            consolidated=False,
+            chunks=None,
+            drop_variables=[n for n in names if n not in keep],
+        )
     except (FileNotFoundError, KeyError) as exc:
         raise StoreError(f"{store}: snapshot {snapshot} has no cube.") from exc
 
@@ -124,8 +129,9 @@ def source_latest(cube: xr.Dataset, epoch: int) -> str:
 # ---- planning ---------------------------------------------------------------------------
 
 
-def plan(repo: icechunk.Repository, data_snap: str, cube: xr.Dataset, digest: str,
-         force_full: bool) -> tuple[Mode, list[int], xr.Dataset | None]:  # fmt: skip
+def plan(
+    repo: icechunk.Repository, data_snap: str, cube: xr.Dataset, digest: str, force_full: bool
+) -> tuple[Mode, list[int], xr.Dataset | None]:
     """What this run computes: every epoch, only the new ones, or nothing."""
     epochs = [int(e) for e in cube["epoch"].values]
     prior = open_group(repo.readonly_session(branch=BRANCH), MAPS, required=False)
@@ -164,8 +170,14 @@ class Computed:
     epochs: list[int] = field(default_factory=list)
 
 
-def compute(cube: xr.Dataset, new_epochs: list[int], prior: xr.Dataset | None, idx: RegionIndex,
-            grid: Grid, report: Report | None = None) -> Computed:  # fmt: skip
+def compute(
+    cube: xr.Dataset,
+    new_epochs: list[int],
+    prior: xr.Dataset | None,
+    idx: RegionIndex,
+    grid: Grid,
+    report: Report | None = None,
+) -> Computed:
     """Maps, overviews and table columns of ``new_epochs`` (older stocks from ``prior``)."""
     all_epochs = [int(e) for e in cube["epoch"].values]
     base_epoch = all_epochs[0]
@@ -204,8 +216,7 @@ def _map_attrs(name: str) -> dict[str, Any]:
         return {}
     attrs: dict[str, Any] = {"units": ind.unit, "long_name": ind.title, "definition": ind.definition}
     if ind.kind == "class":
-        attrs.update(nodata=255, flag_values=[0, 1, 2, 3],
-                     flag_meanings="degraded moderate good very_good")  # fmt: skip
+        attrs.update(nodata=255, flag_values=[0, 1, 2, 3], flag_meanings="degraded moderate good very_good")
     return attrs
 
 
@@ -223,8 +234,10 @@ def _encode(ds: xr.Dataset, chunks: dict[str, int]) -> xr.Dataset:
     """Set the storage chunks as encoding: the arrays are in memory, and writing numpy arrays
     straight to Zarr avoids a dask graph per variable (half the job's time when it had one)."""
     for v in ds.data_vars.values():
-        v.encoding["chunks"] = tuple(min(chunks.get(str(d), n), n) if chunks.get(str(d), n) > 0 else n
-                                     for d, n in zip(v.dims, v.shape, strict=True))  # fmt: skip
+        v.encoding["chunks"] = tuple(
+            min(chunks.get(str(d), n), n) if chunks.get(str(d), n) > 0 else n
+            for d, n in zip(v.dims, v.shape, strict=True)
+        )
     return ds
 
 
@@ -239,8 +252,11 @@ def overview_dataset(cube: xr.Dataset, c: Computed, f: int, chunks: tuple[int, i
         "y": float(y[0]) - ry / 2 + ry * f * (np.arange(ny) + 0.5),
         "x": float(x[0]) - rx / 2 + rx * f * (np.arange(nx) + 0.5),
     }
-    ds = xr.Dataset({n: (("epoch", "y", "x"), np.stack(v), _map_attrs(n)) for n, v in layers.items()},
-                    coords=coords, attrs={"factor": f})  # fmt: skip
+    ds = xr.Dataset(
+        {n: (("epoch", "y", "x"), np.stack(v), _map_attrs(n)) for n, v in layers.items()},
+        coords=coords,
+        attrs={"factor": f},
+    )
     return _encode(ds, {"epoch": 1, "y": chunks[0], "x": chunks[1]})
 
 
@@ -273,8 +289,11 @@ def _append(ds: xr.Dataset, session: icechunk.Session, group: str) -> None:
     from zarr.api.asynchronous import open_group
     from zarr.core.sync import sync
 
-    items = [(str(n), da.dims.index("epoch"), np.asarray(da.values))
-             for n, da in ds.variables.items() if "epoch" in da.dims]  # fmt: skip
+    items = [
+        (str(n), da.dims.index("epoch"), np.asarray(da.values))
+        for n, da in ds.variables.items()
+        if "epoch" in da.dims
+    ]
 
     async def one(g: Any, name: str, ax: int, values: np.ndarray) -> None:
         arr = await g.getitem(name)
@@ -293,8 +312,16 @@ def _append(ds: xr.Dataset, session: icechunk.Session, group: str) -> None:
     sync(run())
 
 
-def write(session: icechunk.Session, cube: xr.Dataset, c: Computed, idx: RegionIndex, grid: Grid,
-          mode: Mode, attrs: dict[str, Any], chunks: tuple[int, int]) -> None:  # fmt: skip
+def write(
+    session: icechunk.Session,
+    cube: xr.Dataset,
+    c: Computed,
+    idx: RegionIndex,
+    grid: Grid,
+    mode: Mode,
+    attrs: dict[str, Any],
+    chunks: tuple[int, int],
+) -> None:
     maps = maps_dataset(cube, c, chunks)
     tables = tables_dataset(cube, c, idx, attrs["input_snapshot"])
     factors = overview_factors(grid.shape)
@@ -317,9 +344,15 @@ def write(session: icechunk.Session, cube: xr.Dataset, c: Computed, idx: RegionI
     zarr.open_group(session.store, path=TABLES).attrs.update(full_attrs)
 
 
-def run_indicators(store: str, *, chunks: tuple[int, int] = (512, 512), registry: Path | None = None,
-                   cache_dir: Path | None = None, force_full: bool = False,
-                   report: Report | None = None) -> IndicatorResult:  # fmt: skip
+def run_indicators(
+    store: str,
+    *,
+    chunks: tuple[int, int] = (512, 512),
+    registry: Path | None = None,
+    cache_dir: Path | None = None,
+    force_full: bool = False,
+    report: Report | None = None,
+) -> IndicatorResult:
     """Compute what the newest data snapshot needs and commit it (see the module docstring)."""
     t0 = time.perf_counter()
     data_snap = data_snapshot(store)
@@ -335,13 +368,25 @@ def run_indicators(store: str, *, chunks: tuple[int, int] = (512, 512), registry
     c = compute(cube, epochs, prior, idx, grid, report)
     from pipeline.ingest.job import software_version
 
-    attrs = {"input_snapshot": data_snap, "digest": digest, "software": software_version(),
-             "convention": "linear", "depth_range_cm": [0, 30]}  # fmt: skip
+    attrs = {
+        "input_snapshot": data_snap,
+        "digest": digest,
+        "software": software_version(),
+        "convention": "linear",
+        "depth_range_cm": [0, 30],
+    }
     meta = {"kind": Kind.INDICATORS.value, "input_snapshot": data_snap, "mode": mode, "epochs": c.epochs}
     with transaction(repo, f"indicators: {mode}, epochs {c.epochs[0]}-{c.epochs[-1]}", meta) as tx:
         write(tx.session, cube, c, idx, grid, mode, attrs, chunks)
-    return IndicatorResult(tx.snapshot_id, data_snap, mode, c.epochs, len(idx.ids), time.perf_counter() - t0,
-                           overview_factors(grid.shape))  # fmt: skip
+    return IndicatorResult(
+        tx.snapshot_id,
+        data_snap,
+        mode,
+        c.epochs,
+        len(idx.ids),
+        time.perf_counter() - t0,
+        overview_factors(grid.shape),
+    )
 
 
 @dataclass(frozen=True)
@@ -352,9 +397,16 @@ class Reproduction:
     differences: list[str]
 
 
-def reproduce(store: str, snapshot: str, dest: Path, *, chunks: tuple[int, int] = (512, 512),
-              registry: Path | None = None, cache_dir: Path | None = None,
-              report: Report | None = None) -> Reproduction:  # fmt: skip
+def reproduce(
+    store: str,
+    snapshot: str,
+    dest: Path,
+    *,
+    chunks: tuple[int, int] = (512, 512),
+    registry: Path | None = None,
+    cache_dir: Path | None = None,
+    report: Report | None = None,
+) -> Reproduction:
     """Recompute every indicator of a past data snapshot into a plain Zarr at ``dest`` (the
     store is not written) and compare it with what was committed from that snapshot."""
     if dest.exists() and any(dest.iterdir()):
@@ -371,8 +423,9 @@ def reproduce(store: str, snapshot: str, dest: Path, *, chunks: tuple[int, int] 
     maps.to_zarr(dest, group=MAPS, mode="w", zarr_format=3, consolidated=False)
     tables.to_zarr(dest, group=TABLES, mode="a", zarr_format=3, consolidated=False)
     for f in overview_factors(grid.shape):
-        overview_dataset(cube, c, f, chunks).to_zarr(dest, group=overview_group(f), mode="a",
-                                                     zarr_format=3, consolidated=False)  # fmt: skip
+        overview_dataset(cube, c, f, chunks).to_zarr(
+            dest, group=overview_group(f), mode="a", zarr_format=3, consolidated=False
+        )
     committed = latest_commit(store, Kind.INDICATORS, input_snapshot=data_snap)
     diffs: list[str] = []
     if committed is not None:

@@ -61,8 +61,14 @@ def epoch_maps(cube: xr.Dataset, epoch: int) -> EpochMaps:
     soc_top = topsoil_mean(sl["soc"].values, top, bot)
     clay_top = np.clip(topsoil_mean(sl["clay"].values, top, bot), 0.0, 100.0)
     ratio, cls = soc_clay_ratio(soc_top, clay_top)
-    return EpochMaps(stock("soc"), stock("soc_q05"), stock("soc_q95"), _f32(ratio), cls,
-                     np.asarray(sl["landcover"].values, dtype=np.uint8))  # fmt: skip
+    return EpochMaps(
+        stock("soc"),
+        stock("soc_q05"),
+        stock("soc_q95"),
+        _f32(ratio),
+        cls,
+        np.asarray(sl["landcover"].values, dtype=np.uint8),
+    )
 
 
 def change_maps(stock: np.ndarray, baseline: np.ndarray, years: float) -> dict[str, np.ndarray]:

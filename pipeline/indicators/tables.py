@@ -70,8 +70,9 @@ def files_digest(files: list[Path]) -> str:
     return h.hexdigest()[:24]
 
 
-def _coverage(ids: list[str], level: str, grid: Grid, cache_dir: Path | None, registry: Path | None,
-              digest: str) -> Coverage:  # fmt: skip
+def _coverage(
+    ids: list[str], level: str, grid: Grid, cache_dir: Path | None, registry: Path | None, digest: str
+) -> Coverage:
     """Exact coverage of one level's regions (in ``ids`` order), cached by (grid, region files):
     with the cache warm, no geometry is read at all."""
     key = hashlib.sha256(f"exact|{grid.key()}|{digest}|{level}".encode()).hexdigest()[:24]
@@ -92,8 +93,10 @@ def region_index(grid: Grid, cache_dir: Path | None, registry: Path | None) -> R
     if not files[0].exists():
         load_regions(registry)  # raises the message that says how to restore the shipped file
     digest = files_digest(files)
-    allr = pd.concat([pd.read_parquet(f, columns=["region_id", "name", "level", "parent_id"]) for f in files],
-                     ignore_index=True)  # fmt: skip
+    allr = pd.concat(
+        [pd.read_parquet(f, columns=["region_id", "name", "level", "parent_id"]) for f in files],
+        ignore_index=True,
+    )
     glob = allr[allr["level"] == "global"]
     regs = allr[allr["level"] == "region"].sort_values("region_id")
     ctry = allr[allr["level"] == "country"].sort_values("region_id").reset_index(drop=True)
@@ -161,8 +164,9 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def epoch_table(idx: RegionIndex, maps: dict[str, np.ndarray], baseline: np.ndarray,
-                row_area: np.ndarray) -> dict[str, np.ndarray]:  # fmt: skip
+def epoch_table(
+    idx: RegionIndex, maps: dict[str, np.ndarray], baseline: np.ndarray, row_area: np.ndarray
+) -> dict[str, np.ndarray]:
     """Every table column (rows, strata) of one epoch from its maps."""
     strata = strata_map(maps["landcover"])
 

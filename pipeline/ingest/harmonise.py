@@ -97,11 +97,19 @@ def _harmonise_variable(ds: xr.Dataset, items: list[ParsedItem], name: str, var:
         conv = conversion(var.unit, name)
         # nodata -> NaN, scale/offset, unit: one blockwise task per chunk (five elementwise
         # xarray steps would be five tasks per chunk, and task overhead dominates ingestion).
-        layers.append(xr.apply_ufunc(
-            _decode, raw, kwargs={"nodata": nodata, "scale": scale * conv.factor,
-                                  "offset": offset * conv.factor + conv.offset},
-            dask="parallelized", output_dtypes=[np.float32],
-        ))  # fmt: skip
+        layers.append(
+            xr.apply_ufunc(
+                _decode,
+                raw,
+                kwargs={
+                    "nodata": nodata,
+                    "scale": scale * conv.factor,
+                    "offset": offset * conv.factor + conv.offset,
+                },
+                dask="parallelized",
+                output_dtypes=[np.float32],
+            )
+        )
     if var.formula == "ndvi_from_red_nir":
         red, nir = layers
         return ((nir - red) / (nir + red)).astype(np.float32)
@@ -150,10 +158,15 @@ def _composite(x: xr.DataArray, source: SourceDef) -> xr.DataArray:
         # ~12 tasks per chunk per month and was the slowest step of the demo ingestion.
         months = x["time"].dt.month.values
         out = xr.apply_ufunc(
-            _monthly_mean, x.chunk({"time": -1}) if x.chunks else x, kwargs={"months": months},
-            input_core_dims=[["time"]], output_core_dims=[["month"]], dask="parallelized",
-            output_dtypes=[np.float32], dask_gufunc_kwargs={"output_sizes": {"month": 12}},
-        )  # fmt: skip
+            _monthly_mean,
+            x.chunk({"time": -1}) if x.chunks else x,
+            kwargs={"months": months},
+            input_core_dims=[["time"]],
+            output_core_dims=[["month"]],
+            dask="parallelized",
+            output_dtypes=[np.float32],
+            dask_gufunc_kwargs={"output_sizes": {"month": 12}},
+        )
         return out.assign_coords(month=np.arange(1, 13)).transpose("month", ...)
     if source.temporal == "monthly":
         stamps = x["time"].values.astype("datetime64[M]")
@@ -183,9 +196,13 @@ def load_source_data(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=DeprecationWarning)
         ds = odc.stac.load(
-            [i.item for i in items], bands=assets, geobox=geobox, chunks=load_chunks,
-            resampling=resampling, fail_on_error=True,
-        )  # fmt: skip
+            [i.item for i in items],
+            bands=assets,
+            geobox=geobox,
+            chunks=load_chunks,
+            resampling=resampling,
+            fail_on_error=True,
+        )
     ds = ds.rename({d: n for d, n in (("latitude", "y"), ("longitude", "x")) if d in ds.dims})
     out = {}
     for name, var in source.variables.items():
@@ -214,7 +231,13 @@ def provenance(items: list[ParsedItem], source: SourceDef, software: str) -> dic
         entry["datetimes"].append(it.datetime.isoformat())
         entry["hrefs"].extend(a.href for a in it.assets.values())
     return {
-        var: {"source": source.name, "collection": source.collection, "source_digest": source.digest(),
-              "software": software, "synthetic": source.synthetic, "inputs": by_key}
+        var: {
+            "source": source.name,
+            "collection": source.collection,
+            "source_digest": source.digest(),
+            "software": software,
+            "synthetic": source.synthetic,
+            "inputs": by_key,
+        }
         for var in source.variables
-    }  # fmt: skip
+    }

@@ -73,8 +73,9 @@ def dask_client(scheduler: str | None) -> Iterator[Any]:
         return
     # One worker with a thread per core: GDAL reads, numpy and numba release the GIL, and a
     # threaded cluster starts in a fraction of a second (a process one takes seconds).
-    cluster = LocalCluster(n_workers=1, threads_per_worker=os.cpu_count() or 1, processes=False,
-                           dashboard_address=None)  # fmt: skip
+    cluster = LocalCluster(
+        n_workers=1, threads_per_worker=os.cpu_count() or 1, processes=False, dashboard_address=None
+    )
     with cluster, Client(cluster) as client:
         client.run(_quiet_workers)
         yield client
@@ -119,15 +120,23 @@ def _url(job: JobSpec, source: SourceDef, override: str | None) -> str:
     return url
 
 
-def find_items(job: JobSpec, source: SourceDef, url: str, since: datetime | None = None,
-               report: Report | None = None) -> list[ParsedItem]:  # fmt: skip
+def find_items(
+    job: JobSpec, source: SourceDef, url: str, since: datetime | None = None, report: Report | None = None
+) -> list[ParsedItem]:
     """Search ``source`` over the job's region and period (optionally only after ``since``)."""
     start = datetime(job.period.start, 1, 1, tzinfo=UTC)
     end = datetime(job.period.end, 12, 31, 23, 59, 59, tzinfo=UTC)
     if since is not None:
         start = max(start, since)
-    raw = search(url, source.collection, job_bbox(job), start, end, query=source.query,
-                 on_page=(lambda n: report(f"search {source.name}", n, 0)) if report else None)  # fmt: skip
+    raw = search(
+        url,
+        source.collection,
+        job_bbox(job),
+        start,
+        end,
+        query=source.query,
+        on_page=(lambda n: report(f"search {source.name}", n, 0)) if report else None,
+    )
     assets = sorted({lay.asset for v in source.variables.values() for lay in v.layers})
     items = [parse_item(i, assets) for i in raw]
     # The API filters by intersection of [start_datetime, end_datetime]; keep items whose
@@ -208,9 +217,14 @@ def run_ingest(
     }
     with dask_client(job.scheduler):
         try:
-            sid = write_and_commit(repo, ds, f"ingest {job.name}: {len(names)} variables, epochs "
-                                   f"{epochs[0] if epochs else '-'}-{epochs[-1] if epochs else '-'}",
-                                   meta, on_variable=tick)  # fmt: skip
+            sid = write_and_commit(
+                repo,
+                ds,
+                f"ingest {job.name}: {len(names)} variables, epochs "
+                f"{epochs[0] if epochs else '-'}-{epochs[-1] if epochs else '-'}",
+                meta,
+                on_variable=tick,
+            )
         except PipelineError:
             raise
         except Exception as exc:  # reading an asset failed inside dask (404, corrupt file, ...)
@@ -270,6 +284,13 @@ def run_update(
     ds.attrs["provenance"] = json.dumps(prov)  # the merged record replaces the cube's
     on_variable = (lambda name: report(f"write {name}", 0, 0)) if report else None
     with dask_client(job.scheduler):
-        sid = write_and_commit(repo, ds, f"update {job.name}: epochs {epochs or '-'}", meta, mode="a",
-                               append_dims=("epoch", "time"), on_variable=on_variable)  # fmt: skip
+        sid = write_and_commit(
+            repo,
+            ds,
+            f"update {job.name}: epochs {epochs or '-'}",
+            meta,
+            mode="a",
+            append_dims=("epoch", "time"),
+            on_variable=on_variable,
+        )
     return IngestResult(True, sid, [str(n) for n in ds.data_vars], epochs, "updated")

@@ -88,9 +88,14 @@ def parse_item(item: pystac.Item, needed_assets: list[str]) -> ParsedItem:
         bands = a.extra_fields.get("raster:bands") or [{}]
         b = bands[0]
         assets[key] = AssetInfo(
-            key=key, href=a.href, nodata=b.get("nodata"), scale=float(b.get("scale", 1.0)),
-            offset=float(b.get("offset", 0.0)), unit=b.get("unit"), data_type=b.get("data_type"),
-        )  # fmt: skip
+            key=key,
+            href=a.href,
+            nodata=b.get("nodata"),
+            scale=float(b.get("scale", 1.0)),
+            offset=float(b.get("offset", 0.0)),
+            unit=b.get("unit"),
+            data_type=b.get("data_type"),
+        )
     return ParsedItem(item.id, item.collection_id or "", dt, start, end, assets, item)
 
 
@@ -115,9 +120,13 @@ def search(
         try:
             client = pystac_client.Client.open(url)
             found = client.search(
-                collections=[collection], bbox=list(bbox),
-                datetime=[start.isoformat(), end.isoformat()], query=query, limit=100, method="POST",
-            )  # fmt: skip
+                collections=[collection],
+                bbox=list(bbox),
+                datetime=[start.isoformat(), end.isoformat()],
+                query=query,
+                limit=100,
+                method="POST",
+            )
             items = []
             for page in found.pages():
                 items.extend(page.items)

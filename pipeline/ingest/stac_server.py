@@ -160,8 +160,9 @@ def start_server(
         cmd = [rustac_executable(), "serve", "--addr", f"{host}:{port}", *map(str, hrefs)]
         # rustac's messages go to an unnamed file (nothing left on disk), read if it fails.
         with tempfile.TemporaryFile() as log:
-            child = spawn_child(cmd, name="rustac serve", stdout=subprocess.DEVNULL, stderr=log,
-                                cleanup=[scratch])  # fmt: skip
+            child = spawn_child(
+                cmd, name="rustac serve", stdout=subprocess.DEVNULL, stderr=log, cleanup=[scratch]
+            )
             server = StacServer(url, child, ids, scratch)
             _wait_ready(server, log, timeout)
         return server
@@ -228,8 +229,10 @@ def serve_until_signalled(
         try:
             server = start_server(catalog_dir, host=host, port=port)
             say(f"serving STAC API at {server.url} (collections: {', '.join(server.collections)})")
-            say(f"  try: curl -s -X POST {server.url}/search -H 'content-type: application/json' "
-                "-d '{\"collections\":[\"demo-soilgrids\"],\"limit\":2}'")  # fmt: skip
+            say(
+                f"  try: curl -s -X POST {server.url}/search -H 'content-type: application/json' "
+                '-d \'{"collections":["demo-soilgrids"],"limit":2}\''
+            )
             say("  Ctrl-C stops it.")
             served = True
             while server.child.running():

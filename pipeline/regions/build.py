@@ -205,8 +205,16 @@ def build_regions(source: Path | None = None) -> gpd.GeoDataFrame:
         row = {"region_id": rid, "name": name, "level": "region", "parent_id": "global"}
         regions.append({**row, "iso_official": False, "geometry": union})
     world = shapely.simplify(shapely.union_all([r["geometry"] for r in regions]), 0.01)
-    top = [{"region_id": "global", "name": "World", "level": "global", "parent_id": None,
-            "iso_official": False, "geometry": world}]  # fmt: skip
+    top = [
+        {
+            "region_id": "global",
+            "name": "World",
+            "level": "global",
+            "parent_id": None,
+            "iso_official": False,
+            "geometry": world,
+        }
+    ]
     head = gpd.GeoDataFrame(top + regions, geometry="geometry", crs="EPSG:4326")
     out = gpd.GeoDataFrame(
         pd.concat([head, countries], ignore_index=True), geometry="geometry", crs="EPSG:4326"

@@ -223,9 +223,14 @@ def add_region_set(
         old = gpd.read_parquet(target)
         known = known[~known["region_id"].isin(old["region_id"])]
     rows, reprojected, repaired = prepare_region_set(
-        path, level=level, id_field=id_field, name_field=name_field,
-        parent_field=parent_field, known=known, make_valid=make_valid,
-    )  # fmt: skip
+        path,
+        level=level,
+        id_field=id_field,
+        name_field=name_field,
+        parent_field=parent_field,
+        known=known,
+        make_valid=make_valid,
+    )
     registry.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".parquet.tmp")
     rows.to_parquet(tmp, index=False)

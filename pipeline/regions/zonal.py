@@ -71,8 +71,9 @@ def centre_entries(regions: gpd.GeoDataFrame, grid: Grid) -> tuple[np.ndarray, n
             continue
         win = rasterio.windows.Window(col0, row0, col1 - col0, row1 - row0)
         wt = rasterio.windows.transform(win, grid.transform)
-        mask = rasterio.features.rasterize([(geom, 1)], out_shape=(row1 - row0, col1 - col0),
-                                           transform=wt, fill=0, dtype="uint8")  # fmt: skip
+        mask = rasterio.features.rasterize(
+            [(geom, 1)], out_shape=(row1 - row0, col1 - col0), transform=wt, fill=0, dtype="uint8"
+        )
         rr, cc = np.nonzero(mask)
         cells.append((rr + row0) * nx + (cc + col0))
         regs.append(np.full(rr.size, i, dtype=np.int32))
@@ -95,8 +96,9 @@ def _window(bounds: tuple[float, float, float, float], grid: Grid) -> tuple[int,
     return col0, row0, col1, row1
 
 
-def coverage_from_entries(cells: np.ndarray, regions: np.ndarray, fracs: np.ndarray,
-                          shape: tuple[int, int], n_regions: int) -> Coverage:  # fmt: skip
+def coverage_from_entries(
+    cells: np.ndarray, regions: np.ndarray, fracs: np.ndarray, shape: tuple[int, int], n_regions: int
+) -> Coverage:
     """Split entries into dense interior labels and the sorted border list."""
     order = np.argsort(cells, kind="stable")
     cells, regions, fracs = cells[order], regions[order], fracs[order]
@@ -110,12 +112,19 @@ def coverage_from_entries(cells: np.ndarray, regions: np.ndarray, fracs: np.ndar
     dtype = np.int16 if n_regions < 32767 else np.int32
     labels: np.ndarray[Any, np.dtype[np.signedinteger[Any]]] = np.full(shape[0] * shape[1], -1, dtype=dtype)
     labels[cells[dense]] = regions[dense]
-    return Coverage(shape, n_regions, labels.reshape(shape), cells[~dense].copy(),
-                    regions[~dense].copy(), fracs[~dense].copy())  # fmt: skip
+    return Coverage(
+        shape,
+        n_regions,
+        labels.reshape(shape),
+        cells[~dense].copy(),
+        regions[~dense].copy(),
+        fracs[~dense].copy(),
+    )
 
 
-def get_coverage(regions: gpd.GeoDataFrame, grid: Grid, mode: CoverageMode = "exact",
-                 cache_dir: Path | None = None) -> Coverage:  # fmt: skip
+def get_coverage(
+    regions: gpd.GeoDataFrame, grid: Grid, mode: CoverageMode = "exact", cache_dir: Path | None = None
+) -> Coverage:
     """The coverage of ``regions`` on ``grid``, from the cache when it was computed before."""
     if mode not in ("exact", "centre"):
         raise PipelineError(f"--coverage: expected 'exact' or 'centre', got {mode!r}.")
@@ -132,21 +141,29 @@ def get_coverage(regions: gpd.GeoDataFrame, grid: Grid, mode: CoverageMode = "ex
 
 def load_coverage(path: Path, grid: Grid) -> Coverage:
     z = np.load(path)
-    return Coverage(grid.shape, int(z["n_regions"]), z["labels"], z["border_cell"],
-                    z["border_region"], z["border_frac"])  # fmt: skip
+    return Coverage(
+        grid.shape, int(z["n_regions"]), z["labels"], z["border_cell"], z["border_region"], z["border_frac"]
+    )
 
 
 def save_coverage(path: Path, cov: Coverage) -> None:
     """Write atomically: a reader sees the old file, the new one, or none."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, n_regions=cov.n_regions, labels=cov.labels, border_cell=cov.border_cell,
-             border_region=cov.border_region, border_frac=cov.border_frac)  # fmt: skip
+    np.savez(
+        tmp,
+        n_regions=cov.n_regions,
+        labels=cov.labels,
+        border_cell=cov.border_cell,
+        border_region=cov.border_region,
+        border_frac=cov.border_frac,
+    )
     tmp.replace(path)
 
 
-def region_set(spec: str, registry: Path | None = None, *, id_field: str | None = None,
-               name_field: str | None = None) -> tuple[gpd.GeoDataFrame, str]:  # fmt: skip
+def region_set(
+    spec: str, registry: Path | None = None, *, id_field: str | None = None, name_field: str | None = None
+) -> tuple[gpd.GeoDataFrame, str]:
     """The leaf regions to cover for ``spec``: 'country', 'region' and 'global' (computed on
     countries and rolled up), a registered set's level ('subnational', 'custom'), or a vector
     file. Returns (leaves, level to report)."""
@@ -248,9 +265,16 @@ def read_cube_variable(store: str, variable: str, selectors: dict[str, Any]) -> 
     return np.ascontiguousarray(da.values.astype(np.float32)), Grid.of(cube)
 
 
-def zonal_table(values: np.ndarray, grid: Grid, leaves: gpd.GeoDataFrame, level: str,
-                stats: Sequence[str] = STAT_CHOICES, mode: CoverageMode = "exact",
-                cache_dir: Path | None = None, registry: Path | None = None) -> pd.DataFrame:  # fmt: skip
+def zonal_table(
+    values: np.ndarray,
+    grid: Grid,
+    leaves: gpd.GeoDataFrame,
+    level: str,
+    stats: Sequence[str] = STAT_CHOICES,
+    mode: CoverageMode = "exact",
+    cache_dir: Path | None = None,
+    registry: Path | None = None,
+) -> pd.DataFrame:
     """One row per region (id, name, the asked statistics)."""
     bad = [s for s in stats if s not in STAT_CHOICES]
     if bad:

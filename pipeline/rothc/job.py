@@ -91,8 +91,10 @@ def _stocks(store: str, data_snap: str, epoch: int) -> dict[str, np.ndarray]:
     maps = open_group(open_repo(store).readonly_session(snapshot_id=ind), INDICATORS)
     assert maps is not None  # required=True raises instead
     sel = maps[["soc_stock", "soc_stock_q05", "soc_stock_q95"]].sel(epoch=epoch)
-    return {k: np.asarray(sel[v].values, dtype=np.float64)
-            for k, v in (("mean", "soc_stock"), ("low", "soc_stock_q05"), ("high", "soc_stock_q95"))}  # fmt: skip
+    return {
+        k: np.asarray(sel[v].values, dtype=np.float64)
+        for k, v in (("mean", "soc_stock"), ("low", "soc_stock_q05"), ("high", "soc_stock_q95"))
+    }
 
 
 def run_rothc_job(job: JobSpec, years: int = 20) -> RothcResult:
@@ -121,9 +123,14 @@ def run_rothc_job(job: JobSpec, years: int = 20) -> RothcResult:
         ratio[lc == code] = r
         warm_only[lc == code] = kind == "warm"
     ok = (
-        np.isfinite(ratio) & np.isfinite(clay) & np.isfinite(stocks["mean"]) & (stocks["mean"] > 0)
-        & np.isfinite(tas).all(axis=0) & np.isfinite(pr).all(axis=0) & np.isfinite(pet).all(axis=0)
-    )  # fmt: skip
+        np.isfinite(ratio)
+        & np.isfinite(clay)
+        & np.isfinite(stocks["mean"])
+        & (stocks["mean"] > 0)
+        & np.isfinite(tas).all(axis=0)
+        & np.isfinite(pr).all(axis=0)
+        & np.isfinite(pet).all(axis=0)
+    )
     idx = np.flatnonzero(ok.reshape(-1))
     n = idx.size
     if n == 0:
@@ -136,8 +143,15 @@ def run_rothc_job(job: JobSpec, years: int = 20) -> RothcResult:
     cover = np.where(warm_only.reshape(-1)[idx][:, None], (t > 5.0).astype(float), 1.0)
     cover[cover.sum(axis=1) == 0] = 1.0  # a cropland pixel with no warm month: keep it covered
     clay_p = np.clip(clay.reshape(-1)[idx], 0.0, 100.0)
-    forcing = Forcing.build(n, tas=t, rain=np.clip(p, 0, None), pet=np.clip(e, 0, None), cover=cover,
-                            c_in=cover, dpm_rpm=ratio.reshape(-1)[idx][:, None])  # fmt: skip
+    forcing = Forcing.build(
+        n,
+        tas=t,
+        rain=np.clip(p, 0, None),
+        pet=np.clip(e, 0, None),
+        cover=cover,
+        c_in=cover,
+        dpm_rpm=ratio.reshape(-1)[idx][:, None],
+    )
     out: dict[str, np.ndarray] = {}
     for key, stock in stocks.items():
         s = stock.reshape(-1)[idx]
@@ -184,10 +198,13 @@ def run_rothc_job(job: JobSpec, years: int = 20) -> RothcResult:
     if "spatial_ref" in cube.coords:
         ds = ds.assign_coords(spatial_ref=cube["spatial_ref"])
     ds.attrs = {
-        "model": "RothC v2.0.0 (kernels.rothc)", "convention": "GSOCseq without warm-up",
-        "epoch": epoch, "input_snapshot": snapshot, "years": years,
+        "model": "RothC v2.0.0 (kernels.rothc)",
+        "convention": "GSOCseq without warm-up",
+        "epoch": epoch,
+        "input_snapshot": snapshot,
+        "years": years,
         "land_cover_table": json.dumps({str(k): v for k, v in RESOLVED_CLASSES.items()}),
-    }  # fmt: skip
+    }
     meta = {"kind": Kind.ROTHC.value, "input_snapshot": snapshot, "epoch": epoch}
     with transaction(
         open_repo(job.store), f"rothc {job.name}: scenarios for epoch {epoch}, {n} pixels", meta

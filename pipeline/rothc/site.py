@@ -25,14 +25,37 @@ from kernels.rothc.model import EquilibriumMethod
 from pipeline.errors import InputFileError
 
 YEAR_COLUMNS = [
-    "Year", "Month", "DPM_t_C_ha", "RPM_t_C_ha", "BIO_t_C_ha", "HUM_t_C_ha", "IOM_t_C_ha",
-    "SOC_t_C_ha", "CO2_t_C_ha",
-]  # fmt: skip
+    "Year",
+    "Month",
+    "DPM_t_C_ha",
+    "RPM_t_C_ha",
+    "BIO_t_C_ha",
+    "HUM_t_C_ha",
+    "IOM_t_C_ha",
+    "SOC_t_C_ha",
+    "CO2_t_C_ha",
+]
 MONTH_COLUMNS = [
-    "Year", "Month", "C_Inp_t_C_ha", "FYM_Inp_t_C_ha", "TEMP_C", "RM_TMP", "RAIN_mm",
-    "PEVAP_mm", "SMD_mm", "RM_Moist", "PC", "RM_PC", "DPM_t_C_ha", "RPM_t_C_ha",
-    "BIO_t_C_ha", "HUM_t_C_ha", "IOM_t_C_ha", "SOC_t_C_ha", "CO2_t_C_ha",
-]  # fmt: skip
+    "Year",
+    "Month",
+    "C_Inp_t_C_ha",
+    "FYM_Inp_t_C_ha",
+    "TEMP_C",
+    "RM_TMP",
+    "RAIN_mm",
+    "PEVAP_mm",
+    "SMD_mm",
+    "RM_Moist",
+    "PC",
+    "RM_PC",
+    "DPM_t_C_ha",
+    "RPM_t_C_ha",
+    "BIO_t_C_ha",
+    "HUM_t_C_ha",
+    "IOM_t_C_ha",
+    "SOC_t_C_ha",
+    "CO2_t_C_ha",
+]
 _MONTHLY_FIELDS = [
     "year",
     "month",
@@ -128,15 +151,28 @@ class SiteResult:
 def run_site(site: SiteInput, method: EquilibriumMethod = "official") -> SiteResult:
     """Spin up on the first 12 months, then run the remaining months, as the official shell."""
     soil = Soil.build(
-        site.clay, site.depth, site.iom, opt_rmmoist=site.opt_rmmoist,
-        opt_smdbare=site.opt_smdbare, silt=site.silt, bulk_density=site.bulk_density,
-        organic_carbon=site.organic_carbon, min_rm_moist=site.min_rm_moist,
-    )  # fmt: skip
+        site.clay,
+        site.depth,
+        site.iom,
+        opt_rmmoist=site.opt_rmmoist,
+        opt_smdbare=site.opt_smdbare,
+        silt=site.silt,
+        bulk_density=site.bulk_density,
+        organic_carbon=site.organic_carbon,
+        min_rm_moist=site.min_rm_moist,
+    )
     m = site.monthly
     forcing = Forcing.build(
-        1, tas=m[:, 3], rain=m[:, 4], pet=m[:, 5], c_in=m[:, 6], fym=m[:, 7], cover=m[:, 8],
-        dpm_rpm=m[:, 9], allow_negative_pet=True,
-    )  # fmt: skip
+        1,
+        tas=m[:, 3],
+        rain=m[:, 4],
+        pet=m[:, 5],
+        c_in=m[:, 6],
+        fym=m[:, 7],
+        cover=m[:, 8],
+        dpm_rpm=m[:, 9],
+        allow_negative_pet=True,
+    )
     eq = equilibrium(soil, forcing, method=method)
     if not np.isfinite(eq.soc[0]):
         raise InputFileError(
@@ -166,12 +202,21 @@ def run_site(site: SiteInput, method: EquilibriumMethod = "official") -> SiteRes
             ]
             month_rows.append(
                 [
-                    float(row[0]), float(month_no), float(row[6]), float(row[7]), float(row[3]),
-                    float(mods.rm_tmp[0, t]), float(row[4]), float(row[5]),
-                    float(mods.smd[0, t]), float(mods.rm_moist[0, t]), float(row[8]),
-                    float(mods.rm_pc[0, t]), *out[2:],
+                    float(row[0]),
+                    float(month_no),
+                    float(row[6]),
+                    float(row[7]),
+                    float(row[3]),
+                    float(mods.rm_tmp[0, t]),
+                    float(row[4]),
+                    float(row[5]),
+                    float(mods.smd[0, t]),
+                    float(mods.rm_moist[0, t]),
+                    float(row[8]),
+                    float(mods.rm_pc[0, t]),
+                    *out[2:],
                 ]
-            )  # fmt: skip
+            )
             if month_no == 12:
                 year_rows.append(out)
     return SiteResult(year_rows, month_rows, months)

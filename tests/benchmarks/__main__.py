@@ -35,35 +35,73 @@ def main() -> None:
     rows: list[tuple[str, str, str, bool]] = []
     if "zonal" in only:
         z = results["zonal"] = bench_zonal(res, Path("var/cache/bench"))
-        rows.append(("zonal vs exactextract (area-weighted mean, countries)",
-                     f"{z['speedup_vs_exactextract']:.0f}x ({z['ours_s'] * 1e3:.1f} ms vs {z['exactextract_s']:.2f} s)",
-                     ">= 50x", z["speedup_vs_exactextract"] >= 50))  # fmt: skip
-        rows.append(("zonal vs bandwidth floor (read values + labels once)",
-                     f"{z['fraction_of_floor']:.2f} (floor {z['floor_s'] * 1e3:.1f} ms)", ">= 0.7",
-                     z["fraction_of_floor"] >= 0.7))  # fmt: skip
+        rows.append(
+            (
+                "zonal vs exactextract (area-weighted mean, countries)",
+                f"{z['speedup_vs_exactextract']:.0f}x ({z['ours_s'] * 1e3:.1f} ms vs {z['exactextract_s']:.2f} s)",
+                ">= 50x",
+                z["speedup_vs_exactextract"] >= 50,
+            )
+        )
+        rows.append(
+            (
+                "zonal vs bandwidth floor (read values + labels once)",
+                f"{z['fraction_of_floor']:.2f} (floor {z['floor_s'] * 1e3:.1f} ms)",
+                ">= 0.7",
+                z["fraction_of_floor"] >= 0.7,
+            )
+        )
     if "stock" in only:
         s = results["stock"] = bench_stock(res)
-        rows.append(("SOC stock, 9 int16 layers vs bandwidth floor",
-                     f"{s['fraction_of_floor']:.2f} ({s['ours_s'] * 1e3:.1f} ms vs {s['floor_s'] * 1e3:.1f} ms)",
-                     ">= 0.7", s["fraction_of_floor"] >= 0.7))  # fmt: skip
+        rows.append(
+            (
+                "SOC stock, 9 int16 layers vs bandwidth floor",
+                f"{s['fraction_of_floor']:.2f} ({s['ours_s'] * 1e3:.1f} ms vs {s['floor_s'] * 1e3:.1f} ms)",
+                ">= 0.7",
+                s["fraction_of_floor"] >= 0.7,
+            )
+        )
     if "theil-sen" in only:
         t = results["theil_sen"] = bench_theil_sen(100_000 if args.quick else 1_000_000)
-        rows.append(("Theil-Sen, 20 epochs, vs scipy.stats.theilslopes loop",
-                     f"{t['speedup_vs_scipy']:.0f}x ({t['ours_us_per_pixel']:.2f} us vs "
-                     f"{t['scipy_us_per_pixel']:.0f} us per pixel)", ">= 500x", t["speedup_vs_scipy"] >= 500))  # fmt: skip
+        rows.append(
+            (
+                "Theil-Sen, 20 epochs, vs scipy.stats.theilslopes loop",
+                f"{t['speedup_vs_scipy']:.0f}x ({t['ours_us_per_pixel']:.2f} us vs "
+                f"{t['scipy_us_per_pixel']:.0f} us per pixel)",
+                ">= 500x",
+                t["speedup_vs_scipy"] >= 500,
+            )
+        )
     if "rothc" in only:
         r = results["rothc"] = bench_rothc(100_000 if args.quick else 1_000_000)
         rows.append(("RothC pixel-months per second (2 cores)", f"{r['pixel_months_per_s']:.3g}", "-", True))
-        rows.append((f"GSOCseq-style run, {r['pixels']:.0f} pixels (eq + inverse + 4 x 240 months)",
-                     f"{r['gsocseq_run_s']:.1f} s", "< 60 s", r["gsocseq_run_s"] < 60))  # fmt: skip
-        rows.append(("RothC per pixel-month vs pyrothc",
-                     f"{r['speedup_vs_pyrothc']:.0f}x ({r['ours_ns_per_pixel_month']:.1f} ns vs "
-                     f"{r['pyrothc_us_per_pixel_month']:.0f} us)", ">= 1000x", r["speedup_vs_pyrothc"] >= 1000))  # fmt: skip
+        rows.append(
+            (
+                f"GSOCseq-style run, {r['pixels']:.0f} pixels (eq + inverse + 4 x 240 months)",
+                f"{r['gsocseq_run_s']:.1f} s",
+                "< 60 s",
+                r["gsocseq_run_s"] < 60,
+            )
+        )
+        rows.append(
+            (
+                "RothC per pixel-month vs pyrothc",
+                f"{r['speedup_vs_pyrothc']:.0f}x ({r['ours_ns_per_pixel_month']:.1f} ns vs "
+                f"{r['pyrothc_us_per_pixel_month']:.0f} us)",
+                ">= 1000x",
+                r["speedup_vs_pyrothc"] >= 1000,
+            )
+        )
     if "indicators" in only:
         i = results["indicators"] = bench_indicators(1.0 if args.quick else 0.5)
-        rows.append((f"indicators: incremental (1 new epoch) / full ({i['epochs']:.0f} epochs, {i['regions']:.0f} regions)",
-                     f"{i['ratio']:.2f} ({i['incremental_s']:.1f} s vs {i['full_s']:.1f} s)", "<= 0.3",
-                     i["ratio"] <= 0.3))  # fmt: skip
+        rows.append(
+            (
+                f"indicators: incremental (1 new epoch) / full ({i['epochs']:.0f} epochs, {i['regions']:.0f} regions)",
+                f"{i['ratio']:.2f} ({i['incremental_s']:.1f} s vs {i['full_s']:.1f} s)",
+                "<= 0.3",
+                i["ratio"] <= 0.3,
+            )
+        )
     if "api" in only:
         import shutil
         import tempfile
@@ -75,15 +113,30 @@ def main() -> None:
             ld = results["load"] = bench_load(store, registry, seconds=4 if args.quick else 10)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        rows.append((f"tiles z0-8 ({tl['tiles']:.0f}), ours vs rio-tiler XarrayReader, median",
-                     f"{tl['speedup_median']:.0f}x ({tl['ours_median_ms']:.1f} ms vs {tl['riotiler_median_ms']:.1f} ms)",
-                     ">= 3x", tl["speedup_median"] >= 3))  # fmt: skip
-        rows.append(("tiles p99 (ours; rio-tiler)", f"{tl['ours_p99_ms']:.1f} ms ({tl['riotiler_p99_ms']:.1f} ms)",
-                     "<= 50 ms", tl["ours_p99_ms"] <= 50))  # fmt: skip
-        rows.append((f"/summary under load, {ld['connections']:.0f} connections (uvicorn, 1 process)",
-                     f"{ld['rps']:.0f} req/s, p99 {ld['p99_ms']:.1f} ms, {ld['errors']:.0f} errors",
-                     ">= 1000/s, p99 <= 50 ms, 0 err",
-                     ld["rps"] >= 1000 and ld["p99_ms"] <= 50 and ld["errors"] == 0))  # fmt: skip
+        rows.append(
+            (
+                f"tiles z0-8 ({tl['tiles']:.0f}), ours vs rio-tiler XarrayReader, median",
+                f"{tl['speedup_median']:.0f}x ({tl['ours_median_ms']:.1f} ms vs {tl['riotiler_median_ms']:.1f} ms)",
+                ">= 3x",
+                tl["speedup_median"] >= 3,
+            )
+        )
+        rows.append(
+            (
+                "tiles p99 (ours; rio-tiler)",
+                f"{tl['ours_p99_ms']:.1f} ms ({tl['riotiler_p99_ms']:.1f} ms)",
+                "<= 50 ms",
+                tl["ours_p99_ms"] <= 50,
+            )
+        )
+        rows.append(
+            (
+                f"/summary under load, {ld['connections']:.0f} connections (uvicorn, 1 process)",
+                f"{ld['rps']:.0f} req/s, p99 {ld['p99_ms']:.1f} ms, {ld['errors']:.0f} errors",
+                ">= 1000/s, p99 <= 50 ms, 0 err",
+                ld["rps"] >= 1000 and ld["p99_ms"] <= 50 and ld["errors"] == 0,
+            )
+        )
     if "ingest" in only:
         g = results["ingest"] = bench_ingest(0.5 if args.quick else 0.25)
         rows.append(
@@ -94,16 +147,24 @@ def main() -> None:
                 g["ratio"] <= 1.2,
             )
         )
-        rows.append(("ingest peak RSS, region 4x larger, same chunking",
-                     f"{g['rss_growth'] * 100:+.0f} % ({g['rss_quarter_mib']:.0f} -> {g['rss_full_mib']:.0f} MiB)",
-                     "<= +20 %", g["rss_growth"] <= 0.2))  # fmt: skip
+        rows.append(
+            (
+                "ingest peak RSS, region 4x larger, same chunking",
+                f"{g['rss_growth'] * 100:+.0f} % ({g['rss_quarter_mib']:.0f} -> {g['rss_full_mib']:.0f} MiB)",
+                "<= +20 %",
+                g["rss_growth"] <= 0.2,
+            )
+        )
     width = max(len(r[0]) for r in rows)
     print(f"\n{'benchmark':<{width}}  {'measured':<44} {'goal':<30} met")
     for name, value, goal, met in rows:
         print(f"{name:<{width}}  {value:<44} {goal:<30} {'yes' if met else 'NO'}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"when": time.strftime("%Y-%m-%dT%H:%M:%S"), "quick": args.quick,
-                                     "results": results}, indent=2))  # fmt: skip
+    args.json.write_text(
+        json.dumps(
+            {"when": time.strftime("%Y-%m-%dT%H:%M:%S"), "quick": args.quick, "results": results}, indent=2
+        )
+    )
     print(f"\nall figures: {args.json}")
 
 

@@ -39,9 +39,14 @@ def bench_indicators(
         make_demo_catalog(catalog, DemoSpec(resolution=res, start_year=years[0], end_year=years[1]))
         partial = work / "partial"
         _drop_year(catalog, partial, years[1])
-        job = JobSpec(name="bench", region=RegionSpec(bbox=(-180, -60, 180, 84)), sources=SOURCES,
-                      grid=GridSpec(resolution=res), period=PeriodSpec(start=years[0], end=years[1]),
-                      store=str(work / "repo"))  # fmt: skip
+        job = JobSpec(
+            name="bench",
+            region=RegionSpec(bbox=(-180, -60, 180, 84)),
+            sources=SOURCES,
+            grid=GridSpec(resolution=res),
+            period=PeriodSpec(start=years[0], end=years[1]),
+            store=str(work / "repo"),
+        )
         kw = {"registry": work / "regions", "cache_dir": work / "cache"}
         with serve_catalog(partial) as srv:
             run_ingest(job, stac_url=srv.url)
@@ -63,8 +68,13 @@ def bench_indicators(
             t_full.append(time.perf_counter() - t0)
             assert full.mode == "full" and len(full.computed_epochs) == years[1] - years[0] + 1
         t_inc_m, t_full_m = statistics.median(t_inc), statistics.median(t_full)
-        return {"full_s": t_full_m, "incremental_s": t_inc_m, "ratio": t_inc_m / t_full_m,
-                "epochs": float(len(full.computed_epochs)), "regions": float(full.regions)}  # fmt: skip
+        return {
+            "full_s": t_full_m,
+            "incremental_s": t_inc_m,
+            "ratio": t_inc_m / t_full_m,
+            "epochs": float(len(full.computed_epochs)),
+            "regions": float(full.regions),
+        }
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

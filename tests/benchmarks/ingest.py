@@ -20,8 +20,15 @@ SOURCES = ["demo-soilgrids", "demo-worldcover", "demo-ndvi", "demo-climate"]
 
 
 def _job(store: Path, bbox: tuple[float, float, float, float], res: float, years: tuple[int, int]) -> JobSpec:
-    return JobSpec(name="bench", region=RegionSpec(bbox=bbox), sources=SOURCES, grid=GridSpec(resolution=res),
-                   period=PeriodSpec(start=years[0], end=years[1]), store=str(store), chunks=ChunkSpec(y=128, x=128))  # fmt: skip
+    return JobSpec(
+        name="bench",
+        region=RegionSpec(bbox=bbox),
+        sources=SOURCES,
+        grid=GridSpec(resolution=res),
+        period=PeriodSpec(start=years[0], end=years[1]),
+        store=str(store),
+        chunks=ChunkSpec(y=128, x=128),
+    )
 
 
 def _plain(job: JobSpec, url: str, dest: Path) -> None:
@@ -36,8 +43,13 @@ def _plain(job: JobSpec, url: str, dest: Path) -> None:
     client = pystac_client.Client.open(url)
     with dask_client(None):
         for k, col in enumerate(SOURCES):
-            items = list(client.search(collections=[col], bbox=list(job_bbox(job)),
-                                       datetime=f"{job.period.start}-01-01/{job.period.end}-12-31").items())  # fmt: skip
+            items = list(
+                client.search(
+                    collections=[col],
+                    bbox=list(job_bbox(job)),
+                    datetime=f"{job.period.start}-01-01/{job.period.end}-12-31",
+                ).items()
+            )
             ds = odc.stac.load(items, geobox=geobox, chunks={"y": job.chunks.y, "x": job.chunks.x})
             ds.to_zarr(dest, group=col, mode="w", zarr_format=3, consolidated=False)
             del k
@@ -84,9 +96,14 @@ def bench_ingest(res: float = 0.25, years: tuple[int, int] = (2015, 2016)) -> di
             t_plain = time.perf_counter() - t0
             rss_small = _child_rss(catalog, work / "rss-small", quarter, res, years, srv.url)
             rss_big = _child_rss(catalog, work / "rss-big", full, res, years, srv.url)
-        return {"ingest_s": t_ours, "plain_odc_to_zarr_s": t_plain, "ratio": t_ours / t_plain,
-                "rss_quarter_mib": rss_small / 1024, "rss_full_mib": rss_big / 1024,
-                "rss_growth": rss_big / rss_small - 1.0}  # fmt: skip
+        return {
+            "ingest_s": t_ours,
+            "plain_odc_to_zarr_s": t_plain,
+            "ratio": t_ours / t_plain,
+            "rss_quarter_mib": rss_small / 1024,
+            "rss_full_mib": rss_big / 1024,
+            "rss_growth": rss_big / rss_small - 1.0,
+        }
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -101,10 +101,16 @@ def bench_zonal(res: float, cache: Path) -> dict[str, float]:
     exact_extract(src, vec, ["weighted_mean"], weights=wsrc, output="pandas")
     t_ee = time.perf_counter() - t0
     return {
-        "cells": float(ny * nx), "coverage_build_s": t_cov, "ours_s": ours, "ours_median_s": ours_med,
-        "floor_s": floor, "floor_median_s": floor_med, "exactextract_s": t_ee,
-        "speedup_vs_exactextract": t_ee / ours, "fraction_of_floor": floor / ours,
-    }  # fmt: skip
+        "cells": float(ny * nx),
+        "coverage_build_s": t_cov,
+        "ours_s": ours,
+        "ours_median_s": ours_med,
+        "floor_s": floor,
+        "floor_median_s": floor_med,
+        "exactextract_s": t_ee,
+        "speedup_vs_exactextract": t_ee / ours,
+        "fraction_of_floor": floor / ours,
+    }
 
 
 def bench_stock(res: float) -> dict[str, float]:
@@ -120,8 +126,14 @@ def bench_stock(res: float) -> dict[str, float]:
     nodata = (-32768, -32768, -32768)
     ours, ours_med = timeit(lambda: soc_stock(soc, bd, cf, top, bot, scales=scales, nodata=nodata, out=out))
     floor, floor_med = timeit(lambda: _read_layers_write(soc, bd, cf, out))
-    return {"cells": float(n), "ours_s": ours, "ours_median_s": ours_med, "floor_s": floor,
-            "floor_median_s": floor_med, "fraction_of_floor": floor / ours}  # fmt: skip
+    return {
+        "cells": float(n),
+        "ours_s": ours,
+        "ours_median_s": ours_med,
+        "floor_s": floor,
+        "floor_median_s": floor_med,
+        "fraction_of_floor": floor / ours,
+    }
 
 
 def bench_theil_sen(n_pixels: int = 1_000_000, n_epochs: int = 20, n_sample: int = 100) -> dict[str, float]:
@@ -136,6 +148,11 @@ def bench_theil_sen(n_pixels: int = 1_000_000, n_epochs: int = 20, n_sample: int
         ss.theilslopes(y[:, p], t)
     per_scipy = (time.perf_counter() - t0) / n_sample
     per_ours = ours / n_pixels
-    return {"pixels": float(n_pixels), "ours_s": ours, "ours_median_s": ours_med,
-            "ours_us_per_pixel": per_ours * 1e6, "scipy_us_per_pixel": per_scipy * 1e6,
-            "speedup_vs_scipy": per_scipy / per_ours}  # fmt: skip
+    return {
+        "pixels": float(n_pixels),
+        "ours_s": ours,
+        "ours_median_s": ours_med,
+        "ours_us_per_pixel": per_ours * 1e6,
+        "scipy_us_per_pixel": per_scipy * 1e6,
+        "speedup_vs_scipy": per_scipy / per_ours,
+    }

@@ -42,11 +42,15 @@ def bench_rothc(n_pixels: int = 1_000_000, pyrothc_pixels: int = 5) -> dict[str,
     ok = float(np.isfinite(res.seq_potential).all(axis=1).mean())
     per_py = _pyrothc_per_pixel_month(pyrothc_pixels)
     return {
-        "pixels": float(n_pixels), "forward_s": t_fwd, "pixel_months_per_s": 1.0 / per_ours,
-        "gsocseq_run_s": t_full, "gsocseq_valid_fraction": ok,
-        "pyrothc_us_per_pixel_month": per_py * 1e6, "ours_ns_per_pixel_month": per_ours * 1e9,
+        "pixels": float(n_pixels),
+        "forward_s": t_fwd,
+        "pixel_months_per_s": 1.0 / per_ours,
+        "gsocseq_run_s": t_full,
+        "gsocseq_valid_fraction": ok,
+        "pyrothc_us_per_pixel_month": per_py * 1e6,
+        "ours_ns_per_pixel_month": per_ours * 1e9,
         "speedup_vs_pyrothc": per_py / per_ours,
-    }  # fmt: skip
+    }
 
 
 def _pyrothc_per_pixel_month(n: int) -> float:
@@ -57,8 +61,13 @@ def _pyrothc_per_pixel_month(n: int) -> float:
     t0 = time.perf_counter()
     for _ in range(n):
         tas = (10 + rng.normal(0, 6, 12)).tolist()
-        model = RothC(temperature=tas, precip=rng.uniform(20, 120, 12).tolist(),
-                      evaporation=rng.uniform(5, 120, 12).tolist(), years=months // 12,
-                      clay=float(rng.uniform(5, 60)), input_carbon=1.7)  # fmt: skip
+        model = RothC(
+            temperature=tas,
+            precip=rng.uniform(20, 120, 12).tolist(),
+            evaporation=rng.uniform(5, 120, 12).tolist(),
+            years=months // 12,
+            clay=float(rng.uniform(5, 60)),
+            input_carbon=1.7,
+        )
         model.compute()
     return (time.perf_counter() - t0) / (n * months)

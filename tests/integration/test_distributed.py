@@ -32,13 +32,19 @@ def _wait_port(port: int, timeout: float = 60) -> None:
 def test_ingest_on_scheduler_and_worker_processes(stac_api, tmp_path):
     port = free_port()
     dask_bin = str(Path(sys.executable).parent / "dask")
-    sched = subprocess.Popen([dask_bin, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                              "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    sched = subprocess.Popen(
+        [dask_bin, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     worker = None
     try:
         _wait_port(port)
-        worker = subprocess.Popen([dask_bin, "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "2",
-                                   "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        worker = subprocess.Popen(
+            [dask_bin, "worker", f"tcp://127.0.0.1:{port}", "--nthreads", "2", "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         from distributed import Client
 
         with Client(f"tcp://127.0.0.1:{port}", timeout=30) as c:

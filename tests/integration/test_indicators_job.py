@@ -116,8 +116,13 @@ def test_overviews_conserve_the_area_weighted_mean(updated):
 
 def test_past_snapshot_is_reproduced_bit_for_bit(updated, tmp_path):
     store, first = updated["job"].store, updated["first"]
-    rep = reproduce(store, first.input_snapshot, tmp_path / "again.zarr",
-                    registry=updated["kw"]["registry"], cache_dir=updated["kw"]["cache_dir"])  # fmt: skip
+    rep = reproduce(
+        store,
+        first.input_snapshot,
+        tmp_path / "again.zarr",
+        registry=updated["kw"]["registry"],
+        cache_dir=updated["kw"]["cache_dir"],
+    )
     assert rep.input_snapshot == first.input_snapshot
     assert rep.compared_with == first.snapshot_id and rep.differences == []
     again = xr.open_zarr(tmp_path / "again.zarr", group="indicators", consolidated=False)
@@ -131,8 +136,15 @@ def test_exports_csv_parquet_geojson_and_stac(updated, tmp_path):
     csv = export_tables(store, tmp_path / "t.csv", "csv")
     df = pd.read_csv(csv, keep_default_na=False, na_values=[""])
     assert len(df) == n_all * 3 * 4  # regions x epochs x strata
-    assert {"region_id", "epoch", "stratum", "soc_stock_total", "input_snapshot", "source_latest",
-            "snapshot_id"} <= set(df.columns)  # fmt: skip
+    assert {
+        "region_id",
+        "epoch",
+        "stratum",
+        "soc_stock_total",
+        "input_snapshot",
+        "source_latest",
+        "snapshot_id",
+    } <= set(df.columns)
     g = df[(df.region_id == "global") & (df.stratum == "all")]
     assert g.epoch.tolist() == [2015, 2016, 2017] and (g.soc_stock_total > 0).all()
     pq = pd.read_parquet(export_tables(store, tmp_path / "t.parquet", "parquet", level="country"))
@@ -153,8 +165,9 @@ def test_exports_csv_parquet_geojson_and_stac(updated, tmp_path):
 
 
 def _socobs(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True,
-                          timeout=600)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True, timeout=600
+    )
 
 
 def test_cli_indicators_and_bad_export_options(updated, tmp_path):
@@ -167,8 +180,15 @@ def test_cli_indicators_and_bad_export_options(updated, tmp_path):
     out = _socobs("indicators", str(job_file), *args)
     assert out.returncode == 0, out.stderr
     assert "up to date" in out.stdout
-    out = _socobs("indicators", str(job_file), "--snapshot", updated["first"].input_snapshot,
-                  "--output", str(tmp_path / "rep.zarr"), *args)  # fmt: skip
+    out = _socobs(
+        "indicators",
+        str(job_file),
+        "--snapshot",
+        updated["first"].input_snapshot,
+        "--output",
+        str(tmp_path / "rep.zarr"),
+        *args,
+    )
     assert out.returncode == 0, out.stderr
     assert "identical" in out.stdout
     bad = _socobs(

@@ -202,8 +202,13 @@ def test_region_that_does_not_intersect_the_source(tmp_path):
     make_demo_catalog(
         cat, DemoSpec(resolution=1.0, start_year=2015, end_year=2015, bbox=(33, -5, 42, 5), monthly=False)
     )
-    job = demo_job(tmp_path / "repo", sources=["demo-soilgrids"], region=RegionSpec(bbox=(0, 40, 10, 50)),
-                   period=PeriodSpec(start=2015, end=2015), grid=GridSpec(resolution=1.0))  # fmt: skip
+    job = demo_job(
+        tmp_path / "repo",
+        sources=["demo-soilgrids"],
+        region=RegionSpec(bbox=(0, 40, 10, 50)),
+        period=PeriodSpec(start=2015, end=2015),
+        grid=GridSpec(resolution=1.0),
+    )
     with serve_catalog(cat) as srv, pytest.raises(CatalogError, match="region intersects the collection"):
         run_ingest(job, stac_url=srv.url)
 
@@ -276,18 +281,57 @@ def test_zonal_door_on_a_cube_variable(ingested, demo_catalog, tmp_path):
     import pandas as pd
 
     job, _ = ingested
-    base = [sys.executable, "-m", "pipeline.cli", "zonal", "--regions", "region", "--stats", "area_mean",
-            "--cache", str(tmp_path / "c")]  # fmt: skip
-    cube = subprocess.run([*base, "--variable", "soc", "--store", job.store, "--epoch", "2016", "--depth", "0",
-                           "--out", str(tmp_path / "cube.csv")], capture_output=True, text=True, timeout=300)  # fmt: skip
+    base = [
+        sys.executable,
+        "-m",
+        "pipeline.cli",
+        "zonal",
+        "--regions",
+        "region",
+        "--stats",
+        "area_mean",
+        "--cache",
+        str(tmp_path / "c"),
+    ]
+    cube = subprocess.run(
+        [
+            *base,
+            "--variable",
+            "soc",
+            "--store",
+            job.store,
+            "--epoch",
+            "2016",
+            "--depth",
+            "0",
+            "--out",
+            str(tmp_path / "cube.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert cube.returncode == 0, cube.stderr
-    tif = subprocess.run([*base, str(demo_catalog / "data/soilgrids/2016/soc_0-5cm_mean.tif"),
-                          "--out", str(tmp_path / "tif.csv")], capture_output=True, text=True, timeout=300)  # fmt: skip
+    tif = subprocess.run(
+        [
+            *base,
+            str(demo_catalog / "data/soilgrids/2016/soc_0-5cm_mean.tif"),
+            "--out",
+            str(tmp_path / "tif.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert tif.returncode == 0, tif.stderr
     a, b = pd.read_csv(tmp_path / "cube.csv"), pd.read_csv(tmp_path / "tif.csv")
     assert len(a) == 6
     # The cube holds g/kg; the COG holds dg/kg integers (its scale lives in STAC, not in GDAL).
     np.testing.assert_allclose(a["area_mean"], 0.1 * b["area_mean"], rtol=1e-5)
-    missing = subprocess.run([*base, "--variable", "soc", "--store", job.store, "--out", str(tmp_path / "x.csv")],
-                             capture_output=True, text=True, timeout=300)  # fmt: skip
+    missing = subprocess.run(
+        [*base, "--variable", "soc", "--store", job.store, "--out", str(tmp_path / "x.csv")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert missing.returncode == 2 and "select ['epoch', 'depth']" in missing.stderr

@@ -22,12 +22,18 @@ def test_one_live_cycle_reaches_the_api(tmp_path):
     var = tmp_path / "var"
     make_demo_catalog(var / "demo-catalog", SPEC)
     job_file = tmp_path / "job.yaml"
-    job_file.write_text(yaml.safe_dump({
-        "name": "live", "region": {"bbox": [-180, -60, 180, 84]},
-        "sources": ["demo-soilgrids", "demo-worldcover", "demo-ndvi", "demo-climate"],
-        "grid": {"crs": "EPSG:4326", "resolution": SPEC.resolution},
-        "period": {"start": 2015, "end": 2016}, "store": str(var / "store"),
-    }))  # fmt: skip
+    job_file.write_text(
+        yaml.safe_dump(
+            {
+                "name": "live",
+                "region": {"bbox": [-180, -60, 180, 84]},
+                "sources": ["demo-soilgrids", "demo-worldcover", "demo-ndvi", "demo-climate"],
+                "grid": {"crs": "EPSG:4326", "resolution": SPEC.resolution},
+                "period": {"start": 2015, "end": 2016},
+                "store": str(var / "store"),
+            }
+        )
+    )
     lines: list[str] = []
     state = run_demo(var, job_file, free_port(), lines.append)
     api = None

@@ -58,19 +58,35 @@ def demo(tmp_path_factory: pytest.TempPathFactory, demo_catalog: Path) -> Demo:
     shutil.copytree(demo_catalog, var / "demo-catalog")
     cwd.mkdir()
     job = root / "job.yaml"
-    job.write_text(yaml.safe_dump({
-        "name": "signals", "region": {"bbox": [-180, -60, 180, 84]},
-        "sources": ["demo-soilgrids", "demo-worldcover", "demo-ndvi", "demo-climate"],
-        "grid": {"crs": "EPSG:4326", "resolution": SMALL_DEMO.resolution},
-        "period": {"start": SMALL_DEMO.start_year, "end": SMALL_DEMO.end_year},
-        "store": "var/store",  # relative, as in the shipped demo job: must land under --var
-    }))  # fmt: skip
+    job.write_text(
+        yaml.safe_dump(
+            {
+                "name": "signals",
+                "region": {"bbox": [-180, -60, 180, 84]},
+                "sources": ["demo-soilgrids", "demo-worldcover", "demo-ndvi", "demo-climate"],
+                "grid": {"crs": "EPSG:4326", "resolution": SMALL_DEMO.resolution},
+                "period": {"start": SMALL_DEMO.start_year, "end": SMALL_DEMO.end_year},
+                "store": "var/store",  # relative, as in the shipped demo job: must land under --var
+            }
+        )
+    )
     return Demo(root, var, job, cwd, *_ports())
 
 
 def _demo_cmd(d: Demo, *extra: str) -> list[str]:
-    return [SOCOBS, "demo", "--var", str(d.var), "--job", str(d.job), "--port", str(d.stac_port),
-            "--api-port", str(d.api_port), *extra]  # fmt: skip
+    return [
+        SOCOBS,
+        "demo",
+        "--var",
+        str(d.var),
+        "--job",
+        str(d.job),
+        "--port",
+        str(d.stac_port),
+        "--api-port",
+        str(d.api_port),
+        *extra,
+    ]
 
 
 def _env(tmpdir: Path) -> dict[str, str]:
@@ -181,8 +197,12 @@ def _signal_and_check(run: Run, sig: int, ports: list[int], root: Path) -> None:
     os.kill(run.proc.pid, sig)
     deadline = time.monotonic() + BOUND
     while time.monotonic() < deadline:
-        if (run.proc.poll() is not None and not _alive(children) and not _mentioning(root)
-                and all(_port_free(p) for p in ports)):  # fmt: skip
+        if (
+            run.proc.poll() is not None
+            and not _alive(children)
+            and not _mentioning(root)
+            and all(_port_free(p) for p in ports)
+        ):
             break
         time.sleep(0.05)
     assert run.proc.poll() is not None, "the parent is still running"

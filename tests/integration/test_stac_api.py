@@ -26,8 +26,10 @@ def test_search_by_collection_bbox_datetime(stac_api):
         collections=["demo-climate"], bbox=[33, -5, 42, 5], datetime="2015-03-01/2015-05-31"
     )
     assert sorted(i.id for i in months.items()) == [
-        "demo-climate-2015-03", "demo-climate-2015-04", "demo-climate-2015-05",
-    ]  # fmt: skip
+        "demo-climate-2015-03",
+        "demo-climate-2015-04",
+        "demo-climate-2015-05",
+    ]
 
 
 def test_search_paginates(stac_api):
@@ -46,8 +48,7 @@ def test_empty_search_returns_nothing(stac_api):
 def test_odc_stac_load_gives_the_stored_values(stac_api):
     client = pystac_client.Client.open(stac_api.url)
     items = list(client.search(collections=["demo-soilgrids"], datetime="2015").items())
-    ds = odc.stac.load(items, bands=["soc_0-5cm_mean", "bdod_0-5cm_mean"],
-                       bbox=[-20, -36, 52, 38], chunks={})  # fmt: skip
+    ds = odc.stac.load(items, bands=["soc_0-5cm_mean", "bdod_0-5cm_mean"], bbox=[-20, -36, 52, 38], chunks={})
     assert ds["soc_0-5cm_mean"].dtype == np.int16
     loaded = ds["soc_0-5cm_mean"].isel(time=0).compute()
     href = items[0].assets["soc_0-5cm_mean"].href.removeprefix("file://")

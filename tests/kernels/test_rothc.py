@@ -33,9 +33,16 @@ def official_input() -> tuple[Soil, Forcing, np.ndarray]:
     rows = np.array([[float(v) for v in ln.split()] for ln in lines[10 : 10 + int(nsteps)]])
     soil = Soil.build(clay, depth, iom, min_rm_moist=float(lines[7].split()[7]))
     f = Forcing.build(
-        1, tas=rows[:, 3], rain=rows[:, 4], pet=rows[:, 5], c_in=rows[:, 6], fym=rows[:, 7],
-        cover=rows[:, 8], dpm_rpm=rows[:, 9], allow_negative_pet=True,
-    )  # fmt: skip
+        1,
+        tas=rows[:, 3],
+        rain=rows[:, 4],
+        pet=rows[:, 5],
+        c_in=rows[:, 6],
+        fym=rows[:, 7],
+        cover=rows[:, 8],
+        dpm_rpm=rows[:, 9],
+        allow_negative_pet=True,
+    )
     return soil, f, rows
 
 

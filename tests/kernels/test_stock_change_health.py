@@ -50,8 +50,9 @@ def test_stored_integers_with_scales_and_nodata():
     bd_dn = rng.integers(80, 170, (3, 50)).astype(np.int16)  # cg/cm3
     cf_dn = rng.integers(0, 400, (3, 50)).astype(np.int16)  # cm3/dm3
     soc_dn[1, 7] = -32768
-    got = soc_stock(soc_dn, bd_dn, cf_dn, TOP, BOT, scales=(0.1, 0.01, 0.001),
-                    nodata=(-32768, -32768, -32768))  # fmt: skip
+    got = soc_stock(
+        soc_dn, bd_dn, cf_dn, TOP, BOT, scales=(0.1, 0.01, 0.001), nodata=(-32768, -32768, -32768)
+    )
     assert got.dtype == np.float32
     ref = soc_stock(soc_dn * 0.1, bd_dn * 0.01, cf_dn * 0.001, TOP, BOT, out=np.empty(50))
     ref[7] = np.nan
@@ -77,13 +78,32 @@ def test_point_depths_trapezoid():
 
 
 @settings(max_examples=25, deadline=None)
-@given(value=st.floats(0.5, 300), bd=st.floats(0.3, 2.0), cf=st.floats(0, 0.9),
-       d=st.floats(1, 100), k=st.floats(1.5, 4))  # fmt: skip
+@given(
+    value=st.floats(0.5, 300),
+    bd=st.floats(0.3, 2.0),
+    cf=st.floats(0, 0.9),
+    d=st.floats(1, 100),
+    k=st.floats(1.5, 4),
+)
 def test_stock_is_linear_in_thickness(value, bd, cf, d, k):
-    one = soc_stock(np.full((1, 1), value), np.full((1, 1), bd), np.full((1, 1), cf),
-                    [0], [d * k], (0, d), out=np.empty(1))  # fmt: skip
-    many = soc_stock(np.full((1, 1), value), np.full((1, 1), bd), np.full((1, 1), cf),
-                     [0], [d * k], (0, d * k), out=np.empty(1))  # fmt: skip
+    one = soc_stock(
+        np.full((1, 1), value),
+        np.full((1, 1), bd),
+        np.full((1, 1), cf),
+        [0],
+        [d * k],
+        (0, d),
+        out=np.empty(1),
+    )
+    many = soc_stock(
+        np.full((1, 1), value),
+        np.full((1, 1), bd),
+        np.full((1, 1), cf),
+        [0],
+        [d * k],
+        (0, d * k),
+        out=np.empty(1),
+    )
     assert many[0] == pytest.approx(one[0] * k, rel=1e-9)
 
 
@@ -115,8 +135,9 @@ def test_mismatched_shapes():
 
 def layered(data: np.ndarray, dask: bool) -> xr.DataArray:
     arr = da.from_array(data, chunks=(3, 4, 5)) if dask else data
-    return xr.DataArray(arr, dims=("depth", "y", "x"),
-                        coords={"depth_top": ("depth", TOP), "depth_bottom": ("depth", BOT)})  # fmt: skip
+    return xr.DataArray(
+        arr, dims=("depth", "y", "x"), coords={"depth_top": ("depth", TOP), "depth_bottom": ("depth", BOT)}
+    )
 
 
 def test_xarray_wrapper_numpy_equals_dask():
@@ -154,8 +175,9 @@ def test_change_rates_and_both_conventions():
 
 
 def test_change_wrapper_names_the_convention():
-    stock = xr.DataArray(np.array([[50.0], [51.0], [52.0]]), dims=("epoch", "x"),
-                         coords={"epoch": [2015, 2020, 2025]})  # fmt: skip
+    stock = xr.DataArray(
+        np.array([[50.0], [51.0], [52.0]]), dims=("epoch", "x"), coords={"epoch": [2015, 2020, 2025]}
+    )
     ds = kx.change_and_rates(stock, convention="compound")
     assert ds["progress_4p1000"].attrs["convention"] == "compound"
     assert np.isnan(ds["soc_change_rate"].sel(epoch=2015).item())

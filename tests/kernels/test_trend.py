@@ -57,7 +57,8 @@ def test_theil_sen_interval_other_lengths_and_levels(n_t):
         for p in range(y.shape[1]):
             ref = ss.theilslopes(y[:, p], t, alpha=conf)
             assert (r.sen_slope[p], r.sen_low[p], r.sen_high[p]) == pytest.approx(
-                (ref.slope, ref.low_slope, ref.high_slope), abs=1e-12)  # fmt: skip
+                (ref.slope, ref.low_slope, ref.high_slope), abs=1e-12
+            )
 
 
 @pytest.mark.parametrize("ties", [False, True])
@@ -116,8 +117,9 @@ def test_wrapper_numpy_equals_dask():
     y = series(5, 12 * 7, 10, False).reshape(10, 12, 7)
     coords = {"epoch": np.arange(2015, 2025)}
     eager = kx.trends(xr.DataArray(y, dims=("epoch", "y", "x"), coords=coords))
-    lazy = kx.trends(xr.DataArray(da.from_array(y, chunks=(3, 5, 4)), dims=("epoch", "y", "x"),
-                                  coords=coords))  # fmt: skip
+    lazy = kx.trends(
+        xr.DataArray(da.from_array(y, chunks=(3, 5, 4)), dims=("epoch", "y", "x"), coords=coords)
+    )
     for name in eager.data_vars:
         np.testing.assert_array_equal(eager[name].values, lazy[name].compute().values)
 

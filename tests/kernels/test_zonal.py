@@ -71,8 +71,14 @@ def random_case(seed: int, ny: int = 23, nx: int = 31, n_regions: int = 7):
     k = rng.integers(0, 40)
     cells = np.sort(rng.choice(ny * nx, k, replace=False)).astype(np.int64)
     labels.reshape(-1)[cells] = -1
-    cov = Coverage((ny, nx), n_regions, labels, cells, rng.integers(0, n_regions, k).astype(np.int32),
-                   rng.uniform(0.01, 1, k))  # fmt: skip
+    cov = Coverage(
+        (ny, nx),
+        n_regions,
+        labels,
+        cells,
+        rng.integers(0, n_regions, k).astype(np.int32),
+        rng.uniform(0.01, 1, k),
+    )
     row_area = rng.uniform(1e6, 2e6, ny)
     return values, cov, row_area
 
@@ -87,8 +93,14 @@ def test_rollup_equals_direct_computation_on_parents(seed, n_parents):
     rolled = rollup(child, parent_of, n_parents)
     lab = cov.labels.copy()
     lab[lab >= 0] = parent_of[lab[lab >= 0]]
-    direct_cov = Coverage(cov.shape, n_parents, lab, cov.border_cell,
-                          parent_of[cov.border_region].astype(np.int32), cov.border_frac)  # fmt: skip
+    direct_cov = Coverage(
+        cov.shape,
+        n_parents,
+        lab,
+        cov.border_cell,
+        parent_of[cov.border_region].astype(np.int32),
+        cov.border_frac,
+    )
     direct = zonal_stats(values, direct_cov, row_area)
     np.testing.assert_allclose(rolled, direct, rtol=1e-12)
 
@@ -98,8 +110,9 @@ def test_rollup_equals_direct_computation_on_parents(seed, n_parents):
 def test_numpy_equals_dask(seed, chunk):
     values, cov, row_area = random_case(seed)
     eager = kx.zonal_stats(xr.DataArray(values, dims=("y", "x")), cov, row_area)
-    lazy = kx.zonal_stats(xr.DataArray(da.from_array(values, chunks=(chunk, 7)), dims=("y", "x")),
-                          cov, row_area)  # fmt: skip
+    lazy = kx.zonal_stats(
+        xr.DataArray(da.from_array(values, chunks=(chunk, 7)), dims=("y", "x")), cov, row_area
+    )
     np.testing.assert_allclose(lazy, eager, rtol=1e-12)
 
 

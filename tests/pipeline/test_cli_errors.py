@@ -228,8 +228,16 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
 
 
 def _argv(template: str, w: World) -> list[str]:
-    subst = {"root": w.root, "job": w.job, "store": w.store, "registry": w.registry, "stac": w.stac_catalog,
-             "afile": w.afile, "tif": w.tif, "data": DATA}  # fmt: skip
+    subst = {
+        "root": w.root,
+        "job": w.job,
+        "store": w.store,
+        "registry": w.registry,
+        "stac": w.stac_catalog,
+        "afile": w.afile,
+        "tif": w.tif,
+        "data": DATA,
+    }
     return [part.format(**{k: str(v) for k, v in subst.items()}) for part in template.split(" ")]
 
 
@@ -237,12 +245,30 @@ def test_the_table_is_large_and_covers_every_command():
     assert len(CASES) >= 40
     assert len({c[0] for c in CASES}) == len(CASES)
     commands = {
-        "ingest", "update", "watch", "indicators", "export", "rothc run", "rothc site", "zonal",
-        "regions list", "regions add", "regions build", "cube log", "cube export", "stac serve", "demo",
-        "demo-catalog", "schema",
-    }  # fmt: skip
-    used = {" ".join(t.split(" ")[:2]) if t.split(" ")[0] in ("rothc", "regions", "cube", "stac") else t.split(" ")[0]
-            for _, t, _ in CASES}  # fmt: skip
+        "ingest",
+        "update",
+        "watch",
+        "indicators",
+        "export",
+        "rothc run",
+        "rothc site",
+        "zonal",
+        "regions list",
+        "regions add",
+        "regions build",
+        "cube log",
+        "cube export",
+        "stac serve",
+        "demo",
+        "demo-catalog",
+        "schema",
+    }
+    used = {
+        " ".join(t.split(" ")[:2])
+        if t.split(" ")[0] in ("rothc", "regions", "cube", "stac")
+        else t.split(" ")[0]
+        for _, t, _ in CASES
+    }
     assert commands <= used, commands - used
 
 
@@ -268,8 +294,14 @@ def test_bad_input_is_one_paragraph_exit_2_and_changes_nothing(
 
 
 def _socobs(*args: str, cwd: Path, env: dict[str, str] | None = None, prefix: tuple[str, ...] = ()):
-    return subprocess.run([*prefix, *SOCOBS, *args], capture_output=True, text=True, timeout=120, cwd=cwd,
-                          env={**os.environ, **(env or {})})  # fmt: skip
+    return subprocess.run(
+        [*prefix, *SOCOBS, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
 
 
 REAL_PROCESS_CASES = ["unknown-command", "ingest-no-job", "zonal-band-not-int", "ingest-billion-laughs"]
@@ -300,8 +332,14 @@ def test_console_script_version_and_help(tmp_path):
     assert "Usage: socobs" in bare.stdout
     for command in ("ingest", "indicators", "zonal", "rothc", "regions", "demo"):
         assert command in bare.stdout
-    choices = subprocess.run([*cmd, "export", "indicators", "--help"], capture_output=True, text=True,
-                             timeout=120, cwd=tmp_path, env={**os.environ, "COLUMNS": "200"})  # fmt: skip
+    choices = subprocess.run(
+        [*cmd, "export", "indicators", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     assert "csv|parquet|geojson|stac" in choices.stdout
     assert list(tmp_path.iterdir()) == []
 
@@ -425,8 +463,13 @@ def test_api_bad_settings_are_one_paragraph(tmp_path, monkeypatch, capsys, args,
 
 
 def test_api_entry_point_refuses_a_bad_port(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "observatory_api", "--port", "99999"], capture_output=True,
-                          text=True, timeout=120, cwd=tmp_path)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "observatory_api", "--port", "99999"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert done.returncode == 2, done.stderr
     assert_one_paragraph(done.stderr)
     assert "--port" in done.stderr and "99999" in done.stderr

@@ -41,8 +41,14 @@ def test_rothc_years_bound_is_the_jobs():
 
 
 def _write_job(path: Path, **extra: object) -> Path:
-    job = {"name": "rel", "region": {"bbox": [0, 0, 10, 10]}, "sources": ["demo-soilgrids"],
-           "grid": {"resolution": 1.0}, "period": {"start": 2015, "end": 2016}, **extra}  # fmt: skip
+    job = {
+        "name": "rel",
+        "region": {"bbox": [0, 0, 10, 10]},
+        "sources": ["demo-soilgrids"],
+        "grid": {"resolution": 1.0},
+        "period": {"start": 2015, "end": 2016},
+        **extra,
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(job))
     return path

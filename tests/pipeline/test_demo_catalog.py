@@ -40,8 +40,12 @@ def test_structure_and_labels(catalog):
     assert set(cols) == {"demo-soilgrids", "demo-worldcover", "demo-ndvi", "demo-climate"}
     years = SMALL_DEMO.end_year - SMALL_DEMO.start_year + 1
     counts = {cid: len(list(c.get_items())) for cid, c in cols.items()}
-    assert counts == {"demo-soilgrids": years, "demo-worldcover": years,
-                      "demo-ndvi": 12 * years, "demo-climate": 12 * years}  # fmt: skip
+    assert counts == {
+        "demo-soilgrids": years,
+        "demo-worldcover": years,
+        "demo-ndvi": 12 * years,
+        "demo-climate": 12 * years,
+    }
     for c in cols.values():
         assert "SYNTHETIC" in c.description and "synthetic" in c.keywords
         for item in c.get_items():

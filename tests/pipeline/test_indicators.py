@@ -38,9 +38,15 @@ def constructed_cube() -> xr.Dataset:
     lc = np.where(x[None, :] < 14.0, 40, 30).astype(np.uint8)  # cropland west of 14 E, grassland east
     lc = np.broadcast_to(lc, (len(EPOCHS), ny, nx)).copy()
     layer = ("epoch", "depth", "y", "x")
-    prov = {v: {"source": "hand", "inputs": {str(e): {"items": [f"i{e}"], "datetimes": [f"{e}-06-30T00:00:00+00:00"]}
-                                            for e in EPOCHS}} for v in ("soc", "soc_q05", "soc_q95", "bdod",
-                                                                        "cfvo", "clay", "landcover")}  # fmt: skip
+    prov = {
+        v: {
+            "source": "hand",
+            "inputs": {
+                str(e): {"items": [f"i{e}"], "datetimes": [f"{e}-06-30T00:00:00+00:00"]} for e in EPOCHS
+            },
+        }
+        for v in ("soc", "soc_q05", "soc_q95", "bdod", "cfvo", "clay", "landcover")
+    }
     ds = xr.Dataset(
         {
             "soc": (layer, soc, {"units": "g/kg", "source": "hand"}),
@@ -89,8 +95,9 @@ def job_store(tmp_path_factory) -> tuple[str, Path, xr.Dataset]:
     add_region_set(path, registry=registry, level="custom", id_field="rid", name_field="label")
     res = run_indicators(store, chunks=(16, 16), registry=registry, cache_dir=root / "cache")
     assert res.mode == "full" and res.computed_epochs == EPOCHS
-    tables = xr.open_zarr(open_repo(store).readonly_session(branch="main").store, group="tables",
-                          consolidated=False).load()  # fmt: skip
+    tables = xr.open_zarr(
+        open_repo(store).readonly_session(branch="main").store, group="tables", consolidated=False
+    ).load()
     return store, registry, tables
 
 
@@ -166,11 +173,16 @@ def test_rollup_parents_are_sums_of_children(job_store):
     for rid in a.region.values[level == "region"]:
         kids = countries & (parent == rid)
         for col in ("soc_stock_total", "valid_area_km2", "area_km2"):
-            np.testing.assert_allclose(a[col].sel(region=rid).values, a[col].isel(region=kids).sum("region").values,
-                                       rtol=1e-12, atol=1e-12)  # fmt: skip
+            np.testing.assert_allclose(
+                a[col].sel(region=rid).values,
+                a[col].isel(region=kids).sum("region").values,
+                rtol=1e-12,
+                atol=1e-12,
+            )
     for col in ("soc_stock_total", "valid_area_km2"):
-        np.testing.assert_allclose(a[col].sel(region="global").values,
-                                   a[col].isel(region=countries).sum("region").values, rtol=1e-12)  # fmt: skip
+        np.testing.assert_allclose(
+            a[col].sel(region="global").values, a[col].isel(region=countries).sum("region").values, rtol=1e-12
+        )
     # The cube covers parts of Italy, Croatia, Bosnia ... : those rows have data
     assert float(a.soc_stock_total.sel(region="ITA", epoch=2015)) > 0
 

@@ -22,8 +22,19 @@ GEOBOX = GeoBox.from_bbox((36, -1, 37, 0), "EPSG:4326", resolution=0.025)
 
 
 def cog(path: Path, values: np.ndarray, dtype: str, nodata: float | None) -> None:
-    profile = dict(driver="GTiff", width=40, height=40, count=1, dtype=dtype, crs="EPSG:4326",
-                   transform=from_origin(36, 0, 0.025, 0.025), nodata=nodata, tiled=True, blockxsize=16, blockysize=16)  # fmt: skip
+    profile = dict(
+        driver="GTiff",
+        width=40,
+        height=40,
+        count=1,
+        dtype=dtype,
+        crs="EPSG:4326",
+        transform=from_origin(36, 0, 0.025, 0.025),
+        nodata=nodata,
+        tiled=True,
+        blockxsize=16,
+        blockysize=16,
+    )
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(values.astype(dtype), 1)
 

@@ -113,13 +113,17 @@ def _zip_shapefile(tmp_path: Path, *, cpg: str | None) -> Path:
     """A two-feature Natural Earth-like shapefile, zipped, its .cpg replaced (or removed)."""
     gdf = gpd.GeoDataFrame(
         {
-            "ADM0_A3": ["CIV", "STP"], "ISO_A3": ["CIV", "STP"], "ISO_A3_EH": ["CIV", "STP"],
+            "ADM0_A3": ["CIV", "STP"],
+            "ISO_A3": ["CIV", "STP"],
+            "ISO_A3_EH": ["CIV", "STP"],
             "NAME": ["Côte d'Ivoire", "São Tomé and Principe"],
             "NAME_EN": ["Ivory Coast", "São Tomé and Príncipe"],
-            "REGION_UN": ["Africa", "Africa"], "SUBREGION": ["Western Africa", "Middle Africa"],
+            "REGION_UN": ["Africa", "Africa"],
+            "SUBREGION": ["Western Africa", "Middle Africa"],
         },
-        geometry=[box(-8, 4, -3, 10), box(6, 0, 7, 1)], crs="EPSG:4326",
-    )  # fmt: skip
+        geometry=[box(-8, 4, -3, 10), box(6, 0, 7, 1)],
+        crs="EPSG:4326",
+    )
     shp = tmp_path / "t.shp"
     gdf.to_file(shp, encoding="UTF-8")
     out = tmp_path / "t.zip"
@@ -333,10 +337,16 @@ def test_sets_registered_before_the_boxes_get_them_on_load(tmp_path):
     registry = tmp_path / "reg"
     registry.mkdir()
     old = gpd.GeoDataFrame(
-        {"region_id": ["OLD-1"], "name": ["Old"], "level": ["custom"], "parent_id": ["global"],
-         "iso_official": [False]},
-        geometry=[box(10, 20, 11, 21)], crs="EPSG:4326",
-    )  # fmt: skip
+        {
+            "region_id": ["OLD-1"],
+            "name": ["Old"],
+            "level": ["custom"],
+            "parent_id": ["global"],
+            "iso_official": [False],
+        },
+        geometry=[box(10, 20, 11, 21)],
+        crs="EPSG:4326",
+    )
     old.to_parquet(registry / "old.parquet")
     row = load_regions(registry).set_index("region_id").loc["OLD-1"]
     assert list(row["bbox"]) == [10, 20, 11, 21] and list(row["main_bbox"]) == [10, 20, 11, 21]

@@ -52,8 +52,10 @@ def test_site_cli_many_files(tmp_path):
     b.write_text(text.replace("23.4\t23.0", "40.0\t23.0"))  # more clay
     out = socobs("rothc", "site", str(a), str(b), "--out", str(tmp_path / "out"))
     assert out.returncode == 0, out.stderr
-    soc = [np.genfromtxt(tmp_path / "out" / n / "year_results.csv", delimiter=",", names=True)
-           ["SOC_t_C_ha"][1] for n in ("a", "b")]  # fmt: skip
+    soc = [
+        np.genfromtxt(tmp_path / "out" / n / "year_results.csv", delimiter=",", names=True)["SOC_t_C_ha"][1]
+        for n in ("a", "b")
+    ]
     assert soc[1] > soc[0]  # more clay retains more carbon
 
 

@@ -72,8 +72,14 @@ def test_registry_refuses_what_it_does_not_know():
 
 def test_every_shipped_source_and_job_validates():
     names = sorted(p.stem for p in SOURCES.glob("*.yaml"))
-    assert {"demo-soilgrids", "openlandmap-soil", "pc-gnatsgo", "pc-esa-worldcover", "pc-modis-ndvi",
-            "earth-search-s2-ndvi"} <= set(names)  # fmt: skip
+    assert {
+        "demo-soilgrids",
+        "openlandmap-soil",
+        "pc-gnatsgo",
+        "pc-esa-worldcover",
+        "pc-modis-ndvi",
+        "earth-search-s2-ndvi",
+    } <= set(names)
     for n in names:
         assert isinstance(load_source(n), SourceDef)
     for job in Path("catalogs/jobs").glob("*.yaml"):

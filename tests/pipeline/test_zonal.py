@@ -50,8 +50,9 @@ def test_area_weighted_means_match_exactextract(countries, values, tmp_path):
     w = NumPyRasterSource(
         np.broadcast_to(row_area[:, None], GRID.shape).copy(), -180, -90, 180, 90, srs_wkt=wkt
     )
-    ref = exact_extract(src, countries[["geometry"]], ["weighted_mean", "mean", "count"], weights=w,
-                        output="pandas")  # fmt: skip
+    ref = exact_extract(
+        src, countries[["geometry"]], ["weighted_mean", "mean", "count"], weights=w, output="pandas"
+    )
     ours = fin["area_mean"][:, 0]
     ok = ref["count"].to_numpy() > 0
     assert ok.sum() > 200
@@ -68,8 +69,9 @@ def test_centre_counts_equal_rasterize(countries, values):
     cov = get_coverage(countries, GRID, "centre")
     acc = zonal_stats(values, cov, GRID.row_areas())
     shapes = [(g, i + 1) for i, g in enumerate(countries.geometry)]
-    ref = rasterio.features.rasterize(shapes, out_shape=GRID.shape, transform=GRID.transform,
-                                      fill=0, dtype="int32")  # fmt: skip
+    ref = rasterio.features.rasterize(
+        shapes, out_shape=GRID.shape, transform=GRID.transform, fill=0, dtype="int32"
+    )
     expected = np.bincount(ref.reshape(-1), minlength=len(countries) + 1)[1:]
     np.testing.assert_array_equal(acc[:, -1, 0].astype(int), expected)
 
@@ -94,15 +96,32 @@ def test_cli_writes_one_row_per_region(tmp_path, values):
     with rasterio.open(path, "w", **profile, crs="EPSG:4326", transform=GRID.transform, nodata=-9999) as dst:
         dst.write(values, 1)
     out = tmp_path / "z.csv"
-    cmd = [sys.executable, "-m", "pipeline.cli", "zonal", str(path), "--regions", "region",
-           "--stats", "count,mean,area_mean", "--out", str(out), "--cache", str(tmp_path / "c")]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipeline.cli",
+        "zonal",
+        str(path),
+        "--regions",
+        "region",
+        "--stats",
+        "count,mean,area_mean",
+        "--out",
+        str(out),
+        "--cache",
+        str(tmp_path / "c"),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(out)
     assert list(table.columns[:5]) == ["region_id", "name", "count", "mean", "area_mean"]
     assert len(table) == 6 and table["area_mean"].between(15, 35).all()
-    bad = subprocess.run([*cmd[:3], "zonal", str(tmp_path / "missing.tif"), "--out", str(out)],
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    bad = subprocess.run(
+        [*cmd[:3], "zonal", str(tmp_path / "missing.tif"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 2 and "cannot read it as a raster" in bad.stderr
 
 

@@ -18,10 +18,13 @@ SOURCES = ["demo-soilgrids", "demo-worldcover", "demo-ndvi", "demo-climate"]
 def demo_job(store: Path, **kw: Any) -> JobSpec:
     """A job over the small demo catalog, writing to ``store``."""
     base: dict[str, Any] = dict(
-        name="test", region=RegionSpec(bbox=(-180, -60, 180, 84)), sources=SOURCES,
+        name="test",
+        region=RegionSpec(bbox=(-180, -60, 180, 84)),
+        sources=SOURCES,
         grid=GridSpec(resolution=SMALL_DEMO.resolution),
-        period=PeriodSpec(start=SMALL_DEMO.start_year, end=SMALL_DEMO.end_year), store=str(store),
-    )  # fmt: skip
+        period=PeriodSpec(start=SMALL_DEMO.start_year, end=SMALL_DEMO.end_year),
+        store=str(store),
+    )
     base.update(kw)
     return JobSpec(**base)
 

@@ -23,10 +23,23 @@ def build_wheel(out: Path) -> Path:
     ignore = shutil.ignore_patterns(".venv", "var", ".git", "__pycache__", "*.egg-info", "build", ".*_cache")
     shutil.copytree(ROOT, src, symlinks=True, ignore=ignore)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "--disable-pip-version-check", "-q", "-w", str(out), str(src)],
-        check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "-q",
+            "-w",
+            str(out),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (wheel,) = out.glob("soc_observatory-*.whl")
     return wheel
 
