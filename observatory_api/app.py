@@ -1,8 +1,11 @@
 """``create_app(settings)``: the observatory's HTTP API.
 
-Run it with ``socobs serve`` (or ``uvicorn --factory observatory_api.app:app_from_env``). The app
+Run it with ``socobs-api`` (or ``uvicorn --factory observatory_api.app:app_from_env``). The app
 reads the store's newest commit at start-up, then polls the branch tip every
 ``SOCOBS_POLL_SECONDS`` and swaps to a new commit atomically (see ``observatory_api.reader``).
+Every request goes through ``observatory_api.middleware.Front`` first (request id, HEAD, body
+limit, errors, access log, metrics); every error is RFC 9457 problem+json
+(``observatory_api.errors``).
 """
 
 from __future__ import annotations
@@ -10,15 +13,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from observatory_api.caches import TileCache
-from observatory_api.errors import install, json_error
+from observatory_api.caches import LRUCache, TileCache
+from observatory_api.errors import install
+from observatory_api.limits import ClientLimiter, Gate
+from observatory_api.middleware import Front
+from observatory_api.models import problem_openapi
+from observatory_api.observability import Metrics, StateCollector, configure_logging
 from observatory_api.reader import StoreReader
-from observatory_api.routers import aoi, maps, meta, regions
+from observatory_api.responses import ResponseCache
+from observatory_api.routers import aoi, health, maps, meta, regions
+from observatory_api.services import aoi as aoi_service
 from observatory_api.settings import Settings
 
 DESCRIPTION = """
@@ -26,16 +35,21 @@ Soil organic carbon (SOC) and soil-health indicators at global, regional, nation
 sub-national level, with units, uncertainty bounds and provenance (every answer names the store
 snapshot it came from, in its body or the `X-Snapshot-Id` header). Serves the "4 per 1000"
 initiative's objectives E1 (catalog of MRV systems), E2 (observatory), E3 (impact assessment).
+
+Every error is `application/problem+json` (RFC 9457) naming the parameter at fault and the
+request id (`X-Request-Id`). `HEAD` is answered wherever `GET` is.
 """
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The API for ``settings`` (default: from ``SOCOBS_*`` environment variables)."""
     settings = settings or Settings()
+    configure_logging(settings.log_level)
     reader = StoreReader(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warm = asyncio.create_task(asyncio.to_thread(aoi_service.warm_up))
         await reader.refresh()
         task = asyncio.create_task(reader.poll())
         try:
@@ -44,51 +58,57 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await warm
 
     app = FastAPI(title="soc-observatory API", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.reader = reader
-    install(app)
+    app.state.tile_cache = tile_cache = TileCache(settings.tile_cache)
+    app.state.limiter = ClientLimiter(settings.client_requests_per_minute)
+    app.state.aoi_gate = Gate(settings.aoi_concurrency)
 
+    responses = ResponseCache()
+
+    def caches() -> list[LRUCache[Any, Any]]:
+        snap = reader.loaded
+        out: list[LRUCache[Any, Any]] = [tile_cache, responses.lru]
+        return out + ([snap.chunks.lru, snap.bodies] if snap is not None else [])
+
+    def served() -> str | None:
+        snap = reader.loaded
+        return snap.snapshot_id if snap is not None else None
+
+    app.state.metrics = metrics = Metrics(
+        StateCollector(caches, lambda: reader.loaded, lambda: reader.last_error is None)
+    )
+    install(app)
+    for r in (regions.router, maps.router, aoi.router, meta.router, health.router):
+        app.include_router(r)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problem_openapi(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "HEAD", "POST"],
             allow_headers=["*"],
-            expose_headers=["X-Snapshot-Id", "ETag"],
+            expose_headers=["X-Snapshot-Id", "X-Request-Id", "ETag", "Retry-After"],
         )
-    app.state.tile_cache = TileCache(settings.tile_cache)
-    app.include_router(regions.router())
-    app.include_router(maps.router)
-    app.include_router(aoi.router)
-    app.include_router(meta.router)
-    # Outermost: refuse oversized bodies before anything reads them. A pure ASGI middleware:
-    # Starlette's BaseHTTPMiddleware (@app.middleware) cost ~25 % of the throughput of /summary.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    # Outermost, pure ASGI (Starlette's BaseHTTPMiddleware cost ~25 % of /summary's throughput).
+    app.add_middleware(
+        Front,
+        max_body=settings.max_request_bytes,
+        metrics=metrics,
+        trusted_proxies=frozenset(settings.trusted_proxies),
+        responses=responses,
+        snapshot_id=served,
+    )
     return app
-
-
-class BodyLimit:
-    """413 for a request whose Content-Length exceeds ``max_bytes``."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for name, value in scope["headers"]:
-                if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                    body = {
-                        "error": "PayloadTooLarge",
-                        "parameter": "body",
-                        "allowed": {"max_bytes": self.max_bytes},
-                        "detail": f"request body of {int(value)} bytes; at most {self.max_bytes} accepted.",
-                    }
-                    await json_error(413, body)(scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
 
 
 def app_from_env() -> FastAPI:

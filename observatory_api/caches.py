@@ -23,12 +23,12 @@ V = TypeVar("V")
 
 
 def sizeof(value: Any) -> int:
-    """Bytes held by a cached value (arrays, bytes, strings; 64 for anything else)."""
+    """Bytes held by a cached value (arrays, bytes, strings, objects with ``nbytes``; else 64)."""
     if isinstance(value, np.ndarray):
         return int(value.nbytes)
     if isinstance(value, (bytes, bytearray, str)):
         return len(value)
-    return 64
+    return int(getattr(value, "nbytes", 64))
 
 
 class LRUCache(Generic[K, V]):

@@ -8,8 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from observatory_api.render import COLORMAPS
-from pipeline.indicator_registry import INDICATORS, STRATA
-from pipeline.regions import LEVELS
+from pipeline.indicators.registry import INDICATORS, STRATA
+from pipeline.regions.hierarchy import LEVELS
 
 IndicatorId = Enum("IndicatorId", {i.id: i.id for i in INDICATORS}, type=str)  # type: ignore[misc]
 MapIndicator = Enum("MapIndicator", {i.id: i.id for i in INDICATORS if i.map_var}, type=str)  # type: ignore[misc]
@@ -294,18 +294,48 @@ class Refreshed(BaseModel):
     snapshot_id: str
 
 
-class ErrorBody(BaseModel):
-    """Every 4xx/5xx body: what went wrong, which parameter, what is allowed."""
+class Ready(BaseModel):
+    status: Literal["ready"]
+    snapshot_id: str
 
-    error: str
-    detail: str
-    parameter: str | None = None
-    allowed: Any = None
+
+class Problem(BaseModel):
+    """Every 4xx/5xx body (RFC 9457 application/problem+json)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(..., description="A tag URI naming the kind of problem")
+    title: str
+    status: int
+    detail: str = Field(..., description="What was expected, what was received, how to fix it")
+    request_id: str | None = Field(None, description="The id of the request in the server's logs")
+    parameter: str | None = Field(None, description="The parameter at fault")
+    allowed: Any = Field(None, description="What the parameter may be")
     errors: list[dict[str, Any]] | None = None
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody, "description": desc}
-    for code, desc in ((401, "Missing or wrong API key"), (404, "Unknown resource"), (413, "Too large"),
-                       (422, "Invalid parameter"), (503, "No indicators to serve yet"))
-}  # fmt: skip
+    404: {"description": "Unknown resource"},
+    413: {"description": "Too large"},
+    422: {"description": "Invalid parameter"},
+    429: {"description": "Too many requests from this client (Retry-After)"},
+    500: {"description": "Internal error; the body names the request id logged"},
+    503: {"description": "No indicators to serve yet, or the store is not readable (Retry-After)"},
+}
+
+
+def problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """Document every 4xx/5xx answer as application/problem+json with the Problem schema."""
+    comps = schema.setdefault("components", {}).setdefault("schemas", {})
+    comps["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name in ("HTTPValidationError", "ValidationError"):
+        comps.pop(name, None)
+    ref = {"$ref": "#/components/schemas/Problem"}
+    for ops in schema.get("paths", {}).values():
+        for op in ops.values():
+            for code, resp in op.get("responses", {}).items():
+                if code[0] in "45":
+                    resp["content"] = {"application/problem+json": {"schema": ref}}
+                    if code in ("429", "503"):
+                        resp["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
+    return schema

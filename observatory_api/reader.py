@@ -1,9 +1,10 @@
 """Readers of the store: one immutable ``Snapshot`` per commit, swapped atomically.
 
 A request takes ``reader.current`` once and answers from that object only, so no response ever
-mixes two commits; the poller builds the next ``Snapshot`` off to the side (in a thread) and
+mixes two commits; the poller builds the next ``Snapshot`` off to the side (in a thread), carries
+the decoded chunks the commit did not change over to it (``observatory_api.chunks``), and
 replaces the reference in one assignment. Tables are small and held in memory as numpy arrays;
-maps stay in the store and are read per tile/point, with decoded 2-D slices kept in a small LRU.
+maps stay in the store and are read chunk by chunk.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
-from collections import OrderedDict
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -22,15 +22,32 @@ import geopandas as gpd
 import icechunk
 import numpy as np
 import xarray as xr
+import zarr
 
+from observatory_api.aoi_grid import GridGeometry
+from observatory_api.caches import LRUCache
+from observatory_api.chunks import ChunkCache, MapArray
 from observatory_api.errors import NotReady
 from observatory_api.settings import Settings
-from pipeline.indicator_registry import STRATA, TABLE_UNITS
-from pipeline.regions import load_regions
-from pipeline.store import BRANCH, open_repo
+from pipeline.indicators.registry import TABLE_UNITS
+from pipeline.regions.hierarchy import load_regions
+from pipeline.store import (
+    BRANCH,
+    CUBE,
+    INDICATORS,
+    OVERVIEWS,
+    ROTHC,
+    TABLES,
+    StoreError,
+    open_group,
+    open_repo,
+)
 
 log = logging.getLogger("observatory_api")
-SLICE_CACHE_BYTES = 256 * 2**20
+READY_TTL = 1.0  # seconds a readiness check of the store is reused
+BODY_CACHE_BYTES = 64 * 2**20
+LANDCOVER = f"{CUBE}/landcover"  # keys of Snapshot.extra
+SEQ_POTENTIAL = f"{ROTHC}/seq_potential"  # encoded answers (summaries, series, rankings) per snapshot
 
 
 @dataclass(frozen=True)
@@ -38,45 +55,40 @@ class Level:
     """One resolution of the maps: the base grid (factor 1) or an overview."""
 
     factor: int
-    ds: xr.Dataset
+    ds: xr.Dataset  # metadata (units, dtypes, coordinates); data are read through ``arrays``
+    arrays: dict[str, MapArray]
     x0: float  # west edge
     y0: float  # north edge
     dx: float
     dy: float  # negative: north-up
     shape: tuple[int, int]
 
+    @property
+    def grid(self) -> GridGeometry:
+        return GridGeometry(self.x0, self.y0, self.dx, self.dy, self.shape[0], self.shape[1])
 
-def _level(ds: xr.Dataset, factor: int) -> Level:
+
+def _edges(ds: xr.Dataset | xr.DataArray) -> tuple[float, float, float, float, tuple[int, int]]:
     x, y = ds["x"].values, ds["y"].values
     dx = float(x[1] - x[0]) if x.size > 1 else 360.0
     dy = float(y[1] - y[0]) if y.size > 1 else -180.0
-    return Level(factor, ds, float(x[0]) - dx / 2, float(y[0]) - dy / 2, dx, dy, (y.size, x.size))
+    return float(x[0]) - dx / 2, float(y[0]) - dy / 2, dx, dy, (y.size, x.size)
 
 
-class SliceCache:
-    """Decoded 2-D map slices by (level, variable, epoch), bounded in bytes; thread-safe."""
+def _arrays(session: icechunk.Session, group: str, names: list[str]) -> dict[str, MapArray]:
+    g = zarr.open_group(session.store, path=group, mode="r")
+    out = {}
+    for name in names:
+        a = g[name]
+        if isinstance(a, zarr.Array) and a.ndim >= 2:
+            out[name] = MapArray(f"/{group}/{name}", a)
+    return out
 
-    def __init__(self, max_bytes: int = SLICE_CACHE_BYTES) -> None:
-        self.max_bytes = max_bytes
-        self.bytes = 0
-        self.items: OrderedDict[tuple[int, str, int], np.ndarray] = OrderedDict()
-        self.lock = threading.Lock()
 
-    def get(self, level: Level, var: str, epoch_index: int) -> np.ndarray:
-        key = (level.factor, var, epoch_index)
-        with self.lock:
-            hit = self.items.get(key)
-            if hit is not None:
-                self.items.move_to_end(key)
-                return hit
-        arr = np.asarray(level.ds[var].isel(epoch=epoch_index).values)
-        with self.lock:
-            self.items[key] = arr
-            self.bytes += arr.nbytes
-            while self.bytes > self.max_bytes and len(self.items) > 1:
-                _, old = self.items.popitem(last=False)
-                self.bytes -= old.nbytes
-        return arr
+def _level(session: icechunk.Session, group: str, ds: xr.Dataset, factor: int) -> Level:
+    x0, y0, dx, dy, shape = _edges(ds)
+    names = [str(n) for n, v in ds.data_vars.items() if v.dims[-2:] == ("y", "x")]
+    return Level(factor, ds, _arrays(session, group, names), x0, y0, dx, dy, shape)
 
 
 @dataclass
@@ -100,8 +112,10 @@ class Snapshot:
     cube: xr.Dataset | None
     rothc: xr.Dataset | None
     attrs: dict[str, Any]
-    slices: SliceCache = field(default_factory=SliceCache)
-    memo: dict[Any, Any] = field(default_factory=dict)
+    extra: dict[str, MapArray] = field(default_factory=dict)  # cube landcover, RothC maps
+    chunks: ChunkCache = field(default_factory=ChunkCache)
+    bodies: LRUCache[Any, bytes] = field(default_factory=lambda: LRUCache("bodies", BODY_CACHE_BYTES))
+    memo: dict[Any, Any] = field(default_factory=dict)  # small per-snapshot facts (bboxes, STAC)
 
     @cached_property
     def row(self) -> dict[str, int]:
@@ -126,17 +140,15 @@ class Snapshot:
     def base(self) -> Level:
         return self.levels[0]
 
+    @property
+    def arrays(self) -> dict[str, MapArray]:
+        """Every chunk-read array of this snapshot, by store path."""
+        out = {a.path: a for lv in self.levels for a in lv.arrays.values()}
+        out.update({a.path: a for a in self.extra.values()})
+        return out
+
     def epoch_index(self, epoch: int) -> int:
         return self.epochs.index(epoch)
-
-
-def _open_group(session: icechunk.Session, group: str, required: bool = True) -> xr.Dataset | None:
-    try:
-        return xr.open_zarr(session.store, group=group, consolidated=False, chunks=None)
-    except (FileNotFoundError, KeyError):
-        if required:
-            raise
-        return None
 
 
 def load_snapshot(settings: Settings, snapshot_id: str | None = None) -> Snapshot:
@@ -149,20 +161,26 @@ def load_snapshot(settings: Settings, snapshot_id: str | None = None) -> Snapsho
     )
     sid = str(session.snapshot_id)
     info = repo.lookup_snapshot(sid)
-    maps = _open_group(session, "indicators")
-    tables_ds = _open_group(session, "tables")
+    maps = open_group(session, INDICATORS)
+    tables_ds = open_group(session, TABLES)
     assert maps is not None and tables_ds is not None
     factors = [int(f) for f in maps.attrs.get("overview_factors", [])]
-    levels = [_level(maps, 1)]
+    levels = [_level(session, INDICATORS, maps, 1)]
     for f in factors:
-        ov = _open_group(session, f"overviews/{f}")
+        path = f"{OVERVIEWS}/{f}"
+        ov = open_group(session, path)
         assert ov is not None
-        levels.append(_level(ov, f))
+        levels.append(_level(session, path, ov, f))
     t = tables_ds.load()
     tables = {c: np.asarray(t[c].values) for c in TABLE_UNITS if c in t}
-    cube = _open_group(session, "cube", required=False)
+    cube = open_group(session, CUBE, required=False)
     prov = json.loads(cube.attrs.get("provenance", "{}")) if cube is not None else {}
-    regions = load_regions(settings.registry).set_index("region_id")
+    rothc = open_group(session, ROTHC, required=False)
+    extra: dict[str, MapArray] = {}
+    if cube is not None and "landcover" in cube and cube["landcover"].dims == ("epoch", "y", "x"):
+        extra[LANDCOVER] = _arrays(session, CUBE, ["landcover"])["landcover"]
+    if rothc is not None and "seq_potential" in rothc:
+        extra[SEQ_POTENTIAL] = _arrays(session, ROTHC, ["seq_potential"])["seq_potential"]
     return Snapshot(
         snapshot_id=sid,
         written_at=info.written_at,
@@ -176,12 +194,21 @@ def load_snapshot(settings: Settings, snapshot_id: str | None = None) -> Snapsho
         names=[str(n) for n in t["name"].values],
         levels_of=[str(v) for v in t["level"].values],
         parents=[str(p) for p in t["parent_id"].values],
-        regions=regions,
+        regions=load_regions(settings.registry).set_index("region_id"),
         provenance=prov,
         cube=cube,
-        rothc=_open_group(session, "rothc", required=False),
+        rothc=rothc,
         attrs=dict(maps.attrs),
+        extra=extra,
     )
+
+
+def carry_over(repo: icechunk.Repository, old: Snapshot, new: Snapshot) -> int:
+    """Give ``new`` the decoded chunks of ``old`` its commit did not change (Icechunk's diff)."""
+    diff = repo.diff(from_snapshot_id=old.snapshot_id, to_snapshot_id=new.snapshot_id)
+    replaced = set(diff.new_arrays) | set(diff.deleted_arrays)
+    changed = {path: {tuple(int(i) for i in c) for c in cs} for path, cs in diff.updated_chunks.items()}
+    return new.chunks.carry_from(old.chunks, new.arrays, changed, replaced)
 
 
 class StoreReader:
@@ -193,6 +220,8 @@ class StoreReader:
         self._lock = asyncio.Lock()
         self.last_error: str | None = None
         self.checked_at: datetime | None = None
+        self._ready_at = 0.0
+        self._ready_error: str | None = None
 
     @property
     def loaded(self) -> Snapshot | None:
@@ -204,13 +233,35 @@ class StoreReader:
         snap = self._current
         if snap is None:
             raise NotReady(
-                f"no indicators to serve yet from {self.settings.store} ({self.last_error or 'loading'}). "
-                "Run `socobs indicators JOB.yaml` (or `make run`); the API picks them up by itself."
+                f"no indicators to serve yet ({self.last_error or 'loading'}). Run `socobs indicators "
+                "JOB.yaml` (or `make run`); the API picks them up by itself."
             )
         return snap
 
     def tip(self) -> str:
         return str(open_repo(self.settings.store).lookup_branch(BRANCH))
+
+    async def store_error(self) -> str | None:
+        """Why the store cannot be read now (None when it can); checked at most once a second."""
+        if time.monotonic() - self._ready_at > READY_TTL:
+            try:
+                await asyncio.to_thread(self.tip)
+                self._ready_error = None
+            except Exception as exc:
+                self._ready_error = _public_reason(exc)
+            self._ready_at = time.monotonic()
+        return self._ready_error
+
+    def _load(self, tip: str) -> Snapshot:
+        snap = load_snapshot(self.settings, tip)
+        old = self._current
+        if old is not None:
+            try:
+                carried = carry_over(open_repo(self.settings.store), old, snap)
+                log.info("snapshot %s: %d decoded chunks carried over", snap.snapshot_id, carried)
+            except Exception as exc:  # an optimisation only: the new snapshot reads on demand
+                log.warning("carrying chunks over failed: %s: %s", type(exc).__name__, exc)
+        return snap
 
     async def refresh(self) -> bool:
         """Load the tip if it moved; True when a new snapshot is now served."""
@@ -219,11 +270,12 @@ class StoreReader:
                 tip = await asyncio.to_thread(self.tip)
                 self.checked_at = datetime.now(UTC)
                 if self._current is not None and self._current.snapshot_id == tip:
+                    self.last_error = None
                     return False
-                snap = await asyncio.to_thread(load_snapshot, self.settings, tip)
+                snap = await asyncio.to_thread(self._load, tip)
             except Exception as exc:  # keep serving the last good snapshot; report in /v1/status
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("store not (yet) readable: %s", self.last_error)
+                self.last_error = _public_reason(exc)
+                log.warning("store not (yet) readable: %s: %s", type(exc).__name__, exc)
                 return False
             self._current = snap  # the atomic swap
             self.last_error = None
@@ -236,4 +288,11 @@ class StoreReader:
             await asyncio.sleep(self.settings.poll_seconds)
 
 
-__all__ = ["STRATA", "Level", "Snapshot", "StoreReader", "load_snapshot"]
+def _public_reason(exc: Exception) -> str:
+    """What may be said about a store failure in an answer: its kind, never a path or its text."""
+    if isinstance(exc, StoreError) and repr(INDICATORS) in str(exc):
+        return "the store holds no indicators yet"
+    return f"the store is not readable ({type(exc).__name__}; details in the server log)"
+
+
+__all__ = ["Level", "Snapshot", "StoreReader", "load_snapshot"]

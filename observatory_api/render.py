@@ -148,14 +148,16 @@ def pick_level(levels: list[Level], pixel_deg: float) -> Level:
     return best
 
 
-def sample(level: Level, data: np.ndarray, geo: TileGeometry) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest-cell values for the tile (256, 256) and the in-grid mask."""
+def tile_cells(level: Level, geo: TileGeometry) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row and column of the nearest cell under each pixel (clipped to the grid) and the
+    (256, 256) mask of pixels that lie on the grid."""
     cols = np.floor((geo.lon - level.x0) / level.dx).astype(np.int64)
     rows = np.floor((geo.lat - level.y0) / level.dy).astype(np.int64)
     ok_c = (cols >= 0) & (cols < level.shape[1])
     ok_r = (rows >= 0) & (rows < level.shape[0])
-    vals = data[np.clip(rows, 0, level.shape[0] - 1)[:, None], np.clip(cols, 0, level.shape[1] - 1)[None, :]]
-    return vals, ok_r[:, None] & ok_c[None, :]
+    rows = np.clip(rows, 0, level.shape[0] - 1)
+    cols = np.clip(cols, 0, level.shape[1] - 1)
+    return rows, cols, ok_r[:, None] & ok_c[None, :]
 
 
 def to_index(vals: np.ndarray, inside: np.ndarray, rescale: tuple[float, float], classes: bool) -> np.ndarray:

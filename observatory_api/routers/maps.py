@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 
 from observatory_api.caches import TileCache
-from observatory_api.deps import SettingsDep, SnapshotDep, epoch_index, json_response
+from observatory_api.deps import SettingsDep, SnapshotDep, epoch_index, json_response, public_base
 from observatory_api.models import ERROR_RESPONSES, Colormap, Legend, MapIndicator, Point, TileJson
 from observatory_api.services import maps
-from pipeline.indicator_registry import BY_ID
+from pipeline.indicators.registry import BY_ID
 
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=600"
 
@@ -75,8 +75,7 @@ def tilejson(
 ) -> Response:
     """TileJSON 3.0 for an indicator's tiles."""
     k = epoch_index(snap, epoch)
-    base = (settings.public_url or str(request.base_url)).rstrip("/")
-    return json_response(maps.tilejson(snap, indicator.value, k, base), snap)
+    return json_response(maps.tilejson(snap, indicator.value, k, public_base(request, settings)), snap)
 
 
 @router.get("/v1/tiles/{indicator}/legend", tags=["tiles"], response_model=Legend)

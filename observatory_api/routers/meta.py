@@ -1,4 +1,4 @@
-"""The MRV-systems catalog, the products' STAC collection, status, health and admin."""
+"""The MRV-systems catalog, the products' STAC collection, status and admin."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import hmac
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
-from observatory_api.deps import ReaderDep, SettingsDep, SnapshotDep, json_response
+from observatory_api.deps import ReaderDep, SettingsDep, SnapshotDep, json_response, public_base
 from observatory_api.errors import NotFound, Unauthorized
-from observatory_api.models import ERROR_RESPONSES, Health, Refreshed, StacCollection, Status, SystemList
+from observatory_api.models import ERROR_RESPONSES, Refreshed, StacCollection, Status, SystemList
 from observatory_api.services import catalog, stac, status
 
 router = APIRouter(responses=ERROR_RESPONSES)
@@ -28,9 +28,10 @@ def catalog_systems(
 
 
 @router.get("/v1/stac", tags=["catalog and status"], response_model=StacCollection)
-def stac_collection(snap: SnapshotDep, settings: SettingsDep) -> Response:
+def stac_collection(request: Request, snap: SnapshotDep, settings: SettingsDep) -> Response:
     """The published products as a STAC collection (maps as Zarr assets with raster:bands)."""
-    return json_response(stac.collection(snap, settings.store), snap)
+    href = stac.store_href(settings.store, settings.public_store_url)
+    return json_response(stac.collection(snap, href, public_base(request, settings)), snap)
 
 
 @router.get("/v1/status", tags=["catalog and status"], response_model=Status)
@@ -42,16 +43,12 @@ def store_status(reader: ReaderDep, snap: SnapshotDep) -> Response:
     return json_response(body, snap)
 
 
-@router.get("/healthz", tags=["catalog and status"], response_model=Health)
-def healthz(reader: ReaderDep) -> Response:
-    """Liveness and readiness: 200 with the snapshot served, 503 before the first one."""
-    snap = reader.loaded
-    if snap is None:
-        return json_response({"status": "starting", "snapshot_id": None}, status=503)
-    return json_response({"status": "ok", "snapshot_id": snap.snapshot_id}, snap)
-
-
-@router.post("/v1/admin/refresh", response_model=Refreshed, tags=["admin"])
+@router.post(
+    "/v1/admin/refresh",
+    response_model=Refreshed,
+    tags=["admin"],
+    responses={401: {"description": "Missing or wrong X-API-Key"}},
+)
 async def refresh(reader: ReaderDep, x_api_key: Annotated[str | None, Header()] = None) -> Response:
     """Check the store now and serve its newest commit (needs the X-API-Key header)."""
     key = reader.settings.admin_api_key

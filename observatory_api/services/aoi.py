@@ -1,29 +1,30 @@
 """A project polygon's SOC change against a control ring (objective E3, impact assessment).
 
-The control is the ring of ``ring_km`` around the polygon (geodesic buffer, computed in an
-azimuthal equidistant projection centred on the polygon), restricted to cells of the polygon's
-dominant land-cover class at the start epoch: same land use, same neighbourhood, no project. Both
-areas are reduced with exact coverage fractions and true cell areas (the zonal kernel), over cells
-valid at both epochs, so the two rates compare like with like. Change, rates and 4 per 1000
-progress come from ``kernels.change`` (linear convention), as for the maps and tables.
+The polygon is normalised first (``observatory_api.geometry``: limits, validity, antimeridian,
+poles), then everything happens on the cube grid inside one bounded window
+(``observatory_api.aoi_grid``): the polygon's coverage fractions, and the control ring, the
+cells within ``ring_km`` of the polygon's cells, restricted to cells of the polygon's dominant
+land-cover class at the start epoch: same land use, same neighbourhood, no project. Both areas
+are reduced with the zonal kernel (coverage fractions x true cell areas) over cells valid at
+both epochs, so the two rates compare like with like; change, rates and 4 per 1000 progress come
+from ``kernels.change`` (linear convention), as for the maps and tables. The polygon's
+``area_km2`` is its exact area on the ellipsoid; ``valid_area_km2`` that of its cells with data.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
-import shapely
-from affine import Affine
-from pyproj import CRS, Geod
 
+from kernels.areas import grid_cell_areas
 from kernels.change import change_and_rates
-from kernels.zonal import AREA, AREA_SUM, AREA_TOTAL, zonal_stats
-from observatory_api.errors import BadParameter, NotFound, PayloadTooLarge
-from observatory_api.reader import Snapshot
+from kernels.zonal import AREA, AREA_SUM, AREA_TOTAL, Coverage, zonal_stats
+from observatory_api.aoi_grid import Window, coverage, dilate, window_for
+from observatory_api.errors import BadParameter, NotFound
+from observatory_api.geometry import Aoi
+from observatory_api.reader import LANDCOVER, Snapshot
 from observatory_api.services.common import num
-from pipeline.zonal import Grid, coverage_from_entries, exact_entries
 
 UNITS = {
     "stock": "t C/ha",
@@ -33,68 +34,7 @@ UNITS = {
     "progress_4p1000": "1",
     "area": "km2",
 }
-
-
-def parse_polygon(doc: dict[str, Any], max_vertices: int, max_km2: float) -> shapely.Geometry:
-    """A valid (Multi)Polygon from GeoJSON, or a 4xx naming what is wrong."""
-    geom_doc = doc.get("geometry") if doc.get("type") == "Feature" else doc
-    if not isinstance(geom_doc, dict):
-        raise BadParameter(
-            "geometry: expected a GeoJSON Polygon or MultiPolygon (or a Feature of one).",
-            parameter="geometry",
-            allowed=["Polygon", "MultiPolygon"],
-        )
-    kind = geom_doc.get("type")
-    if kind not in ("Polygon", "MultiPolygon"):
-        raise BadParameter(
-            f"geometry: expected type Polygon or MultiPolygon, got {kind!r}.",
-            parameter="geometry.type",
-            allowed=["Polygon", "MultiPolygon"],
-        )
-    try:
-        geom = shapely.geometry.shape(geom_doc)
-    except Exception as exc:  # shapely raises several types for malformed coordinates
-        raise BadParameter(
-            f"geometry: malformed GeoJSON coordinates ({exc}). Expected rings of [lon, lat] "
-            "positions, each ring closed.",
-            parameter="geometry.coordinates",
-        ) from None
-    n = shapely.get_num_coordinates(geom)
-    if n > max_vertices:
-        raise PayloadTooLarge(
-            f"geometry: {n} vertices; at most {max_vertices} are accepted. Simplify it first.",
-            parameter="geometry",
-            allowed={"max_vertices": max_vertices},
-        )
-    if geom.is_empty or not geom.is_valid:
-        why = shapely.is_valid_reason(geom) if not geom.is_empty else "empty"
-        raise BadParameter(
-            f"geometry: not a valid polygon ({why}). Repair it (e.g. shapely.make_valid).",
-            parameter="geometry",
-        )
-    w, s, e, nn = geom.bounds
-    if not (w >= -180 and e <= 180 and s >= -90 and nn <= 90):
-        raise BadParameter(
-            f"geometry: coordinates must be lon/lat in EPSG:4326, got bounds {geom.bounds}.",
-            parameter="geometry.coordinates",
-        )
-    km2 = abs(Geod(ellps="WGS84").geometry_area_perimeter(geom)[0]) / 1e6
-    if km2 > max_km2:
-        raise PayloadTooLarge(
-            f"geometry: {km2:,.0f} km2; at most {max_km2:,.0f} km2 are assessed per request. "
-            "Use the region tables for larger areas.",
-            parameter="geometry",
-            allowed={"max_km2": max_km2},
-        )
-    return geom
-
-
-def control_ring(geom: shapely.Geometry, ring_km: float) -> shapely.Geometry:
-    c = geom.centroid
-    aeqd = CRS.from_proj4(f"+proj=aeqd +lat_0={c.y} +lon_0={c.x} +datum=WGS84 +units=m")
-    g = gpd.GeoSeries([geom], crs=4326).to_crs(aeqd)
-    ring = g.buffer(ring_km * 1000.0, quad_segs=16).difference(g)
-    return ring.to_crs(4326).iloc[0]
+N_CLASSES = 254  # land-cover codes 0..253 (255: no data)
 
 
 def epochs_of(snap: Snapshot, start: int | None, end: int | None) -> tuple[int, int]:
@@ -127,65 +67,114 @@ def area_result(stats0: np.ndarray, stats1: np.ndarray, years: int) -> dict[str,
     }
 
 
-def assess(
-    snap: Snapshot,
-    geometry: dict[str, Any],
-    start_epoch: int | None,
-    end_epoch: int | None,
-    ring_km: float,
-    max_vertices: int,
-    max_km2: float,
-) -> dict[str, Any]:
-    """The assessment of the polygon ``geometry`` (GeoJSON) between two epochs of ``snap``."""
-    geom = parse_polygon(geometry, max_vertices, max_km2)
-    e0, e1 = epochs_of(snap, start_epoch, end_epoch)
-    lv = snap.base
-    grid = Grid(Affine(lv.dx, 0, lv.x0, 0, lv.dy, lv.y0), lv.shape, CRS.from_epsg(4326))
-    ring = control_ring(geom, ring_km)
-    areas = gpd.GeoDataFrame(geometry=[geom, ring], crs=4326)
-    cov = coverage_from_entries(*exact_entries(areas, grid), grid.shape, 2)
+def _coverage(frac: np.ndarray, ring: np.ndarray) -> Coverage:
+    """Region 0: the polygon (fractions), region 1: the ring (whole cells, disjoint from 0)."""
+    labels = np.full(frac.shape, -1, dtype=np.int16)
+    labels[frac >= 1.0] = 0
+    labels[ring] = 1
+    border = np.flatnonzero((frac > 0) & (frac < 1))
+    return Coverage(
+        frac.shape,
+        2,
+        labels,
+        border.astype(np.int64),
+        np.zeros(border.size, dtype=np.int32),
+        frac.ravel()[border].astype(np.float64),
+    )
+
+
+def _read(snap: Snapshot, key: str, epoch_index: int, win: Window) -> np.ndarray:
+    a = snap.base.arrays.get(key) or snap.extra[key]
+    return snap.chunks.window(a, (epoch_index,), (win.r0, win.r1), (win.c0, win.c1), win.grid.periodic)
+
+
+def assess(snap: Snapshot, aoi: Aoi, e0: int, e1: int, ring_km: float) -> dict[str, Any]:
+    """The assessment of the normalised polygon ``aoi`` between two epochs of ``snap``."""
+    win = window_for(aoi, snap.base.grid, ring_km)
+    frac = coverage(aoi, win)
     k0, k1 = snap.epochs.index(e0), snap.epochs.index(e1)
-    s0 = snap.slices.get(lv, "soc_stock", k0).astype(np.float64)
-    s1 = snap.slices.get(lv, "soc_stock", k1).astype(np.float64)
+    s0 = _read(snap, "soc_stock", k0, win).astype(np.float64)
+    s1 = _read(snap, "soc_stock", k1, win).astype(np.float64)
     both = np.isfinite(s0) & np.isfinite(s1)
-    row_area = grid.row_areas()
+    project = frac > 0
+    ring = dilate(project, win, ring_km) & ~project
+    row_area = grid_cell_areas(win.transform, win.shape)
     lc_class = None
-    ring_ok = both
-    if snap.cube is not None and "landcover" in snap.cube:
-        lc = np.asarray(snap.cube["landcover"].sel(epoch=e0).values)
-        inside = zonal_stats(
-            lc.astype(np.float32), cov, row_area, strata=lc.astype(np.uint8), n_strata=254, minmax=False
+    ring_ok = ring & both
+    lc_array = snap.extra.get(LANDCOVER)
+    cube_epochs = [int(e) for e in snap.cube["epoch"].values] if snap.cube is not None else []
+    if lc_array is not None and e0 in cube_epochs and lc_array.shape[-2:] == snap.base.shape:
+        lc = _read(snap, LANDCOVER, cube_epochs.index(e0), win)
+        inside = zonal_stats(  # the polygon's land cover where it has data at both epochs
+            np.where(both, lc.astype(np.float32), np.float32(np.nan)),
+            _coverage(frac, np.zeros_like(ring)),
+            row_area,
+            strata=lc.astype(np.uint8),
+            n_strata=N_CLASSES,
+            minmax=False,
         )[0]
-        per_class = inside[:254, AREA]
+        per_class = inside[:N_CLASSES, AREA]
         if per_class.max() > 0:
             lc_class = int(np.argmax(per_class))
-            ring_ok = both & (lc == lc_class)
+            ring_ok &= lc == lc_class
+    cov = _coverage(frac, ring_ok)
 
-    def reduce(mask: np.ndarray, which: int) -> dict[str, Any]:
-        a0 = zonal_stats(np.where(mask, s0, np.nan), cov, row_area, minmax=False)[which, -1]
-        a1 = zonal_stats(np.where(mask, s1, np.nan), cov, row_area, minmax=False)[which, -1]
+    def reduce(which: int) -> dict[str, Any]:
+        a0 = zonal_stats(np.where(both, s0, np.nan), cov, row_area, minmax=False)[which, -1]
+        a1 = zonal_stats(np.where(both, s1, np.nan), cov, row_area, minmax=False)[which, -1]
         return area_result(a0, a1, e1 - e0)
 
-    project = reduce(both, 0)
-    if project["valid_area_km2"] == 0:
+    project_result = reduce(0)
+    if project_result["valid_area_km2"] == 0:
         raise BadParameter(
             "geometry: the polygon covers no cell with data at both epochs (outside the maps, "
             "on water or on an unmodelled surface).",
             parameter="geometry",
         )
-    control = reduce(ring_ok, 1)
+    project_result["area_km2"] = aoi.area_km2
+    control = reduce(1)
     diff = None
-    if project["rate"] is not None and control["rate"] is not None:
-        diff = project["rate"] - control["rate"]
-    progress = project["progress_4p1000"]
+    if project_result["rate"] is not None and control["rate"] is not None:
+        diff = project_result["rate"] - control["rate"]
+    progress = project_result["progress_4p1000"]
     return {
         "snapshot_id": snap.snapshot_id,
         "start_epoch": e0,
         "end_epoch": e1,
         "landcover_class": lc_class,
-        "project": project,
+        "project": project_result,
         "control": control,
         "rate_difference": diff,
         "on_4p1000_path": None if progress is None else progress >= 1.0,
         "units": UNITS,
     }
+
+
+def warm_up() -> None:
+    """Run the numeric path once on a tiny window (numba kernels load their compiled code, the
+    rasteriser its library), so the first assessment a client asks for is not the slow one."""
+    from observatory_api.aoi_grid import GridGeometry
+    from observatory_api.geometry import parse_aoi
+
+    shape = parse_aoi(
+        {"type": "Polygon", "coordinates": [[[0.2, 0.2], [1.5, 0.2], [1.5, 1.5], [0.2, 0.2]]]}, 10, 1e9
+    )
+    win = window_for(shape, GridGeometry(0.0, 2.0, 1.0, -1.0, 2, 2), 10.0)
+    frac = coverage(shape, win)
+    ring = dilate(frac > 0, win, 10.0) & ~(frac > 0)
+    values = np.ones(win.shape)
+    row_area = grid_cell_areas(win.transform, win.shape)
+    cov = _coverage(frac, ring)
+    zonal_stats(
+        values.astype(np.float32),
+        cov,
+        row_area,
+        strata=np.zeros(win.shape, np.uint8),
+        n_strata=N_CLASSES,
+        minmax=False,
+    )
+    area_result(
+        zonal_stats(values, cov, row_area, minmax=False)[0, -1],
+        zonal_stats(values, cov, row_area, minmax=False)[0, -1],
+        1,
+    )

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from observatory_api.errors import BadParameter
-from pipeline.regions import catalogs_dir
+from pipeline.paths import catalogs_dir
 
 KINDS = ("remote sensing", "database", "sensor network", "model", "survey", "methodology")
 SCALES = ("global", "regional", "national", "sub-national")

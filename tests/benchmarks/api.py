@@ -3,23 +3,25 @@
 Tiles: a fixed set of tiles over zooms 0-8 (the tiles holding five land points at every zoom),
 rendered to PNG by our renderer and by rio-tiler's ``XarrayReader`` (nearest resampling, same
 colour ramp and rescale) from the same indicator map; median and p99 per tile. Ours runs
-without its tile cache (every tile rendered), with its decoded-slice cache warm, as a running
+without its tile cache (every tile rendered), with its decoded-chunk cache warm, as a running
 server has it; rio-tiler gets the same map already in memory.
 
 Load: a uvicorn process serving the store, and the load generator (``tests.benchmarks.loadgen``)
-in a second process with 50 keep-alive connections on ``/v1/regions/{id}/summary``.
+in a second process with 50 keep-alive connections on ``/v1/regions/{id}/summary``. The mixed
+load, adversarial AOI and cold point benchmarks are in ``tests.benchmarks.api_hostile``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import morecantile
@@ -89,36 +91,67 @@ def bench_tiles(store: str, registry: Path, passes: int = 3) -> dict[str, float]
     }
 
 
-def bench_load(store: str, registry: Path, seconds: float = 10.0, connections: int = 50) -> dict[str, float]:
-    from pipeline.stac_server import free_port
+@dataclass(frozen=True)
+class BenchStore:
+    """A demo store with indicators; the catalog's last year held back for an update later."""
 
-    port = free_port()
-    env = {**os.environ, "SOCOBS_POLL_SECONDS": "5"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "observatory_api",
-            "--port",
-            str(port),
-            "--store",
-            store,
-            "--registry",
-            str(registry),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
+    store: str
+    registry: Path
+    catalog: Path  # every year
+    cache: Path
+    job: Any  # pipeline.config.JobSpec
+    but_last: Path | None = None  # the catalog without its last year
+
+
+class ApiProcess:
+    """``socobs-api`` in its own process on a free port, ready (``/readyz``) inside the block."""
+
+    def __init__(
+        self, bs: BenchStore, poll_seconds: float = 5.0, extra_env: dict[str, str] | None = None
+    ) -> None:
+        from pipeline.ingest.stac_server import free_port
+
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "SOCOBS_POLL_SECONDS": str(poll_seconds), **(extra_env or {})}
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "observatory_api",
+                "--port",
+                str(self.port),
+                "--store",
+                bs.store,
+                "--registry",
+                str(bs.registry),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+        )
+        self.pid = self.proc.pid
+
+    def __enter__(self) -> ApiProcess:
+        for _ in range(600):
             try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
+                if httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200:
+                    return self
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError("the API did not become ready")
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def bench_load(store: str, registry: Path, seconds: float = 10.0, connections: int = 50) -> dict[str, float]:
+    bs = BenchStore(store, registry, Path(), Path(), None)
+    with ApiProcess(bs) as api:
+        base = api.base
         ids = [
             r["region_id"]
             for r in httpx.get(f"{base}/v1/regions", params={"level": "country"}).json()["regions"]
@@ -143,21 +176,24 @@ def bench_load(store: str, registry: Path, seconds: float = 10.0, connections: i
         if out.returncode != 0:
             raise RuntimeError(out.stderr[-2000:])
         return dict(json.loads(out.stdout.strip().splitlines()[-1]))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
-def demo_store(work: Path, res: float = 0.5, years: tuple[int, int] = (2015, 2024)) -> tuple[str, Path]:
-    """A demo store with indicators (catalog -> STAC API -> ingest -> indicators)."""
+def bench_store(work: Path, res: float = 0.5, years: tuple[int, int] = (2015, 2024)) -> BenchStore:
+    """A demo store with indicators over ``years`` but the last two (catalog -> STAC API -> ingest
+    -> indicators); ``run_update`` with ``but_last`` brings the year before the last in, with
+    ``catalog`` the last."""
     from pipeline.config import GridSpec, JobSpec, PeriodSpec, RegionSpec
-    from pipeline.demo_catalog import DemoSpec, make_demo_catalog
-    from pipeline.indicators import run_indicators
-    from pipeline.ingest import run_ingest
-    from pipeline.stac_server import serve_catalog
+    from pipeline.demo.catalog import DemoSpec, make_demo_catalog
+    from pipeline.indicators.job import run_indicators
+    from pipeline.ingest.job import run_ingest
+    from pipeline.ingest.stac_server import serve_catalog
+    from tests.support.demo import subset_catalog
 
     catalog = work / "catalog"
     make_demo_catalog(catalog, DemoSpec(resolution=res, start_year=years[0], end_year=years[1]))
+    but_last, partial = work / "but-last", work / "partial"
+    subset_catalog(catalog, but_last, years[1])
+    subset_catalog(but_last, partial, years[1] - 1)
     job = JobSpec(
         name="bench-api",
         region=RegionSpec(bbox=(-180, -60, 180, 84)),
@@ -166,10 +202,16 @@ def demo_store(work: Path, res: float = 0.5, years: tuple[int, int] = (2015, 202
         period=PeriodSpec(start=years[0], end=years[1]),
         store=str(work / "repo"),
     )
-    with serve_catalog(catalog) as srv:
+    with serve_catalog(partial) as srv:
         run_ingest(job, stac_url=srv.url)
     run_indicators(job.store, registry=work / "regions", cache_dir=work / "cache")
-    return job.store, work / "regions"
+    return BenchStore(job.store, work / "regions", catalog, work / "cache", job, but_last)
+
+
+def demo_store(work: Path, res: float = 0.5, years: tuple[int, int] = (2015, 2024)) -> tuple[str, Path]:
+    """A demo store with indicators (its last two years held back); (store, registry)."""
+    bs = bench_store(work, res, years)
+    return bs.store, bs.registry
 
 
 if __name__ == "__main__":
@@ -178,4 +220,3 @@ if __name__ == "__main__":
     w = Path(tempfile.mkdtemp())
     s, r = demo_store(w)
     print(json.dumps({"tiles": bench_tiles(s, r), "load": bench_load(s, r)}, indent=2))
-    del asyncio

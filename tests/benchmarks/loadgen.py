@@ -1,9 +1,12 @@
 """A small HTTP/1.1 keep-alive load generator (asyncio streams + uvloop), run in its own process:
-``python -m tests.benchmarks.loadgen URL_BASE PATH [PATH ...] --connections 50 --seconds 10``.
+``python -m tests.benchmarks.loadgen URL_BASE [PATH ...] [--paths-file F] --connections 50 --seconds 10``.
 
-Prints one JSON line: requests, errors, requests/s, latency p50/p99 (ms). Raw streams rather
-than an HTTP client library: at thousands of requests per second on a 2-core machine, a client
-library's own CPU time would be what gets measured.
+Prints one JSON line: requests, errors, requests/s, latency p50/p99 (ms), the snapshots the
+answers named and how many answers named a snapshot in their body other than the one in their
+``X-Snapshot-Id`` header (``mixed``: must be 0). With ``--record F``, the distinct (path,
+snapshot, body) of the paths listed in ``--verify`` are written to F for the caller to check
+against the store. Raw streams rather than an HTTP client library: at thousands of requests per
+second on a 2-core machine, a client library's own CPU time would be what gets measured.
 """
 
 from __future__ import annotations
@@ -11,14 +14,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import statistics
 import time
+from collections import Counter
+from pathlib import Path
 from urllib.parse import urlsplit
 
+_BODY_SNAPSHOT = re.compile(rb'"snapshot_id":"([A-Z0-9]+)"')
 
-async def _conn(
-    host: str, port: int, paths: list[str], until: float, lat: list[float], errs: list[int], offset: int
-) -> None:
+
+class Tally:
+    def __init__(self, verify: set[str]) -> None:
+        self.lat: list[float] = []
+        self.errs: list[int] = []
+        self.snapshots: Counter[str] = Counter()
+        self.mixed = 0
+        self.verify = verify
+        self.recorded: dict[tuple[str, str], str] = {}
+        self.took = 0.0
+
+
+async def _conn(host: str, port: int, paths: list[str], until: float, tally: Tally, offset: int) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     k = offset
     try:
@@ -30,46 +47,70 @@ async def _conn(
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head.split(b" ", 2)[1])
             length = 0
+            snapshot = None
             for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
+                low = line.lower()
+                if low.startswith(b"content-length:"):
                     length = int(line.split(b":", 1)[1])
-            await reader.readexactly(length)
-            lat.append(time.perf_counter() - t0)
+                elif low.startswith(b"x-snapshot-id:"):
+                    snapshot = line.split(b":", 1)[1].strip().decode()
+            body = await reader.readexactly(length)
+            tally.lat.append(time.perf_counter() - t0)
             if status != 200:
-                errs.append(status)
+                tally.errs.append(status)
+                continue
+            if snapshot is not None:
+                tally.snapshots[snapshot] += 1
+                m = _BODY_SNAPSHOT.search(body[:4096])
+                if m is not None and m.group(1).decode() != snapshot:
+                    tally.mixed += 1
+                if path in tally.verify:
+                    tally.recorded.setdefault((path, snapshot), body.decode())
     finally:
         writer.close()
 
 
-async def run(base: str, paths: list[str], connections: int, seconds: float) -> dict[str, float]:
+async def run(base: str, paths: list[str], connections: int, seconds: float, verify: set[str]) -> Tally:
     u = urlsplit(base)
     host, port = u.hostname or "127.0.0.1", u.port or 80
-    lat: list[float] = []
-    errs: list[int] = []
     warm_until = time.perf_counter() + 1.0
-    await asyncio.gather(*(_conn(host, port, paths, warm_until, [], [], i) for i in range(connections)))
+    await asyncio.gather(*(_conn(host, port, paths, warm_until, Tally(set()), i) for i in range(connections)))
+    tally = Tally(verify)
     t0 = time.perf_counter()
     until = t0 + seconds
-    await asyncio.gather(*(_conn(host, port, paths, until, lat, errs, i) for i in range(connections)))
-    took = time.perf_counter() - t0
-    lat.sort()
+    stride = max(1, len(paths) // connections)
+    await asyncio.gather(*(_conn(host, port, paths, until, tally, i * stride) for i in range(connections)))
+    tally.took = time.perf_counter() - t0
+    return tally
+
+
+def summary(t: Tally, connections: int) -> dict[str, object]:
+    lat = sorted(t.lat)
+    took = t.took
     return {
         "requests": float(len(lat)),
-        "errors": float(len(errs)),
+        "errors": float(len(t.errs)),
+        "error_statuses": dict(Counter(t.errs)),
         "rps": len(lat) / took,
         "p50_ms": statistics.median(lat) * 1e3 if lat else float("nan"),
         "p99_ms": lat[int(0.99 * (len(lat) - 1))] * 1e3 if lat else float("nan"),
         "connections": float(connections),
+        "snapshots": dict(t.snapshots),
+        "mixed": float(t.mixed),
     }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("base")
-    ap.add_argument("paths", nargs="+")
+    ap.add_argument("paths", nargs="*")
+    ap.add_argument("--paths-file", type=Path)
     ap.add_argument("--connections", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--verify", nargs="*", default=[])
+    ap.add_argument("--record", type=Path)
     a = ap.parse_args()
+    paths = list(a.paths) + (a.paths_file.read_text().split() if a.paths_file else [])
     try:
         import uvloop
 
@@ -77,7 +118,10 @@ def main() -> None:
     except ImportError:
         factory = asyncio.new_event_loop
     with asyncio.Runner(loop_factory=factory) as runner:
-        print(json.dumps(runner.run(run(a.base, a.paths, a.connections, a.seconds))))
+        tally = runner.run(run(a.base, paths, a.connections, a.seconds, set(a.verify)))
+    if a.record:
+        a.record.write_text(json.dumps([[p, s, b] for (p, s), b in tally.recorded.items()]))
+    print(json.dumps(summary(tally, a.connections)))
 
 
 if __name__ == "__main__":

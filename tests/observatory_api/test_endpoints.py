@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from pyproj import Geod
 
 from observatory_api import Settings
-from pipeline.indicator_registry import INDICATORS
+from pipeline.indicators.registry import INDICATORS
 from pipeline.store import open_repo, tip
 
 

@@ -14,12 +14,12 @@ import pytest
 import xarray as xr
 
 from pipeline.config import GridSpec, PeriodSpec
-from pipeline.indicators import run_indicators
-from pipeline.ingest import run_ingest, run_update
-from pipeline.stac_server import free_port, serve_catalog
+from pipeline.indicators.job import run_indicators
+from pipeline.ingest.job import run_ingest, run_update
+from pipeline.ingest.stac_server import free_port, serve_catalog
 from pipeline.store import open_repo, tip
-from tests.integration.test_ingest import demo_job
-from tests.observatory_api.conftest import RES
+from tests.support.api_store import RES
+from tests.support.demo import demo_job
 
 pytestmark = pytest.mark.integration
 
