@@ -21,7 +21,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -379,3 +379,45 @@ def export_cube(uri: str, dest: str | Path, snapshot: str | None = None) -> Path
         v.encoding.pop("preferred_chunks", None)
     ds.to_zarr(out, mode="w", zarr_format=3, consolidated=False)
     return out
+
+
+@dataclass(frozen=True)
+class GcResult:
+    expired: int  # snapshots dropped from history
+    kept: int  # commits of main still reachable
+    chunks_deleted: int
+    bytes_deleted: int
+
+
+def collect_garbage(
+    uri: str,
+    *,
+    keep: int | None = None,
+    older_than: timedelta | None = None,
+    grace: timedelta = timedelta(hours=1),
+) -> GcResult:
+    """Expire old snapshots of ``main`` and delete every object no kept snapshot references
+    (chunks of expired snapshots, and of jobs killed before their commit), with Icechunk's own
+    expiry and garbage collection. ``keep``: keep the newest N commits; ``older_than``: expire
+    commits older than that; neither: expire nothing, only delete unreferenced objects. Never
+    expired: the tip, the newest data (ingest/update) commit and the newest indicator commit, so
+    every job can go on. Objects younger than ``grace`` are left alone: a job writing now has
+    written chunks that no snapshot references yet."""
+    if keep is not None and keep < 1:
+        raise StoreError(f"--keep: expected at least 1 (the newest commit), got {keep}.")
+    repo = open_repo(uri)
+    log = cube_log(uri)  # newest first
+    now = datetime.now(UTC)
+    cut: datetime | None = None
+    if keep is not None and len(log) > keep:
+        cut = log[keep - 1].written_at
+    if older_than is not None:
+        cut = min(cut, now - older_than) if cut is not None else now - older_than
+    expired: set[str] = set()
+    if cut is not None:
+        protected = [e.written_at for e in log if e.metadata.get("kind") in DATA_KINDS][:1]
+        protected += [e.written_at for e in log if e.metadata.get("kind") == Kind.INDICATORS][:1]
+        cut = min([cut, *protected])  # the bound is exclusive: a commit written at `cut` is kept
+        expired = set(repo.expire_snapshots(cut))
+    summary = repo.garbage_collect(now - grace)
+    return GcResult(len(expired), len(cube_log(uri)), int(summary.chunks_deleted), int(summary.bytes_deleted))
