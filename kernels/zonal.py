@@ -363,6 +363,7 @@ def zonal_stats(
     nodata: float | None = None,
     row_offset: int = 0,
     minmax: bool = True,
+    n_chunks: int | None = None,
 ) -> NDArray[np.float64]:
     """Accumulated statistics (regions, n_strata + 1, len(STATS)) of a 2-D ``values`` grid.
 
@@ -370,7 +371,9 @@ def zonal_stats(
     (e.g. 255) goes to the last slot, so summing over axis 1 gives "all cells". ``row_area``
     (ny,) holds true cell areas per row (``kernels.areas``). ``row_offset`` lets a block of
     rows of a larger grid be reduced on its own (the dask path): ``values`` are then rows
-    ``row_offset ...`` of the coverage's grid.
+    ``row_offset ...`` of the coverage's grid. ``n_chunks``: how many partial accumulators the
+    reduction splits the rows into (default 4 per numba thread); a fixed value makes the float64
+    sums independent of the machine's thread count (the chunked indicator job relies on it).
     """
     v = np.asarray(values)
     if v.ndim != 2 or v.dtype.kind not in "iuf":
@@ -400,15 +403,18 @@ def zonal_stats(
     nd = float(nodata) if nodata is not None else 0.0
     vv = np.ascontiguousarray(v)
     n_threads = nb.get_num_threads()
+    if n_chunks is not None and n_chunks < 1:
+        raise KernelInputError(f"n_chunks: expected at least 1, got {n_chunks}.")
+    split = 4 * n_threads if n_chunks is None else int(n_chunks)
     if strata is None:
-        block, bounds = coverage.run_chunks(row_offset, ny, 4 * n_threads)
+        block, bounds = coverage.run_chunks(row_offset, ny, split)
         acc = np.zeros((bounds.size - 1, coverage.n_regions, 1, len(STATS)))
         acc[..., MIN] = np.inf
         acc[..., MAX] = -np.inf
         _dense_runs(vv, block, bounds, row_offset, 0, ra, nd, use_nd, minmax, acc)
     else:
-        n_chunks = max(1, min(4 * n_threads, ny))
-        acc = np.zeros((n_chunks, coverage.n_regions, n_strata + 1, len(STATS)))
+        parts = max(1, min(split, ny))
+        acc = np.zeros((parts, coverage.n_regions, n_strata + 1, len(STATS)))
         acc[..., MIN] = np.inf
         acc[..., MAX] = -np.inf
         labels = np.ascontiguousarray(coverage.labels[row_offset : row_offset + ny])
@@ -420,7 +426,7 @@ def zonal_stats(
             r_b = rows[lo:hi] - row_offset if row_offset else rows[lo:hi]
             vals = np.empty(hi - lo, dtype=vv.dtype)
             _gather(vv, r_b, cols[lo:hi], vals)
-            bacc = np.zeros((max(1, min(4 * n_threads, hi - lo)), *acc.shape[1:]))
+            bacc = np.zeros((max(1, min(split, hi - lo)), *acc.shape[1:]))
             bacc[..., MIN] = np.inf
             bacc[..., MAX] = -np.inf
             _border(

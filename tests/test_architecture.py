@@ -125,3 +125,14 @@ def test_readme_layout_matches_the_tree():
         if p.is_dir() and (p / "__init__.py").exists()
     }
     assert expected <= named, sorted(expected - named)
+
+
+def test_the_formatter_formats():
+    """A handful of `# fmt: skip` at most (aligned tables where they read better), not hundreds."""
+    skips = [
+        f"{p.relative_to(ROOT)}:{i}"
+        for p in [*sources(), *(ROOT / "tests").rglob("*.py"), *(ROOT / "notebooks").glob("*.py")]
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if line.rstrip().endswith("# fmt: skip")
+    ]
+    assert len(skips) <= 10, skips

@@ -20,8 +20,11 @@ def test_lock_satisfies_pyproject():
     offline, so the answer never depends on what the index serves today."""
     r = subprocess.run(
         [*uv_command(), "lock", "--check", "--offline", "--python", sys.executable],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
 
 

@@ -23,7 +23,8 @@ from numpy.typing import ArrayLike
 
 from kernels._validate import as_float_array, check_range
 from kernels.errors import KernelInputError
-from kernels.rothc.model import FloatArray, Forcing, Soil, equilibrium, forward
+from kernels.rothc.inputs import FloatArray, Forcing, Soil
+from kernels.rothc.model import equilibrium, forward
 
 CONVENTION = "GSOCseq without warm-up: spin-up at the current stock, 20-y forward runs"
 

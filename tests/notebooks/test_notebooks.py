@@ -45,8 +45,9 @@ def test_notebook_runs(source, api_store, api, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = jupytext.read(source)
     # a cell that raises fails the test (nbclient raises CellExecutionError); timeout is per cell
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(source.parent)}}).execute()  # fmt: skip
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(source.parent)}}
+    ).execute()
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.get("execution_count") for c in code)
     assert not any(o.get("output_type") == "error" for c in code for o in c.get("outputs", []))
