@@ -45,8 +45,13 @@ def _f32(a: np.ndarray) -> np.ndarray:
 def topsoil_mean(layers: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
     """Thickness-weighted mean over the part of each layer inside 0-30 cm."""
     w = np.clip(np.minimum(bottom, DEPTH_RANGE[1]) - np.maximum(top, DEPTH_RANGE[0]), 0, None)
-    keep = w > 0
-    return np.asarray(np.tensordot(w[keep], layers[keep].astype(np.float64), axes=(0, 0)) / w[keep].sum())
+    keep = np.flatnonzero(w > 0)
+    # Layer by layer, elementwise: each cell's sum is the same whatever the block it is computed
+    # in (a BLAS tensordot may round a block's tail cells differently from its body).
+    acc = np.zeros(layers.shape[1:])
+    for k in keep:
+        acc += w[k] * layers[k].astype(np.float64)
+    return acc / w[keep].sum()
 
 
 def epoch_maps(cube: xr.Dataset, epoch: int) -> EpochMaps:

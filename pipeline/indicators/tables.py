@@ -137,8 +137,31 @@ def strata_map(landcover: np.ndarray) -> np.ndarray:
     return out
 
 
-def _all_rows(idx: RegionIndex, values: np.ndarray, strata: np.ndarray, row_area: np.ndarray) -> np.ndarray:
-    """Accumulators (rows, STRATA, stats) for every table row: 'all' first, then the strata."""
+def leaf_accumulators(
+    covs: list[Coverage],
+    values: np.ndarray,
+    strata: np.ndarray,
+    row_area: np.ndarray,
+    n_chunks: int | None = None,
+) -> list[np.ndarray]:
+    """Accumulators (regions, slots, stats) of ``values`` for each coverage (countries first, then
+    the user sets), slots: cropland, grassland, tree cover, rest. Additive (``kernels.zonal.combine``)."""
+    return [
+        zonal_stats(
+            values, cov, row_area, strata=strata, n_strata=N_SLOTS - 1, minmax=False, n_chunks=n_chunks
+        )
+        for cov in covs
+    ]
+
+
+def coverages(idx: RegionIndex) -> list[Coverage]:
+    """The coverages whose accumulators make every table row: countries, then each user set."""
+    return [idx.countries, *[cov for cov, _ in idx.user_sets]]
+
+
+def table_rows(idx: RegionIndex, leaves: list[np.ndarray]) -> np.ndarray:
+    """Accumulators (rows, STRATA, stats) for every table row from the leaves' (in
+    ``coverages`` order): 'all' first, then the strata; parents are roll-ups of countries."""
     out = np.zeros((len(idx.ids), N_SLOTS + 1, 7))
 
     def put(acc: np.ndarray, rows: np.ndarray) -> None:
@@ -147,15 +170,12 @@ def _all_rows(idx: RegionIndex, values: np.ndarray, strata: np.ndarray, row_area
         out[rows, 1:N_SLOTS] = acc[:, : N_SLOTS - 1]
         out[rows, N_SLOTS] = acc[:, N_SLOTS - 1]
 
-    def reduce(cov: Coverage) -> np.ndarray:
-        return zonal_stats(values, cov, row_area, strata=strata, n_strata=N_SLOTS - 1, minmax=False)
-
-    leaves = reduce(idx.countries)
-    put(leaves, idx.country_rows)
-    put(rollup(leaves, idx.region_of_country, idx.region_rows.size), idx.region_rows)
-    put(rollup(leaves, np.zeros(len(idx.country_rows), dtype=np.int64), 1), np.array([0]))
-    for cov, rows in idx.user_sets:
-        put(reduce(cov), rows)
+    countries = leaves[0]
+    put(countries, idx.country_rows)
+    put(rollup(countries, idx.region_of_country, idx.region_rows.size), idx.region_rows)
+    put(rollup(countries, np.zeros(len(idx.country_rows), dtype=np.int64), 1), np.array([0]))
+    for acc, (_, rows) in zip(leaves[1:], idx.user_sets, strict=True):
+        put(acc, rows)
     return out[:, :N_SLOTS]  # drop "rest": not a reported stratum
 
 
@@ -164,44 +184,64 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def epoch_table(
-    idx: RegionIndex, maps: dict[str, np.ndarray], baseline: np.ndarray, row_area: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Every table column (rows, strata) of one epoch from its maps."""
-    strata = strata_map(maps["landcover"])
+def accumulated(maps: dict[str, np.ndarray], baseline: np.ndarray) -> dict[str, np.ndarray]:
+    """The float32 grids whose zonal accumulators make the table columns (see ``columns``)."""
+    out = {n: np.asarray(maps[n]) for n in ("soc_stock", "soc_stock_q05", "soc_stock_q95")}
+    out["soc_stock_change"] = np.asarray(maps["soc_stock_change"])
+    out["soc_change_rate"] = np.asarray(maps["soc_change_rate"])
+    out["baseline"] = np.where(np.isfinite(maps["soc_change_rate"]), baseline, np.nan).astype(np.float32)
+    out["soc_clay_ratio"] = np.asarray(maps["soc_clay_ratio"])
+    cls = maps["sh_class"]
+    for k, name in enumerate(SH_CLASSES):
+        out[f"sh_{name}"] = np.where(cls == 255, np.nan, (cls == k).astype(np.float32)).astype(np.float32)
+    out["trend_slope"] = np.asarray(maps["trend_slope"])
+    for sign, name in ((1, "increase"), (-1, "decrease")):
+        out[f"sig_{name}"] = significant(maps["trend_slope"], maps["trend_p"], sign).astype(np.float32)
+    return out
 
-    def acc(values: np.ndarray) -> np.ndarray:
-        return _all_rows(idx, np.asarray(values), strata, row_area)
 
+def columns(acc: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every table column (rows, strata) of one epoch from the rows' accumulators of ``accumulated``."""
     cols: dict[str, np.ndarray] = {}
-    a = acc(maps["soc_stock"])
+    a = acc["soc_stock"]
     cols["area_km2"] = a[..., AREA_TOTAL] / 1e6
     cols["valid_area_km2"] = a[..., AREA] / 1e6
     cols["valid_fraction"] = np.nan_to_num(_ratio(a[..., AREA], a[..., AREA_TOTAL]), nan=0.0)
     cols["soc_stock"] = _ratio(a[..., AREA_SUM], a[..., AREA])
     cols["soc_stock_total"] = a[..., AREA_SUM] / 1e10
     for q in ("q05", "q95"):
-        b = acc(maps[f"soc_stock_{q}"])
+        b = acc[f"soc_stock_{q}"]
         cols[f"soc_stock_{q}"] = _ratio(b[..., AREA_SUM], b[..., AREA])
         cols[f"soc_stock_total_{q}"] = b[..., AREA_SUM] / 1e10
-    c = acc(maps["soc_stock_change"])
+    c = acc["soc_stock_change"]
     cols["soc_stock_change"] = _ratio(c[..., AREA_SUM], c[..., AREA])
-    r = acc(maps["soc_change_rate"])
+    r = acc["soc_change_rate"]
     cols["soc_change_rate"] = _ratio(r[..., AREA_SUM], r[..., AREA])
-    base = acc(np.where(np.isfinite(maps["soc_change_rate"]), baseline, np.nan).astype(np.float32))
-    cols["soc_change_rate_permille"] = 1000.0 * _ratio(r[..., AREA_SUM], base[..., AREA_SUM])
+    cols["soc_change_rate_permille"] = 1000.0 * _ratio(r[..., AREA_SUM], acc["baseline"][..., AREA_SUM])
     cols["progress_4p1000"] = cols["soc_change_rate_permille"] / 4.0
-    h = acc(maps["soc_clay_ratio"])
+    h = acc["soc_clay_ratio"]
     cols["soc_clay_ratio"] = _ratio(h[..., AREA_SUM], h[..., AREA])
-    cls = maps["sh_class"]
-    for k, name in enumerate(SH_CLASSES):
-        ind = np.where(cls == 255, np.nan, (cls == k).astype(np.float32)).astype(np.float32)
-        s = acc(ind)
+    for name in SH_CLASSES:
+        s = acc[f"sh_{name}"]
         cols[f"sh_share_{name}"] = _ratio(s[..., AREA_SUM], s[..., AREA])
-    t = acc(maps["trend_slope"])
+    t = acc["trend_slope"]
     cols["trend_slope"] = _ratio(t[..., AREA_SUM], t[..., AREA])
-    for sign, name in ((1, "increase"), (-1, "decrease")):
-        s = acc(significant(maps["trend_slope"], maps["trend_p"], sign).astype(np.float32))
+    for name in ("increase", "decrease"):
+        s = acc[f"sig_{name}"]
         cols[f"trend_sig_{name}_share"] = _ratio(s[..., AREA_SUM], s[..., AREA])
     assert set(cols) == set(TABLE_UNITS), set(cols) ^ set(TABLE_UNITS)
     return cols
+
+
+def epoch_table(
+    idx: RegionIndex, maps: dict[str, np.ndarray], baseline: np.ndarray, row_area: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Every table column (rows, strata) of one epoch from its whole-grid maps (the chunked job
+    accumulates the same grids block by block: ``pipeline.indicators.blocks``)."""
+    strata = strata_map(maps["landcover"])
+    covs = coverages(idx)
+    acc = {
+        n: table_rows(idx, leaf_accumulators(covs, v, strata, row_area))
+        for n, v in accumulated(maps, baseline).items()
+    }
+    return columns(acc)
