@@ -137,3 +137,27 @@ def test_bad_arguments():
     with pytest.raises(KernelInputError, match="strata"):
         zonal_stats(values, cov, row_area, strata=np.zeros_like(values, dtype=np.int8), n_strata=2)
     assert math.isfinite(zonal_stats(values, cov, row_area)[0, 0, COUNT])
+
+
+def test_fixed_n_chunks_is_independent_of_the_thread_count():
+    import numba as nb
+
+    rng = np.random.default_rng(3)
+    labels = rng.integers(-1, 5, (40, 30))
+    cov = Coverage.from_labels(labels, 5)
+    values = rng.normal(10, 3, (40, 30)).astype(np.float32)
+    strata = rng.integers(0, 3, (40, 30)).astype(np.uint8)
+    area = np.linspace(1e6, 2e6, 40)
+    before = nb.get_num_threads()
+    got = []
+    try:
+        for threads in (1, nb.config.NUMBA_NUM_THREADS):
+            nb.set_num_threads(threads)
+            got.append(zonal_stats(values, cov, area, strata=strata, n_strata=3, n_chunks=5))
+    finally:
+        nb.set_num_threads(before)
+    np.testing.assert_array_equal(got[0], got[1])
+    one = zonal_stats(values, cov, area, strata=strata, n_strata=3, n_chunks=1)
+    np.testing.assert_allclose(got[0], one, rtol=1e-12)  # other split, same sums up to rounding
+    with pytest.raises(KernelInputError, match="n_chunks"):
+        zonal_stats(values, cov, area, n_chunks=0)
