@@ -6,7 +6,8 @@
 - ``settings``: where working data live (``--var``, ``SOCOBS_*``), like the API's settings;
 - ``_report``: how a failure is reported (one paragraph, exit 2; 1 and a log file for a bug);
 - ``ingest`` (ingest, update, watch), ``indicators`` (+ ``export indicators``), ``rothc``,
-  ``regions``, ``zonal``, ``cube``, ``stac``, ``demo`` (demo, demo-catalog), ``schema``.
+  ``regions``, ``zonal``, ``cube``, ``stac``, ``demo`` (demo, demo-catalog), ``schema``,
+  ``assess`` (ex-ante project balance, IPCC Tier 1).
 
 Command modules import the pipeline lazily, inside the commands, so ``--help`` and usage errors
 stay fast. Every guard (sizes, bounds, permissions) runs before any work or any write.
@@ -18,7 +19,7 @@ import sys
 
 import typer
 
-from pipeline.cli import cube, demo, indicators, ingest, regions, rothc, schema, stac, zonal
+from pipeline.cli import assess, cube, demo, indicators, ingest, regions, rothc, schema, stac, zonal
 from pipeline.cli._app import app, err_console, state
 from pipeline.errors import PipelineError
 
@@ -29,7 +30,7 @@ app.add_typer(rothc.app, name="rothc")
 app.add_typer(indicators.export_app, name="export")
 
 __all__ = ["app", "main", "run"]
-_COMMAND_MODULES = (demo, ingest, schema, zonal)  # register their commands on import
+_COMMAND_MODULES = (assess, demo, ingest, schema, zonal)  # register their commands on import
 
 
 def _say(message: str) -> None:

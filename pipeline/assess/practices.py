@@ -1,0 +1,131 @@
+"""The practice catalogue (``catalogs/practices.yaml``) and each practice's Tier 1 dSOC in a stratum.
+
+For a practice given as a change of state (``from`` -> ``to``) in a stratum (climate zone, soil
+class): dSOC = SOC_REF * (F_to - F_from) / D per year for D = 20 years (Eq. 2.25), in t C/ha/yr
+and t CO2e/ha/yr (x 44/12, positive = the soil gains carbon here, per hectare), with the 95 %
+range of a seeded Monte Carlo over the defaults' ranges. A practice outside the stratum's land
+use, or whose states the tables do not define there, says why instead of a number; a practice
+that Eq. 2.25 does not cover says which method it needs.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline.assess import montecarlo
+from pipeline.assess.project import State
+from pipeline.assess.tables import LAND_USES, AssessError, Tables, load_tables, unknown
+from pipeline.errors import PipelineError
+from pipeline.paths import catalogs_dir
+
+CO2_PER_C = 44.0 / 12.0
+DRAWS = 2000
+SEED = 4
+
+
+class Practice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    name: str
+    definition: str
+    land_use: str
+    from_: State | None = Field(default=None, alias="from")
+    to: State | None = None
+    method: str | None = None
+    wocat: str | None = None
+
+
+class Catalogue(BaseModel):
+    practices: list[Practice] = Field(min_length=1)
+
+
+@functools.cache
+def load_practices(path: Path | None = None) -> list[Practice]:
+    p = path or catalogs_dir() / "practices.yaml"
+    try:
+        cat = Catalogue.model_validate(yaml.safe_load(p.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise PipelineError(
+            f"the practice catalogue {p} could not be read: {str(exc)[:300]}. Expected the file "
+            "shipped in catalogs/; reinstall the package or fix the file."
+        ) from None
+    for pr in cat.practices:
+        if (pr.from_ is None) != (pr.to is None) or (pr.from_ is None and not pr.method):
+            raise PipelineError(f"the practice catalogue {p}: practice {pr.id} needs from+to or a method.")
+    return cat.practices
+
+
+def _stock_draws(
+    t: Tables, state: State, zone: str, soil: str, where: str
+) -> tuple[float, list[tuple[Any, float, float]]]:
+    fs = [t.soc_ref(zone, soil), *t.state_factors(state.model_dump(), zone, where)]
+    value = float(np.prod([f.value for f in fs]))
+    return value, [((f.factor, f.level, f.reference), f.value, f.uncertainty_pct) for f in fs]
+
+
+def practice_values(
+    climate_zone: str, soil_type: str, land_use: str | None = None, tables: Tables | None = None
+) -> dict[str, Any]:
+    """Every practice of the catalogue with its Tier 1 dSOC for the stratum."""
+    t = tables or load_tables()
+    ref = t.soc_ref(climate_zone, soil_type)  # refuses unknown zones, soils, organic soils
+    if land_use is not None and land_use not in LAND_USES:
+        raise unknown("land_use", land_use, LAND_USES)
+    out = []
+    for pr in load_practices():
+        if land_use is not None and pr.land_use != land_use:
+            continue
+        row: dict[str, Any] = {
+            "id": pr.id,
+            "name": pr.name,
+            "definition": pr.definition,
+            "land_use": pr.land_use,
+            "wocat": pr.wocat,
+            "from": pr.from_.model_dump(exclude_none=True) if pr.from_ else None,
+            "to": pr.to.model_dump(exclude_none=True) if pr.to else None,
+        }
+        if pr.from_ is None or pr.to is None:
+            out.append({**row, "tier1": None, "method": pr.method})
+            continue
+        try:
+            s0, e0 = _stock_draws(t, pr.from_, climate_zone, soil_type, "from")
+            s1, e1 = _stock_draws(t, pr.to, climate_zone, soil_type, "to")
+        except AssessError as exc:
+            out.append({**row, "tier1": None, "method": f"not defined in this stratum: {exc}"})
+            continue
+        entries = sorted(e0 + e1, key=lambda e: repr(e[0]))
+        draws = montecarlo.draw(entries, DRAWS, SEED)
+
+        def stock(es: list[tuple[Any, float, float]], d: dict[Any, Any] = draws) -> Any:
+            prod = np.ones(DRAWS)
+            for key, _, _ in es:
+                prod = prod * d[key]
+            return prod
+
+        dsoc = (s1 - s0) / t.D
+        mc = (stock(e1) - stock(e0)) / t.D
+        lo, hi = (float(v) for v in np.percentile(mc, [2.5, 97.5]))
+        tier1 = {
+            "soc_from_t_c_ha": s0,
+            "soc_to_t_c_ha": s1,
+            "delta_soc_t_c_ha_yr": dsoc,
+            "delta_soc_t_c_ha_yr_range": [lo, hi],
+            "delta_t_co2e_ha_yr": dsoc * CO2_PER_C,
+            "delta_t_co2e_ha_yr_range": [lo * CO2_PER_C, hi * CO2_PER_C],
+            "years": t.D,
+        }
+        out.append({**row, "tier1": tier1, "method": "IPCC 2019 Tier 1, Eq. 2.25 (default factors)"})
+    return {
+        "stratum": {"climate_zone": climate_zone, "soil_type": soil_type, "land_use": land_use},
+        "soc_ref_t_c_ha": ref.value,
+        "soc_ref_reference": ref.reference,
+        "sign": "delta > 0: the soil gains carbon (a removal; EX-ACT would print it negative)",
+        "uncertainty": f"95 % range of {DRAWS} seeded Monte Carlo draws over the defaults' ranges",
+        "practices": out,
+    }

@@ -1,0 +1,218 @@
+"""``assess(project)``: the whole ex-ante result (JSON-ready), and its per-year CSV form."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.assess import balance, montecarlo
+from pipeline.assess.project import Project, parse_project, read_project
+from pipeline.assess.tables import Factor, Tables, load_tables
+from pipeline.assess.verdict import socio_economic, verdict
+
+CO2_PER_C = 44.0 / 12.0
+STATES = ("baseline", "without_project", "project")
+
+
+def _product(fs: list[Factor]) -> float:
+    out = 1.0
+    for f in fs:
+        out *= f.value
+    return out
+
+
+def _key(f: Factor, zone: str) -> tuple[str, str, str, str]:
+    return (f.factor, f.level, f.reference, zone)
+
+
+def assess(project: Project | dict[str, Any], tables: Tables | None = None) -> dict[str, Any]:
+    """The Tier 1 ex-ante balance of ``project`` (a ``Project`` or its dict form).
+
+    Bad input raises ``AssessError`` (a ``PipelineError``) naming the parameter and the allowed
+    values; nothing is computed before every activity's states have been looked up.
+    """
+    p = project if isinstance(project, Project) else parse_project(project)
+    t = tables or load_tables()
+    d, years = t.D, p.years
+    cohort_list = balance.cohorts(p.implementation_years, p.adoption)
+    realised_end = float(balance.realised(cohort_list, np.array([float(years)]), d)[0])
+    tt = np.arange(years + 1, dtype=np.float64)
+    adopted = balance.adopted(cohort_list, tt[1:])  # by the end of each year
+
+    looked: list[dict[str, Any]] = []
+    for i, a in enumerate(p.activities):  # every look-up first: refuse before computing anything
+        zone = a.climate_zone or p.climate_zone
+        soil = a.soil_type or p.soil_type
+        assert zone is not None and soil is not None  # Project checks it
+        where = f"activities[{i}]" if len(p.activities) > 1 else ""
+        pre = f"{where}." if where else ""
+        ref = t.soc_ref(zone, soil)
+        states = {
+            "baseline": a.baseline,
+            "without_project": a.without_project or a.baseline,
+            "project": a.project,
+        }
+        fs = {s: t.state_factors(st.model_dump(), zone, f"{pre}{s}") for s, st in states.items()}
+        looked.append({"a": a, "zone": zone, "soil": soil, "ref": ref, "fs": fs})
+
+    total_area = sum(x["a"].area_ha for x in looked)
+    acts: list[dict[str, Any]] = []
+    without_sum = np.zeros(years + 1)
+    with_sum = np.zeros(years + 1)
+    factors_out: list[dict[str, Any]] = []
+    for x in looked:
+        a, ref, fs = x["a"], x["ref"], x["fs"]
+        b, w, pr = (ref.value * _product(fs[s]) for s in STATES)
+        without, with_ = balance.trajectories(b, w, pr, years, cohort_list, d)
+        without_sum += a.area_ha * without
+        with_sum += a.area_ha * with_
+        bal_c = float(-a.area_ha * (with_[-1] - without[-1]))
+        acts.append(
+            {
+                "name": a.name,
+                "area_ha": a.area_ha,
+                "climate_zone": x["zone"],
+                "soil_type": x["soil"],
+                "soc_ref_t_c_ha": ref.value,
+                "soc_baseline_t_c_ha": b,
+                "soc_without_project_t_c_ha": w,
+                "soc_project_t_c_ha": pr,
+                "delta_soc_t_c_ha_yr": (pr - w) / d,
+                "soc_without_project_end_t_c_ha": float(without[-1]),
+                "soc_with_project_end_t_c_ha": float(with_[-1]),
+                "balance_t_c": bal_c,
+                "balance_t_co2e": bal_c * CO2_PER_C,
+            }
+        )
+        base = {"activity": a.name}
+        factors_out.append({**base, "state": "all", **ref.model_dump()})
+        for s in STATES:
+            factors_out.extend({**base, "state": s, **f.model_dump()} for f in fs[s])
+
+    def mean(k: str) -> float:
+        return sum(x[k] * x["area_ha"] for x in acts) / total_area
+
+    bal_c_total = float(sum(x["balance_t_c"] for x in acts))
+    bal_co2 = bal_c_total * CO2_PER_C
+    series = []
+    cum = 0.0
+    for k in range(1, years + 1):
+        step_c = -((with_sum[k] - with_sum[k - 1]) - (without_sum[k] - without_sum[k - 1]))
+        cum += step_c * CO2_PER_C
+        series.append(
+            {
+                "year": k,
+                "adopted_area_ha": float(adopted[k - 1]) * total_area,
+                "soc_without_project_t_c_ha": float(without_sum[k] / total_area),
+                "soc_with_project_t_c_ha": float(with_sum[k] / total_area),
+                "balance_t_c": float(step_c),
+                "balance_t_co2e": float(step_c * CO2_PER_C),
+                "cumulative_balance_t_co2e": float(cum),
+            }
+        )
+
+    soc0 = float(with_sum[0] / total_area)
+    return {
+        "method": {
+            "tier": "IPCC Tier 1, mineral soils",
+            "equation": t.data.equation,
+            "edition": t.edition,
+            "depth_cm": t.data.depth_cm,
+            "transition_years": d,
+            "cohorts": "exact per adoption cohort, each hectare's change capped at D years "
+            "(see pipeline.assess.balance)",
+            "sign": "balance = with-project - without-project emissions; negative = removal (EX-ACT's sign)",
+            "co2_per_c": "44/12",
+        },
+        "project": {
+            "name": p.name,
+            "area_ha": total_area,
+            "years": years,
+            "implementation_years": p.implementation_years,
+            "capitalisation_years": p.capitalisation_years,
+            "adoption": p.adoption if p.implementation_years > 0 else "immediate",
+            "realised_share_at_end": realised_end,
+        },
+        "soc_ref_t_c_ha": mean("soc_ref_t_c_ha"),
+        "soc_baseline_t_c_ha": mean("soc_baseline_t_c_ha"),
+        "soc_without_project_t_c_ha": mean("soc_without_project_t_c_ha"),
+        "soc_project_t_c_ha": mean("soc_project_t_c_ha"),
+        "delta_soc_t_c_ha_yr": mean("delta_soc_t_c_ha_yr"),
+        "soc_without_project_end_t_c_ha": float(without_sum[-1] / total_area),
+        "soc_with_project_end_t_c_ha": float(with_sum[-1] / total_area),
+        "balance_t_c": bal_c_total,
+        "balance_t_co2e": bal_co2,
+        "balance_t_co2e_per_ha": bal_co2 / total_area,
+        "balance_t_co2e_per_yr": bal_co2 / years,
+        "balance_t_co2e_per_ha_yr": bal_co2 / total_area / years,
+        "factors": factors_out,
+        "activities": acts,
+        "series": series,
+        "uncertainty": _uncertainty(p, looked, realised_end, bal_co2),
+        "verdict": verdict(
+            soc0, float(with_sum[-1] / total_area), float(without_sum[-1] / total_area), years, acts
+        ),
+        "socio_economic": socio_economic(
+            p.socio_economic.model_dump() if p.socio_economic else None, total_area, bal_co2
+        ),
+    }
+
+
+def _uncertainty(
+    p: Project, looked: list[dict[str, Any]], realised_end: float, default: float
+) -> dict[str, Any]:
+    n = p.monte_carlo_draws
+    if n == 0:
+        return {"method": "none (monte_carlo_draws = 0)", "draws": 0}
+    entries = []
+    for x in looked:
+        entries.append((_key(x["ref"], x["zone"]), x["ref"].value, x["ref"].uncertainty_pct))
+        for s in STATES:
+            entries.extend((_key(f, x["zone"]), f.value, f.uncertainty_pct) for f in x["fs"][s])
+    entries.sort(key=lambda e: repr(e[0]))
+    samples = montecarlo.draw(entries, n, p.seed)
+    total = np.zeros(n)
+    for x in looked:
+        ref = samples[_key(x["ref"], x["zone"])]
+        stock = {}
+        for s in STATES:
+            prod = ref.copy()
+            for f in x["fs"][s]:
+                prod = prod * samples[_key(f, x["zone"])]
+            stock[s] = prod
+        # the whole area's W -> P change, the realised share of it by the end; B -> W cancels
+        total += -x["a"].area_ha * (stock["project"] - stock["without_project"]) * realised_end
+    total *= CO2_PER_C
+    return {
+        "method": "IPCC Approach 2: Monte Carlo over the default values' 95 % ranges (truncated normal), seeded",
+        "draws": n,
+        "seed": p.seed,
+        "balance_t_co2e": montecarlo.interval(total),
+        "default_inside": bool(np.percentile(total, 2.5) <= default <= np.percentile(total, 97.5)),
+    }
+
+
+def assess_file(path: Path) -> dict[str, Any]:
+    """``assess`` of a project YAML file."""
+    return assess(read_project(path))
+
+
+def result_csv(result: dict[str, Any]) -> str:
+    """The per-year series as CSV, one row per year, then a total row."""
+    buf = io.StringIO()
+    cols = list(result["series"][0]) if result["series"] else []
+    w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+    w.writeheader()
+    for row in result["series"]:
+        w.writerow(row)
+    total = {c: "" for c in cols}
+    total["year"] = "total"
+    total["balance_t_c"] = result["balance_t_c"]
+    total["balance_t_co2e"] = result["balance_t_co2e"]
+    total["cumulative_balance_t_co2e"] = result["balance_t_co2e"]
+    w.writerow(total)
+    return buf.getvalue()

@@ -1,0 +1,78 @@
+"""``socobs assess PROJECT.yaml``: the ex-ante carbon balance of a project (IPCC Tier 1).
+
+Prints a summary (stocks, balance in t CO2e with its 95 % interval, the 4 per 1000 verdict and
+its reasons); ``--out result.json`` writes the whole result, ``--out result.csv`` the per-year
+series and a total row. The same numbers as ``POST /v1/assess/ex-ante`` for the same project.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.cli._app import app, console
+
+OUT_SUFFIXES = (".json", ".csv")
+
+
+@app.command("assess")
+def assess(
+    project_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="PROJECT.yaml",
+            exists=True,
+            dir_okay=False,
+            help="Project file (see catalogs/projects/example.yaml).",
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(dir_okay=False, help="Write the result: .json (everything) or .csv (per-year series)."),
+    ] = None,
+) -> None:
+    """Ex-ante SOC balance of a project: IPCC 2019 Tier 1 (Eq. 2.25), t CO2e, 4 per 1000 verdict."""
+    from pipeline.assess.tables import AssessError
+
+    if out is not None and out.suffix.lower() not in OUT_SUFFIXES:
+        raise AssessError(
+            f"--out: expected a file name ending in .json or .csv; got {str(out)[:200]!r}. "
+            "Name the output e.g. result.json (the whole result) or result.csv (the per-year series)."
+        )
+    import json
+    import os
+
+    from pipeline.assess import assess_file, result_csv
+
+    result = assess_file(project_file)  # every check before anything is written
+    if out is not None:
+        text = result_csv(result) if out.suffix.lower() == ".csv" else json.dumps(result, indent=2) + "\n"
+        tmp = out.with_name(f".{out.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out)
+    p = result["project"]
+    unc = result["uncertainty"]
+    v = result["verdict"]
+    console.print(
+        f"{p['name']}: {p['area_ha']:g} ha over {p['years']} years "
+        f"({p['implementation_years']} implementation, {p['adoption']})",
+        highlight=False,
+    )
+    console.print(
+        f"SOC_REF {result['soc_ref_t_c_ha']:.2f} t C/ha; baseline {result['soc_baseline_t_c_ha']:.2f}, "
+        f"without project {result['soc_without_project_t_c_ha']:.2f}, project "
+        f"{result['soc_project_t_c_ha']:.2f} t C/ha; dSOC {result['delta_soc_t_c_ha_yr']:.4f} t C/ha/yr",
+        highlight=False,
+    )
+    line = (
+        f"balance {result['balance_t_co2e']:.1f} t CO2e ({result['balance_t_c']:.1f} t C; negative = removal)"
+    )
+    if unc.get("draws"):
+        ci = unc["balance_t_co2e"]
+        line += f", 95 % interval [{ci['p2_5']:.1f}, {ci['p97_5']:.1f}] ({unc['draws']} draws, seed {unc['seed']})"
+    console.print(line, highlight=False)
+    console.print(f"4 per 1000: {v['level']} - " + "; ".join(v["reasons"]), highlight=False)
+    if out is not None:
+        console.print(f"[green]wrote[/] {out}")
