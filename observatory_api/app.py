@@ -26,7 +26,7 @@ from observatory_api.models import problem_openapi
 from observatory_api.observability import Metrics, StateCollector, configure_logging
 from observatory_api.reader import StoreReader
 from observatory_api.responses import ResponseCache
-from observatory_api.routers import aoi, health, maps, meta, regions
+from observatory_api.routers import aoi, assess, health, maps, meta, regions
 from observatory_api.services import aoi as aoi_service
 from observatory_api.settings import Settings
 
@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         StateCollector(caches, lambda: reader.loaded, lambda: reader.last_error is None)
     )
     install(app)
-    for r in (regions.router, maps.router, aoi.router, meta.router, health.router):
+    for r in (regions.router, maps.router, aoi.router, assess.router, meta.router, health.router):
         app.include_router(r)
 
     def openapi() -> dict[str, Any]:

@@ -1,0 +1,68 @@
+"""``POST /v1/assess/ex-ante`` and ``GET /v1/practices``: ex-ante carbon balance (objective E3)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from observatory_api.deps import json_response
+from observatory_api.jsonbody import parse_json
+from observatory_api.models import ERROR_RESPONSES
+from observatory_api.services import assess as service
+from pipeline.assess.project import MAX_ACTIVITIES, MAX_DRAWS, Project
+from pipeline.assess.tables import CLIMATE_ZONES, LAND_USES, SOIL_TYPES
+
+router = APIRouter(tags=["impact assessment"], responses=ERROR_RESPONSES)
+
+DESCRIPTION = f"""
+Ex-ante SOC balance of a project, IPCC 2019 Refinement Tier 1 for mineral soils (Vol. 4 Ch. 2
+Eq. 2.25: SOC = SOC_REF * F_LU * F_MG * F_I, 0-30 cm, linear change over 20 years; default
+factors of Tables 2.3, 5.5 and 6.2, each cited in the answer). Balance = with-project minus
+without-project; negative = removal (EX-ACT's sign); t C and t CO2e (x 44/12), per year and in
+total, with a seeded Monte Carlo 95 % interval (IPCC Approach 2) and the "4 per 1000" verdict.
+
+Minimal body: `{{"area_ha": 100, "climate_zone": "tropical_moist", "soil_type": "HAC", "years":
+20, "baseline": {{...}}, "project": {{...}}}}`; or `activities: [...]` for several. Limits: years
+1-100, area > 0 and <= 1e9 ha, at most {MAX_ACTIVITIES} activities, at most {MAX_DRAWS} draws.
+Unknown names and combinations the tables do not define (a tillage factor for grassland) are
+refused (422 naming the allowed values); organic soils are refused with the reason (Table 2.5).
+"""
+
+
+async def raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+@router.post(
+    "/v1/assess/ex-ante",
+    description=DESCRIPTION,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": Project.model_json_schema()}},
+        }
+    },
+)
+def ex_ante(raw: Annotated[bytes, Depends(raw_body)]) -> Response:
+    try:
+        project = Project.model_validate(parse_json(raw))
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+    return json_response(service.ex_ante(project))
+
+
+@router.get("/v1/practices")
+def practices(
+    climate_zone: Annotated[str, Query(max_length=40, description=f"One of: {', '.join(CLIMATE_ZONES)}")],
+    soil_type: Annotated[str, Query(max_length=40, description=f"One of: {', '.join(SOIL_TYPES)}")],
+    land_use: Annotated[
+        str | None, Query(max_length=40, description=f"Only practices for: {', '.join(LAND_USES)}")
+    ] = None,
+) -> Response:
+    """The practice catalogue with each practice's Tier 1 dSOC for the stratum (t C/ha/yr and
+    t CO2e/ha/yr, 95 % range), or the method a practice needs where Eq. 2.25 does not cover it."""
+    return json_response(service.practices(climate_zone, soil_type, land_use))
