@@ -29,20 +29,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
+import dask.array as da
 import numpy as np
 import xarray as xr
+import zarr
 
 from kernels.rothc import Forcing, Soil, falloon_iom, scenarios
 from pipeline.config import JobSpec
 from pipeline.errors import PipelineError
 from pipeline.store import (
+    CUBE,
     INDICATORS,
     ROTHC,
     Kind,
     data_snapshot,
     latest_commit,
-    open_cube,
     open_group,
     open_repo,
     transaction,
@@ -57,6 +60,7 @@ RESOLVED_CLASSES = {
 }
 INCREASES = (0.05, 0.10, 0.20)
 NEEDED = ("tas", "pr", "pet", "clay", "landcover")  # the stock comes from the indicator maps
+STOCKS = {"mean": "soc_stock", "low": "soc_stock_q05", "high": "soc_stock_q95"}
 MAX_YEARS = 2000
 """Longest scenario run: GSOCseq uses 20 years; RothC is calibrated on decades to a century or
 two of field data, so millennia are out of its domain. The cost grows with the length (12 monthly
@@ -80,8 +84,9 @@ def _require(cube: xr.Dataset) -> None:
         )
 
 
-def _stocks(store: str, data_snap: str, epoch: int) -> dict[str, np.ndarray]:
-    """The indicator job's stock maps (mean, q05, q95) of ``epoch``, from its commit of ``data_snap``."""
+def _stocks(store: str, data_snap: str, epoch: int) -> xr.Dataset:
+    """The indicator job's stock maps (mean, q05, q95) of ``epoch``, from its commit of
+    ``data_snap``: lazy, read block by block."""
     ind = latest_commit(store, Kind.INDICATORS, input_snapshot=data_snap)
     if ind is None:
         raise PipelineError(
@@ -90,32 +95,22 @@ def _stocks(store: str, data_snap: str, epoch: int) -> dict[str, np.ndarray]:
         )
     maps = open_group(open_repo(store).readonly_session(snapshot_id=ind), INDICATORS)
     assert maps is not None  # required=True raises instead
-    sel = maps[["soc_stock", "soc_stock_q05", "soc_stock_q95"]].sel(epoch=epoch)
-    return {
-        k: np.asarray(sel[v].values, dtype=np.float64)
-        for k, v in (("mean", "soc_stock"), ("low", "soc_stock_q05"), ("high", "soc_stock_q95"))
-    }
+    return maps[list(STOCKS.values())].sel(epoch=epoch)
 
 
-def run_rothc_job(job: JobSpec, years: int = 20) -> RothcResult:
-    """Compute the scenario maps for the latest epoch and commit them to the job's store."""
-    if not 1 <= years <= MAX_YEARS:
-        raise PipelineError(
-            f"--years: expected 1 to {MAX_YEARS} (scenario length; GSOCseq uses 20), got {years}. "
-            "Pass a length in that range."
-        )
-    cube = open_cube(job.store)
-    _require(cube)
-    snapshot = data_snapshot(job.store)  # the data the maps derive from (the tip may be RothC's)
-    epoch = int(cube["epoch"].values[-1])
+def _block(
+    cube: xr.Dataset, stocks_ds: xr.Dataset, epoch: int, rows: slice, years: int
+) -> tuple[dict[str, np.ndarray], int]:
+    """The output maps of one block of rows (NaN where a pixel lacks an input) and its pixel count.
+    Every pixel is modelled on its own, so a block's maps do not depend on the other blocks."""
+    c = cube.isel(y=rows)
     top, bot = cube["depth_top"].values, cube["depth_bottom"].values
     w = np.clip(np.minimum(bot, 30) - np.maximum(top, 0), 0, None)
-    clay = (cube["clay"].sel(epoch=epoch).compute().values * w[:, None, None]).sum(axis=0) / w.sum()
-    lc = cube["landcover"].sel(epoch=epoch).compute().values
-    tas = cube["tas"].compute().values  # (12, y, x)
-    pr = cube["pr"].compute().values
-    pet = cube["pet"].compute().values
-    stocks = _stocks(job.store, snapshot, epoch)
+    clay = (c["clay"].sel(epoch=epoch).values * w[:, None, None]).sum(axis=0) / w.sum()
+    lc = c["landcover"].sel(epoch=epoch).values
+    tas, pr, pet = (c[v].values for v in ("tas", "pr", "pet"))  # (12, y, x)
+    st = stocks_ds.isel(y=rows)
+    stocks = {k: np.asarray(st[v].values, dtype=np.float64) for k, v in STOCKS.items()}
     ny, nx = lc.shape
     ratio = np.full((ny, nx), np.nan)
     warm_only = np.zeros((ny, nx), dtype=bool)
@@ -133,70 +128,103 @@ def run_rothc_job(job: JobSpec, years: int = 20) -> RothcResult:
     )
     idx = np.flatnonzero(ok.reshape(-1))
     n = idx.size
-    if n == 0:
-        raise PipelineError("no pixel has all RothC inputs (climate, clay, modelled land cover, stock).")
 
-    def pix(a: np.ndarray) -> np.ndarray:  # (12, y, x) -> (n, 12)
-        return np.ascontiguousarray(a.reshape(12, -1)[:, idx].T.astype(np.float64))
-
-    t, p, e = pix(tas), pix(pr), pix(pet) / 0.75
-    cover = np.where(warm_only.reshape(-1)[idx][:, None], (t > 5.0).astype(float), 1.0)
-    cover[cover.sum(axis=1) == 0] = 1.0  # a cropland pixel with no warm month: keep it covered
-    clay_p = np.clip(clay.reshape(-1)[idx], 0.0, 100.0)
-    forcing = Forcing.build(
-        n,
-        tas=t,
-        rain=np.clip(p, 0, None),
-        pet=np.clip(e, 0, None),
-        cover=cover,
-        c_in=cover,
-        dpm_rpm=ratio.reshape(-1)[idx][:, None],
-    )
-    out: dict[str, np.ndarray] = {}
-    for key, stock in stocks.items():
-        s = stock.reshape(-1)[idx]
-        soil = Soil.build(clay_p, 30.0, falloon_iom(s))
-        res = scenarios(soil, forcing, s, increases=INCREASES, years=years)
-        out[f"sp_{key}"] = res.seq_potential
-        if key == "mean":
-            out["c_input_eq"] = res.c_input
-            out["soc_bau_end"] = res.soc_end[:, 0]
-
-    def grid(v: np.ndarray, k: int | None = None) -> np.ndarray:
+    def grid(v: np.ndarray | None, k: int | None = None) -> np.ndarray:
         g = np.full(ny * nx, np.nan, dtype=np.float32)
-        g[idx] = v if k is None else v[:, k]
+        if v is not None:
+            g[idx] = v if k is None else v[:, k]
         return g.reshape(ny, nx)
 
+    out: dict[str, np.ndarray] = {}
+    if n:
+
+        def pix(a: np.ndarray) -> np.ndarray:  # (12, y, x) -> (n, 12)
+            return np.ascontiguousarray(a.reshape(12, -1)[:, idx].T.astype(np.float64))
+
+        t, p, e = pix(tas), pix(pr), pix(pet) / 0.75
+        cover = np.where(warm_only.reshape(-1)[idx][:, None], (t > 5.0).astype(float), 1.0)
+        cover[cover.sum(axis=1) == 0] = 1.0  # a cropland pixel with no warm month: keep it covered
+        clay_p = np.clip(clay.reshape(-1)[idx], 0.0, 100.0)
+        forcing = Forcing.build(
+            n,
+            tas=t,
+            rain=np.clip(p, 0, None),
+            pet=np.clip(e, 0, None),
+            cover=cover,
+            c_in=cover,
+            dpm_rpm=ratio.reshape(-1)[idx][:, None],
+        )
+        for key, stock in stocks.items():
+            s = stock.reshape(-1)[idx]
+            soil = Soil.build(clay_p, 30.0, falloon_iom(s))
+            res = scenarios(soil, forcing, s, increases=INCREASES, years=years)
+            out[f"sp_{key}"] = res.seq_potential
+            if key == "mean":
+                out["c_input_eq"] = res.c_input
+                out["soc_bau_end"] = res.soc_end[:, 0]
+    maps = {
+        f"seq_potential{sfx}": np.stack([grid(out.get(f"sp_{key}"), k) for k in range(len(INCREASES))])
+        for sfx, key in (("", "mean"), ("_low", "low"), ("_high", "high"))
+    }
+    maps["c_input_eq"] = grid(out.get("c_input_eq"))
+    maps["soc_bau_end"] = grid(out.get("soc_bau_end"))
+    return maps, n
+
+
+def _template(cube: xr.Dataset, years: int, chunks: tuple[int, int]) -> xr.Dataset:
+    """The group's arrays (lazy zeros, never computed: the blocks fill them) and attributes."""
+    ny, nx = cube.sizes["y"], cube.sizes["x"]
+    cy, cx = min(chunks[0], ny), min(chunks[1], nx)
     scen = [f"+{round(i * 100)}%" for i in INCREASES]
-    coords = {"scenario": scen, "y": cube["y"].values, "x": cube["x"].values}
+    per_year = {"units": "t C/ha/yr", "definition": f"(SOC_scenario - SOC_BAU) / {years} years"}
+    s3 = da.zeros((len(scen), ny, nx), dtype=np.float32, chunks=(len(scen), cy, cx))
+    s2 = da.zeros((ny, nx), dtype=np.float32, chunks=(cy, cx))
+    dims3, dims2 = ("scenario", "y", "x"), ("y", "x")
     ds = xr.Dataset(
         {
-            "seq_potential": (("scenario", "y", "x"), np.stack([grid(out["sp_mean"], k) for k in range(3)])),
-            "seq_potential_low": (
-                ("scenario", "y", "x"),
-                np.stack([grid(out["sp_low"], k) for k in range(3)]),
+            "seq_potential": (dims3, s3, per_year),
+            "seq_potential_low": (dims3, s3, per_year),
+            "seq_potential_high": (dims3, s3, per_year),
+            "c_input_eq": (
+                dims2,
+                s2,
+                {"units": "t C/ha/yr", "definition": "plant input keeping the current stock at equilibrium"},
             ),
-            "seq_potential_high": (
-                ("scenario", "y", "x"),
-                np.stack([grid(out["sp_high"], k) for k in range(3)]),
+            "soc_bau_end": (
+                dims2,
+                s2,
+                {"units": "t C/ha", "definition": f"SOC after {years} years of business as usual"},
             ),
-            "c_input_eq": (("y", "x"), grid(out["c_input_eq"])),
-            "soc_bau_end": (("y", "x"), grid(out["soc_bau_end"])),
         },
-        coords=coords,
+        coords={"scenario": scen, "y": cube["y"].values, "x": cube["x"].values},
     )
-    for v in ("seq_potential", "seq_potential_low", "seq_potential_high"):
-        ds[v].attrs = {"units": "t C/ha/yr", "definition": f"(SOC_scenario - SOC_BAU) / {years} years"}
-    ds["c_input_eq"].attrs = {
-        "units": "t C/ha/yr",
-        "definition": "plant input keeping the current stock at equilibrium",
-    }
-    ds["soc_bau_end"].attrs = {
-        "units": "t C/ha",
-        "definition": f"SOC after {years} years of business as usual",
-    }
+    for v in ds.data_vars.values():
+        v.encoding["chunks"] = v.data.chunksize
     if "spatial_ref" in cube.coords:
-        ds = ds.assign_coords(spatial_ref=cube["spatial_ref"])
+        ds = ds.assign_coords(spatial_ref=cube["spatial_ref"].compute())
+    return ds
+
+
+def run_rothc_job(job: JobSpec, years: int = 20, *, block: int | None = None) -> RothcResult:
+    """Compute the scenario maps for the latest epoch and commit them to the job's store, block
+    by block of ``block`` rows (default: the job's chunk rows): memory is bounded by the block.
+
+    The blocks run one after the other in this process: the RothC kernel is numba-parallel over
+    a block's pixels already, and each block is written into the transaction as it is done."""
+    if not 1 <= years <= MAX_YEARS:
+        raise PipelineError(
+            f"--years: expected 1 to {MAX_YEARS} (scenario length; GSOCseq uses 20), got {years}. "
+            "Pass a length in that range."
+        )
+    snapshot = data_snapshot(job.store)  # the data the maps derive from (the tip may be RothC's)
+    cube = open_group(open_repo(job.store).readonly_session(snapshot_id=snapshot), CUBE)
+    assert cube is not None  # required=True raises instead
+    _require(cube)
+    epoch = int(cube["epoch"].values[-1])
+    stocks = _stocks(job.store, snapshot, epoch)
+    rows = max(1, block or job.chunks.y)
+    ny = cube.sizes["y"]
+    ds = _template(cube, years, (job.chunks.y, job.chunks.x))
     ds.attrs = {
         "model": "RothC v2.0.0 (kernels.rothc)",
         "convention": "GSOCseq without warm-up",
@@ -206,8 +234,18 @@ def run_rothc_job(job: JobSpec, years: int = 20) -> RothcResult:
         "land_cover_table": json.dumps({str(k): v for k, v in RESOLVED_CLASSES.items()}),
     }
     meta = {"kind": Kind.ROTHC.value, "input_snapshot": snapshot, "epoch": epoch}
-    with transaction(
-        open_repo(job.store), f"rothc {job.name}: scenarios for epoch {epoch}, {n} pixels", meta
-    ) as tx:
-        ds.to_zarr(tx.session.store, group=ROTHC, mode="w", consolidated=False)
+    n = 0
+    repo = open_repo(job.store)
+    with transaction(repo, f"rothc {job.name}: scenarios for epoch {epoch}", meta) as tx:
+        ds.to_zarr(tx.session.store, group=ROTHC, mode="w", compute=False, consolidated=False)
+        group = zarr.open_group(tx.session.store, path=ROTHC, mode="r+")
+        for r0 in range(0, ny, rows):
+            where = slice(r0, min(ny, r0 + rows))
+            maps, k = _block(cube, stocks, epoch, where, years)
+            n += k
+            for name, a in maps.items():
+                arr: Any = group[name]
+                arr[(slice(None), where) if a.ndim == 3 else where] = a
+        if n == 0:  # raised inside the transaction: nothing is committed
+            raise PipelineError("no pixel has all RothC inputs (climate, clay, modelled land cover, stock).")
     return RothcResult(tx.snapshot_id, n, epoch)

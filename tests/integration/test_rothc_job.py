@@ -50,3 +50,33 @@ def test_cube_without_climate_is_refused(stac_api, tmp_path):
     run_ingest(job, stac_url=stac_api.url)
     with pytest.raises(PipelineError, match=r"the cube lacks \['tas', 'pr', 'pet'\]"):
         run_rothc_job(job)
+
+
+def test_blocks_of_rows_equal_one_block_bit_for_bit(stac_api, tmp_path):
+    job = demo_job(tmp_path / "repo")
+    run_ingest(job, stac_url=stac_api.url)
+    run_indicators(job.store, registry=tmp_path / "reg", cache_dir=tmp_path / "cache")
+    many = run_rothc_job(job, years=5, block=4)  # 36 rows: 9 blocks
+    one = run_rothc_job(job, years=5, block=10_000)
+    assert many.pixels == one.pixels > 100
+    repo = open_repo(job.store)
+    a, b = (
+        xr.open_zarr(
+            repo.readonly_session(snapshot_id=r.snapshot_id).store, group="rothc", consolidated=False
+        )
+        for r in (many, one)
+    )
+    assert (
+        set(a.data_vars)
+        == set(b.data_vars)
+        == {
+            "seq_potential",
+            "seq_potential_low",
+            "seq_potential_high",
+            "c_input_eq",
+            "soc_bau_end",
+        }
+    )
+    for name in a.data_vars:
+        assert np.isfinite(a[name].values).sum() >= many.pixels
+        np.testing.assert_array_equal(a[name].values, b[name].values)
