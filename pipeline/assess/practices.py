@@ -63,10 +63,10 @@ def load_practices(path: Path | None = None) -> list[Practice]:
 
 def _stock_draws(
     t: Tables, state: State, zone: str, soil: str, where: str
-) -> tuple[float, list[tuple[Any, float, float]]]:
+) -> tuple[float, list[tuple[Any, float, float, str | None]]]:
     fs = [t.soc_ref(zone, soil), *t.state_factors(state.model_dump(), zone, where)]
     value = float(np.prod([f.value for f in fs]))
-    return value, [((f.factor, f.level, f.reference), f.value, f.uncertainty_pct) for f in fs]
+    return value, [((f.factor, f.level, f.reference), f.value, f.uncertainty_pct, f.disputed) for f in fs]
 
 
 def practice_values(
@@ -99,12 +99,13 @@ def practice_values(
         except AssessError as exc:
             out.append({**row, "tier1": None, "method": f"not defined in this stratum: {exc}"})
             continue
-        entries = sorted(e0 + e1, key=lambda e: repr(e[0]))
+        entries = sorted(((k, v, u) for k, v, u, _ in e0 + e1), key=lambda e: repr(e[0]))
         draws = montecarlo.draw(entries, DRAWS, SEED)
+        disputed = sorted({f"{k[0]} {k[1]}: {note}" for k, _, _, note in e0 + e1 if note})
 
-        def stock(es: list[tuple[Any, float, float]], d: dict[Any, Any] = draws) -> Any:
+        def stock(es: list[tuple[Any, float, float, str | None]], d: dict[Any, Any] = draws) -> Any:
             prod = np.ones(DRAWS)
-            for key, _, _ in es:
+            for key, _, _, _ in es:
                 prod = prod * d[key]
             return prod
 
@@ -119,6 +120,7 @@ def practice_values(
             "delta_t_co2e_ha_yr": dsoc * CO2_PER_C,
             "delta_t_co2e_ha_yr_range": [lo * CO2_PER_C, hi * CO2_PER_C],
             "years": t.D,
+            "disputed_defaults": disputed,
         }
         out.append({**row, "tier1": tier1, "method": "IPCC 2019 Tier 1, Eq. 2.25 (default factors)"})
     return {

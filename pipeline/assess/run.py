@@ -116,6 +116,13 @@ def assess(project: Project | dict[str, Any], tables: Tables | None = None) -> d
         )
 
     soc0 = float(with_sum[0] / total_area)
+    disputed = sorted(
+        {
+            f"{f['factor']} {f['level']} ({f['activity']}): {f['disputed']}"
+            for f in factors_out
+            if f.get("disputed")
+        }
+    )
     return {
         "method": {
             "tier": "IPCC Tier 1, mineral soils",
@@ -156,6 +163,7 @@ def assess(project: Project | dict[str, Any], tables: Tables | None = None) -> d
         "verdict": verdict(
             soc0, float(with_sum[-1] / total_area), float(without_sum[-1] / total_area), years, acts
         ),
+        "notes": [f"disputed default used: {d}" for d in disputed],
         "socio_economic": socio_economic(
             p.socio_economic.model_dump() if p.socio_economic else None, total_area, bal_co2
         ),

@@ -94,6 +94,7 @@ class FactorRecord(BaseModel):
     level: str
     citation: Citation
     values: dict[str, Pair]
+    disputed: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _names(self) -> FactorRecord:
@@ -130,6 +131,7 @@ class Factor(BaseModel):
     value: float
     uncertainty_pct: float
     reference: str
+    disputed: str | None = None
 
 
 class Tables:
@@ -187,7 +189,12 @@ class Tables:
             )
         value, pct = rec.values[climate_zone]
         return Factor(
-            factor=kind, level=level, value=value, uncertainty_pct=pct, reference=self._ref(rec.citation)
+            factor=kind,
+            level=level,
+            value=value,
+            uncertainty_pct=pct,
+            reference=self._ref(rec.citation),
+            disputed=rec.disputed.get(climate_zone),
         )
 
     def state_factors(self, state: dict[str, Any], climate_zone: str, where: str) -> list[Factor]:

@@ -91,6 +91,8 @@ TABLE_5_5 = {
     ("F_LU", "cropland_annual", "cropland_annual", "cool_temperate_dry"): (0.77, 14),
     ("F_LU", "cropland_paddy_rice", "cropland_paddy_rice", "tropical_wet"): (1.35, 4),  # paddy rice
     ("F_LU", "cropland_perennial", "cropland_perennial", "cool_temperate_moist"): (0.72, 22),  # perennial
+    # perennial/tree crop, tropical: 1.01 (EX-ACT's 2019 table; hestia-earth-models prints 1.10)
+    ("F_LU", "cropland_perennial", "cropland_perennial", "tropical_moist"): (1.01, 25),
     ("F_LU", "cropland_set_aside", "cropland_set_aside", "warm_temperate_dry"): (0.93, 11),  # set aside
     ("F_LU", "cropland_set_aside", "cropland_set_aside", "tropical_moist"): (0.82, 17),
     ("F_MG", "cropland_annual", "full_tillage", "tropical_moist"): (1.0, 0),  # tillage: full
@@ -365,6 +367,21 @@ def test_bad_input_is_refused_naming_the_parameter(
     assert needle in str(e.value)
     if parameter is not None:
         assert e.value.parameter == parameter
+
+
+def test_disputed_defaults_are_reported_and_undecided_cells_refused() -> None:
+    # Table 5.5 tropical montane: the two transcriptions disagree (EX-ACT 0.64 / 1.16 = the 2006
+    # values; hestia 0.86 / 1.08); the answer uses 0.86 and 1.08 and says so.
+    r = assess({**MINIMAL, "climate_zone": "tropical_montane"})
+    assert r["soc_baseline_t_c_ha"] == pytest.approx(51 * 0.86)  # Table 2.3 tropical montane HAC 51
+    assert r["soc_project_t_c_ha"] == pytest.approx(51 * 0.86 * 1.08 * 1.08)
+    assert any("F_LU" in n and "0.64" in n for n in r["notes"])
+    assert any("no_tillage" in n and "1.16" in n for n in r["notes"])
+    assert assess(MINIMAL)["notes"] == []
+    # perennial crops in the tropical montane zone: EX-ACT 1.00, hestia 1.10 -> refused, not guessed
+    project = {**MINIMAL, "climate_zone": "tropical_montane", "project": {"land_use": "cropland_perennial"}}
+    with pytest.raises(AssessError, match="no F_LU for cropland_perennial"):
+        assess(project)
 
 
 def test_practice_catalogue_values_for_a_stratum() -> None:
