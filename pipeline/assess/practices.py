@@ -10,6 +10,7 @@ that Eq. 2.25 does not cover says which method it needs.
 
 from __future__ import annotations
 
+import copy
 import functools
 from pathlib import Path
 from typing import Any
@@ -72,8 +73,19 @@ def _stock_draws(
 def practice_values(
     climate_zone: str, soil_type: str, land_use: str | None = None, tables: Tables | None = None
 ) -> dict[str, Any]:
-    """Every practice of the catalogue with its Tier 1 dSOC for the stratum."""
-    t = tables or load_tables()
+    """Every practice of the catalogue with its Tier 1 dSOC for the stratum (a deep copy of a
+    cached answer: 12 zones x 6 soils x 7 land-use filters at most, each deterministic)."""
+    if tables is None:
+        return copy.deepcopy(_cached(climate_zone, soil_type, land_use))
+    return _values(climate_zone, soil_type, land_use, tables)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached(climate_zone: str, soil_type: str, land_use: str | None) -> dict[str, Any]:
+    return _values(climate_zone, soil_type, land_use, load_tables())
+
+
+def _values(climate_zone: str, soil_type: str, land_use: str | None, t: Tables) -> dict[str, Any]:
     ref = t.soc_ref(climate_zone, soil_type)  # refuses unknown zones, soils, organic soils
     if land_use is not None and land_use not in LAND_USES:
         raise unknown("land_use", land_use, LAND_USES)
