@@ -44,6 +44,18 @@ def indicators(
             file_okay=False, help="Directory for --snapshot's Zarr (default: VAR/indicators-SNAPSHOT.zarr)."
         ),
     ] = None,
+    block: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Rows per block (rounded up to a power of two; default: the job's chunk rows). "
+            "Memory grows with the block, not with the grid.",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler (tcp://HOST:PORT) to run the blocks on; default: threads here."),
+    ] = None,
     registry: Registry = None,
     cache: Cache = None,
     var: Var = None,
@@ -54,7 +66,7 @@ def indicators(
     paths = work_paths(var)
     registry = registry or paths.registry
     cache = cache or paths.cache
-    job = load_job_for(job_file, var, store=store)
+    job = load_job_for(job_file, var, scheduler=scheduler, store=store)
     chunks = (job.chunks.y, job.chunks.x)
     if snapshot is not None:
         dest = out_dir(output or paths.var / f"indicators-{snapshot}.zarr", "--output")
@@ -67,6 +79,8 @@ def indicators(
                 registry=registry,
                 cache_dir=cache,
                 report=Stages(prog),
+                block=block,
+                scheduler=job.scheduler,
             )
         console.print(f"[green]wrote[/] {rep.path} from data snapshot {rep.input_snapshot}")
         if rep.compared_with is None:
@@ -82,7 +96,14 @@ def indicators(
     writable_store(job.store)
     with progress() as prog:
         res = run_indicators(
-            job.store, chunks=chunks, registry=registry, cache_dir=cache, force_full=full, report=Stages(prog)
+            job.store,
+            chunks=chunks,
+            registry=registry,
+            cache_dir=cache,
+            force_full=full,
+            report=Stages(prog),
+            block=block,
+            scheduler=job.scheduler,
         )
     if res.mode == "up-to-date":
         console.print(f"up to date: the indicators already derive from {res.input_snapshot}")

@@ -30,6 +30,10 @@ def rothc_run(
             "calibrated on decades to centuries, and the cost grows with the length.",
         ),
     ] = 20,
+    block: Annotated[
+        int | None,
+        typer.Option(min=1, help="Rows modelled and written at a time (default: the job's chunk rows)."),
+    ] = None,
     var: Var = None,
 ) -> None:
     """RothC sequestration-potential maps (BAU, +5/+10/+20 % input) from the cube, one commit."""
@@ -38,7 +42,7 @@ def rothc_run(
     job = load_job_for(job_file, var, store=store)
     writable_store(job.store)
     t0 = time.perf_counter()
-    res = run_rothc_job(job, years)
+    res = run_rothc_job(job, years, block=block)
     console.print(
         f"[green]committed[/] {res.snapshot_id}: RothC scenarios for {res.pixels} pixels "
         f"(epoch {res.epoch}) in {time.perf_counter() - t0:.1f} s"

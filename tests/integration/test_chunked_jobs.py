@@ -3,6 +3,11 @@ on a multi-process dask cluster give the same bytes; and those equal the whole-g
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -14,8 +19,8 @@ from pipeline.indicators.job import open_inputs, run_indicators
 from pipeline.indicators.registry import CLASS_MAPS, SH_CLASSES
 from pipeline.indicators.tables import epoch_table, region_index
 from pipeline.ingest.job import run_ingest
-from pipeline.ingest.stac_server import serve_catalog
-from pipeline.store import data_snapshot, open_repo
+from pipeline.ingest.stac_server import free_port, serve_catalog
+from pipeline.store import cube_log, data_snapshot, open_repo
 from tests.support.demo import demo_job
 
 pytestmark = pytest.mark.integration
@@ -67,7 +72,7 @@ def demo(tmp_path_factory) -> dict:
 
     many = run_indicators(job.store, block=16, workers=2, report=counter("many"), **kw)
     one = run_indicators(job.store, force_full=True, block=4096, report=counter("one"), **kw)
-    return {"store": job.store, "many": many, "one": one, "blocks": blocks, "kw": kw}
+    return {"job": job, "store": job.store, "many": many, "one": one, "blocks": blocks, "kw": kw}
 
 
 def test_many_blocks_equal_one_block_bit_for_bit(demo):
@@ -121,3 +126,22 @@ def test_blocks_on_a_multi_process_cluster_equal_the_local_run(demo):
     _assert_identical(
         _groups(demo["store"], remote.snapshot_id), _groups(demo["store"], demo["one"].snapshot_id)
     )
+
+
+def _socobs(*args: str) -> subprocess.CompletedProcess[str]:
+    exe = str(Path(sys.executable).parent / "socobs")
+    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=300)
+
+
+def test_cli_block_and_scheduler_options(demo, tmp_path):
+    job_file = tmp_path / "job.yaml"
+    job_file.write_text(json.dumps(json.loads(demo["job"].model_dump_json())))
+    args = [str(job_file), "--registry", str(demo["kw"]["registry"]), "--cache", str(demo["kw"]["cache_dir"])]
+    n = len(cube_log(demo["store"]))
+    bad = _socobs("indicators", *args, "--full", "--scheduler", f"tcp://127.0.0.1:{free_port()}")
+    assert bad.returncode == 2 and "did not answer" in bad.stderr and "Traceback" not in bad.stderr
+    assert len(cube_log(demo["store"])) == n  # refused before any write
+    ok = _socobs("indicators", *args, "--full", "--block", "16")
+    assert ok.returncode == 0, ok.stderr
+    new = cube_log(demo["store"])[0].snapshot_id
+    _assert_identical(_groups(demo["store"], new), _groups(demo["store"], demo["one"].snapshot_id))
