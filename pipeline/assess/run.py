@@ -38,10 +38,10 @@ def assess(project: Project | dict[str, Any], tables: Tables | None = None) -> d
     p = project if isinstance(project, Project) else parse_project(project)
     t = tables or load_tables()
     d, years = t.D, p.years
-    cohort_list = balance.cohorts(p.implementation_years, p.adoption)
-    realised_end = float(balance.realised(cohort_list, np.array([float(years)]), d)[0])
+    impl, how = p.implementation_years, p.adoption
+    realised_end = float(balance.realised(np.array([float(years)]), d, impl, how)[0])
     tt = np.arange(years + 1, dtype=np.float64)
-    adopted = balance.adopted(cohort_list, tt[1:])  # by the end of each year
+    adopted = balance.adopted(tt[1:], impl, how)  # by the end of each year
 
     looked: list[dict[str, Any]] = []
     for i, a in enumerate(p.activities):  # every look-up first: refuse before computing anything
@@ -67,7 +67,7 @@ def assess(project: Project | dict[str, Any], tables: Tables | None = None) -> d
     for x in looked:
         a, ref, fs = x["a"], x["ref"], x["fs"]
         b, w, pr = (ref.value * _product(fs[s]) for s in STATES)
-        without, with_ = balance.trajectories(b, w, pr, years, cohort_list, d)
+        without, with_ = balance.trajectories(b, w, pr, years, d, impl, how)
         without_sum += a.area_ha * without
         with_sum += a.area_ha * with_
         bal_c = float(-a.area_ha * (with_[-1] - without[-1]))
@@ -130,8 +130,8 @@ def assess(project: Project | dict[str, Any], tables: Tables | None = None) -> d
             "edition": t.edition,
             "depth_cm": t.data.depth_cm,
             "transition_years": d,
-            "cohorts": "exact per adoption cohort, each hectare's change capped at D years "
-            "(see pipeline.assess.balance)",
+            "transition": "exact for the adoption curve, each hectare's change capped at D years after "
+            "its adoption (EX-ACT web application's variant; see pipeline.assess.balance)",
             "sign": "balance = with-project - without-project emissions; negative = removal (EX-ACT's sign)",
             "co2_per_c": "44/12",
         },

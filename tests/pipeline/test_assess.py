@@ -187,8 +187,9 @@ def test_minimal_request_cropland_no_till_high_input_immediate() -> None:
 def test_cropland_linear_implementation_when_period_lies_between_20_and_i_plus_20() -> None:
     # warm temperate moist HAC (Table 2.3: 64), full/medium -> reduced/high with manure
     # (Table 5.5: F_LU 0.69, reduced 1.05, high with manure 1.44), 250 ha, 5 years of linear
-    # adoption (cohorts of 1/5 at t = 0..4), period 22 years: cohorts 0-2 complete their 20 years,
-    # cohort 3 has 19, cohort 4 has 18 -> realised share (20+20+20+19+18) / 20 / 5 = 0.97.
+    # adoption F(t) = t/5, period 22 years. Area in transition at t: F(t) - F(t - 20). Its
+    # integral G(t) = t^2/10 for t <= 5, 2.5 + (t - 5) after. Realised share at 22:
+    # (G(22) - G(2)) / 20 = (19.5 - 0.4) / 20 = 0.955 (the last hectares have 17 of their 20 years).
     b = 64 * 0.69
     p = 64 * 0.69 * 1.05 * 1.44
     project = {
@@ -205,15 +206,18 @@ def test_cropland_linear_implementation_when_period_lies_between_20_and_i_plus_2
         },
     }
     r = assess(project)
-    assert r["balance_t_c"] == pytest.approx(-250 * (p - b) * 0.97) == pytest.approx(-5482.9056)
+    assert r["balance_t_c"] == pytest.approx(-250 * (p - b) * 0.955) == pytest.approx(-5398.1184)
     step = 250 * (p - b) / 20
-    # year 1: only cohort 0 changes; year 5: all five; year 21 ([20, 21)): cohorts 1-4; year 22: 2-4
-    assert r["series"][0]["balance_t_c"] == pytest.approx(-step * 0.2)
-    assert r["series"][4]["balance_t_c"] == pytest.approx(-step * 1.0)
-    assert r["series"][20]["balance_t_c"] == pytest.approx(-step * 0.8)
-    assert r["series"][21]["balance_t_c"] == pytest.approx(-step * 0.6)
+    # year k: G(k) - G(k-1) - (G(k-20) - G(k-21)); year 1: 0.1; year 5: 2.5 - 1.6 = 0.9; year 6: 1;
+    # year 21: 1 - 0.1 = 0.9; year 22: 1 - (0.4 - 0.1) = 0.7
+    for year, share in [(1, 0.1), (5, 0.9), (6, 1.0), (21, 0.9), (22, 0.7)]:
+        assert r["series"][year - 1]["balance_t_c"] == pytest.approx(-step * share)
     assert [s["adopted_area_ha"] for s in r["series"][:6]] == pytest.approx([50, 100, 150, 200, 250, 250])
     assert r["project"]["capitalisation_years"] == 17
+    # the same with immediate adoption: all of it by year 20, then nothing
+    r = assess({**project, "adoption": "immediate"})
+    assert r["balance_t_c"] == pytest.approx(-250 * (p - b))
+    assert r["series"][21]["balance_t_c"] == 0
 
 
 def test_grassland_restoration_immediate_short_period() -> None:
@@ -238,10 +242,13 @@ def test_grassland_restoration_immediate_short_period() -> None:
 
 def test_grassland_exponential_implementation() -> None:
     # tropical dry sandy (Table 2.3: 9); high intensity grazing 0.90 -> nominally managed 1.0
-    # (Table 6.2); 4 implementation years, exponential F(k) = (e^(3k/4) - 1) / (e^3 - 1); 10 years.
-    cum = [(math.exp(3 * k / 4) - 1) / (math.exp(3) - 1) for k in range(5)]
-    shares = [cum[k + 1] - cum[k] for k in range(4)]
-    realised = sum(s * (10 - k) / 20 for k, s in enumerate(shares))
+    # (Table 6.2); 4 implementation years, EX-ACT's exponential adoption
+    # F(t) = (1 - e^(kt)) / (1 - e^(4k)), k = -0.519349/yr; 10 years. All adopted by t = 4 and
+    # nothing has reached 20 years, so realised = G(10) / 20 with
+    # G(10) = [4 - (e^(4k) - 1)/k] / (1 - e^(4k)) + 6.
+    k = -0.519349
+    g4 = (4 - (math.exp(4 * k) - 1) / k) / (1 - math.exp(4 * k))
+    realised = (g4 + 6) / 20
     r = assess(
         {
             "area_ha": 1000,
@@ -255,7 +262,11 @@ def test_grassland_exponential_implementation() -> None:
         }
     )
     assert r["balance_t_c"] == pytest.approx(-1000 * (9 - 9 * 0.9) * realised)
-    assert shares[0] < shares[-1]  # slow start
+    # fast start: more than the linear 1/4 adopted after the first year (1 - e^k) / (1 - e^(4k))
+    assert r["series"][0]["adopted_area_ha"] == pytest.approx(
+        1000 * (1 - math.exp(k)) / (1 - math.exp(4 * k))
+    )
+    assert r["series"][0]["adopted_area_ha"] > 250
 
 
 def test_without_project_differs_from_baseline() -> None:
@@ -411,10 +422,10 @@ def test_csv_has_one_row_per_year_and_a_total() -> None:
 def test_example_project_file_is_valid_and_matches_hand_figures() -> None:
     data = yaml.safe_load((catalogs_dir() / "projects" / "example.yaml").read_text())
     r = assess(data)
-    # cohorts 0..4 of 1/5, 20 years: realised (20+19+18+17+16)/100 = 0.9;
+    # linear adoption over 5 years, 20 years: realised (G(20) - G(0)) / 20 = (2.5 + 15) / 20 = 0.875;
     # cropland 1000 ha: 40*0.83*(1.10*1.11 - 1); grassland 500 ha: 40*(1.0 - 0.90)
-    expected_c = -(1000 * 40 * 0.83 * (1.10 * 1.11 - 1) + 500 * 40 * 0.10) * 0.9
-    assert r["balance_t_c"] == pytest.approx(expected_c) == pytest.approx(-8403.48)
+    expected_c = -(1000 * 40 * 0.83 * (1.10 * 1.11 - 1) + 500 * 40 * 0.10) * 0.875
+    assert r["balance_t_c"] == pytest.approx(expected_c) == pytest.approx(-8170.05)
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
