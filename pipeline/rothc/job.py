@@ -60,6 +60,9 @@ RESOLVED_CLASSES = {
 }
 INCREASES = (0.05, 0.10, 0.20)
 NEEDED = ("tas", "pr", "pet", "clay", "landcover")  # the stock comes from the indicator maps
+BLOCK_PIXELS = 65_536
+"""Default pixels per block (rows of the full width): the model holds ~2 kB per pixel (forcing,
+pools, scenario outputs), so a block of the chunk's 512 rows of a wide grid would hold GBs."""
 STOCKS = {"mean": "soc_stock", "low": "soc_stock_q05", "high": "soc_stock_q95"}
 MAX_YEARS = 2000
 """Longest scenario run: GSOCseq uses 20 years; RothC is calibrated on decades to a century or
@@ -207,7 +210,8 @@ def _template(cube: xr.Dataset, years: int, chunks: tuple[int, int]) -> xr.Datas
 
 def run_rothc_job(job: JobSpec, years: int = 20, *, block: int | None = None) -> RothcResult:
     """Compute the scenario maps for the latest epoch and commit them to the job's store, block
-    by block of ``block`` rows (default: the job's chunk rows): memory is bounded by the block.
+    by block of ``block`` rows (default: the job's chunk rows, at most ``BLOCK_PIXELS`` pixels):
+    memory is bounded by the block.
 
     The blocks run one after the other in this process: the RothC kernel is numba-parallel over
     a block's pixels already, and each block is written into the transaction as it is done."""
@@ -222,8 +226,8 @@ def run_rothc_job(job: JobSpec, years: int = 20, *, block: int | None = None) ->
     _require(cube)
     epoch = int(cube["epoch"].values[-1])
     stocks = _stocks(job.store, snapshot, epoch)
-    rows = max(1, block or job.chunks.y)
-    ny = cube.sizes["y"]
+    ny, nx = cube.sizes["y"], cube.sizes["x"]
+    rows = max(1, block or min(job.chunks.y, BLOCK_PIXELS // nx))
     ds = _template(cube, years, (job.chunks.y, job.chunks.x))
     ds.attrs = {
         "model": "RothC v2.0.0 (kernels.rothc)",

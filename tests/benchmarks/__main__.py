@@ -1,7 +1,7 @@
 """``make bench``: every benchmark, its figures and its goal, measured side by side in one run.
 
-Usage: python -m tests.benchmarks [--only zonal,stock,theil-sen,rothc,indicators,api,ingest] [--quick]
-(ingest is not in the default set: it takes several minutes)
+Usage: python -m tests.benchmarks [--only zonal,stock,theil-sen,rothc,indicators,api,ingest,scale] [--quick]
+(ingest and scale are not in the default set: they take minutes to tens of minutes)
 (--quick uses smaller sizes to check the harness; the goals refer to the full sizes).
 """
 
@@ -15,11 +15,14 @@ from pathlib import Path
 
 import numba
 
-from tests.benchmarks.api import bench_load, bench_tiles, demo_store
+from tests.benchmarks.api import bench_load, bench_store, bench_tiles
+from tests.benchmarks.api_hostile import hostile_rows
 from tests.benchmarks.indicators import bench_indicators
 from tests.benchmarks.ingest import bench_ingest
 from tests.benchmarks.kernels import bench_stock, bench_theil_sen, bench_zonal
 from tests.benchmarks.rothc import bench_rothc
+from tests.benchmarks.scale import bench_scale
+from tests.benchmarks.scale import goal_rows as scale_rows
 
 
 def main() -> None:
@@ -108,9 +111,11 @@ def main() -> None:
 
         work = Path(tempfile.mkdtemp(prefix="socobs-bench-api-"))
         try:
-            store, registry = demo_store(work, res=1.0 if args.quick else 0.5)
+            bs = bench_store(work, res=1.0 if args.quick else 0.5)
+            store, registry = bs.store, bs.registry
             tl = results["tiles"] = bench_tiles(store, registry)
             ld = results["load"] = bench_load(store, registry, seconds=4 if args.quick else 10)
+            hostile = hostile_rows(bs, results, args.quick)  # commits to the store: after the above
         finally:
             shutil.rmtree(work, ignore_errors=True)
         rows.append(
@@ -137,6 +142,11 @@ def main() -> None:
                 ld["rps"] >= 1000 and ld["p99_ms"] <= 50 and ld["errors"] == 0,
             )
         )
+        rows.extend(hostile)
+    if "scale" in only:
+        sc = bench_scale((0.2, 0.1) if args.quick else (0.05, 0.02))
+        results.update({f"scale_{k}": v for k, v in sc.items()})
+        rows.extend(scale_rows(sc))
     if "ingest" in only:
         g = results["ingest"] = bench_ingest(0.5 if args.quick else 0.25)
         rows.append(
