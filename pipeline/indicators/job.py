@@ -3,9 +3,15 @@
 Recipe (one commit to the job's repository):
 
     data snapshot (latest ingest/update commit) -> plan (full, incremental or up to date)
-    -> per epoch: stock + bounds, change and rates against the baseline, SOC/clay ratio and
-       class, Theil-Sen / Mann-Kendall trend over the epochs so far -> overviews -> region rows
-    -> write groups ``indicators`` (maps), ``overviews/<factor>``, ``tables`` -> commit
+    -> per block of rows (``pipeline.indicators.blocks``), per epoch: stock + bounds, change and
+       rates against the baseline, SOC/clay ratio and class, Theil-Sen / Mann-Kendall trend over
+       the epochs so far, overview cells, zonal accumulators -> each block's maps and overview
+       cells written into groups ``indicators`` and ``overviews/<factor>`` as it arrives
+    -> accumulators combined -> region rows -> group ``tables`` -> commit
+
+Memory is bounded by the block (its rows x the grid's width, every new epoch) times the blocks
+in flight (threads + 1), not by the grid; ``block`` lowers it. Results are bit-identical
+whatever the block size and wherever the blocks run (threads here or a dask cluster).
 
 Every epoch's maps depend only on that epoch, the baseline (first) epoch and the epochs before
 it (the trend of epoch t runs over baseline..t), so when ``socobs update`` appends an epoch,
