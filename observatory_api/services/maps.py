@@ -166,8 +166,7 @@ def point(snap: Snapshot, lat: float, lon: float) -> dict[str, Any]:
         series = snap.chunks.series(a, row, col)
         nodata = 255 if a.array.dtype == np.uint8 else None
         values = [None if nodata is not None and v == nodata else num(v) for v in series.tolist()]
-        units = lv.ds[name].attrs.get("units", "")
-        maps[name] = {"unit": units, "epochs": snap.epochs, "values": values}
+        maps[name] = {"unit": lv.units[name], "epochs": snap.epochs, "values": values}
     body: dict[str, Any] = {
         "lat": lat,
         "lon": lon,

@@ -34,6 +34,8 @@ import psutil
 from tests.benchmarks.api import ApiProcess, BenchStore, tile_set
 from tests.observatory_api.shapes import comb, polygon, spiral, star
 
+JOB_DELAY = 4.0  # seconds of load before the indicator job starts
+AFTER_SWAP = 10.0  # seconds of load after the API serves the job's commit (30 s at least in all)
 LAND = [
     (2.35, 48.85),
     (36.8, -1.3),
@@ -116,8 +118,13 @@ def bench_mixed(bs: BenchStore, seconds: float = 30.0, connections: int = 50) ->
         run_update(bs.job, stac_url=srv.url)  # new data in the cube; indicators not yet computed
     with ApiProcess(bs, poll_seconds=0.5) as api:
         paths, verify = mixed_paths(api.base)
+        code = (
+            "from pathlib import Path; from pipeline.indicators.job import run_indicators; "
+            f"r = run_indicators({bs.store!r}, registry=Path({str(bs.registry)!r}), "
+            f"cache_dir=Path({str(bs.cache)!r})); print(r.snapshot_id, r.mode)"
+        )
         with tempfile.TemporaryDirectory() as tmp:
-            pf, rec = Path(tmp) / "paths.txt", Path(tmp) / "recorded.json"
+            pf, rec, stop = Path(tmp) / "paths.txt", Path(tmp) / "recorded.json", Path(tmp) / "stop"
             pf.write_text("\n".join(paths))
             load = subprocess.Popen(
                 [
@@ -135,26 +142,34 @@ def bench_mixed(bs: BenchStore, seconds: float = 30.0, connections: int = 50) ->
                     *verify,
                     "--record",
                     str(rec),
+                    "--stop-file",
+                    str(stop),
                 ],
                 stdout=subprocess.PIPE,
                 text=True,
             )
-            time.sleep(min(5.0, seconds / 6) + 1.0)  # after the warm-up second
-            code = (
-                "from pathlib import Path; from pipeline.indicators.job import run_indicators; "
-                f"r = run_indicators({bs.store!r}, registry=Path({str(bs.registry)!r}), "
-                f"cache_dir=Path({str(bs.cache)!r})); print(r.snapshot_id, r.mode)"
-            )
+            time.sleep(1.0 + JOB_DELAY)  # the load generator's warm-up second, then some load
             t_job = time.perf_counter()
             job = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
             job_s = time.perf_counter() - t_job
+            committed = job.stdout.split()[-2] if job.returncode == 0 else None
+            deadline = time.monotonic() + 120
+            while (
+                time.monotonic() < deadline
+                and httpx.get(f"{api.base}/readyz").json()["snapshot_id"] != committed
+            ):
+                time.sleep(0.05)
+            swapped_s = time.perf_counter() - t_job - job_s
+            time.sleep(AFTER_SWAP)  # the answers of the new snapshot are measured too
+            stop.touch()
             out, _ = load.communicate(timeout=900)
             res = json.loads(out.strip().splitlines()[-1])
             recorded = json.loads(rec.read_text())
-    committed, mode = job.stdout.split()[-2:] if job.returncode == 0 else (None, job.stderr[-300:])
+    mode = job.stdout.split()[-1] if job.returncode == 0 else "failed: " + job.stderr[-300:]
     res.update(
         job_s=job_s,
         job_mode=mode,
+        swap_after_commit_s=swapped_s,
         committed=committed,
         committed_during_load=committed in res["snapshots"],
         verified=len(recorded),
@@ -299,7 +314,7 @@ def bench_cold_point(bs: BenchStore) -> dict[str, Any]:
             run_update(bs.job, stac_url=srv.url)
         result = run_indicators(bs.store, registry=bs.registry, cache_dir=bs.cache)
         deadline = time.monotonic() + 120
-        while c.get("/readyz").json()["snapshot_id"] == before and time.monotonic() < deadline:
+        while c.get("/readyz").json()["snapshot_id"] != result.snapshot_id and time.monotonic() < deadline:
             time.sleep(0.01)
         t0 = time.perf_counter()
         r = c.get("/v1/point", params={"lat": seen[1][0], "lon": seen[1][1]})
@@ -327,3 +342,38 @@ if __name__ == "__main__":
             {"aoi": bench_aoi(b), "mixed": bench_mixed(b), "cold_point": bench_cold_point(b)}, indent=2
         )
     )
+
+
+def hostile_rows(bs: BenchStore, results: dict[str, Any], quick: bool) -> list[tuple[str, str, str, bool]]:
+    """Issue 14's three speed lines (run in this order: the AOI, then two commits)."""
+    a = results["aoi"] = bench_aoi(bs)
+    m = results["mixed"] = bench_mixed(bs, seconds=10 if quick else 30)
+    c = results["cold_point"] = bench_cold_point(bs)
+    ok = m["errors"] == 0 and m["mixed"] == 0 and m["wrong"] == 0 and m["committed_during_load"]
+    return [
+        (
+            f"mixed load, {m['connections']:.0f} connections, {m['paths']} URLs, while a job commits",
+            f"{m['rps']:.0f} req/s, p99 {m['p99_ms']:.0f} ms, {m['errors']:.0f} err, {m['mixed']:.0f} mixed, "
+            f"{m['wrong']} wrong",
+            ">= 1500/s, p99 <= 100 ms, 0 err",
+            ok and m["rps"] >= 1500 and m["p99_ms"] <= 100,
+        ),
+        (
+            "adversarial AOI: most expensive accepted (time; extra RSS)",
+            f"{a['max_accepted_s'] * 1e3:.0f} ms; +{a['max_extra_mb']:.0f} MB",
+            "<= 2 s; <= 300 MB",
+            a["all_ok"] and a["max_accepted_s"] <= 2 and a["max_extra_mb"] <= 300,
+        ),
+        (
+            "adversarial AOI: slowest refusal (star, world, parts, 50 MB chunked ...)",
+            f"{a['max_refused_s'] * 1e3:.0f} ms",
+            "<= 50 ms",
+            a["all_ok"] and a["max_refused_s"] <= 0.05,
+        ),
+        (
+            "cold /v1/point after a commit: a cell not asked before (one asked before)",
+            f"{c['never_read_ms']:.1f} ms ({c['after_commit_ms']:.1f} ms); new process {c['first_ever_ms']:.0f} ms",
+            "<= 50 ms",
+            c["ok"] and c["never_read_ms"] <= 50,
+        ),
+    ]

@@ -1,5 +1,6 @@
 """A small HTTP/1.1 keep-alive load generator (asyncio streams + uvloop), run in its own process:
-``python -m tests.benchmarks.loadgen URL_BASE [PATH ...] [--paths-file F] --connections 50 --seconds 10``.
+``python -m tests.benchmarks.loadgen URL_BASE [PATH ...] [--paths-file F] --connections 50 --seconds 10``
+(``--stop-file F``: after the seconds, go on until F exists).
 
 Prints one JSON line: requests, errors, requests/s, latency p50/p99 (ms), the snapshots the
 answers named and how many answers named a snapshot in their body other than the one in their
@@ -35,11 +36,13 @@ class Tally:
         self.took = 0.0
 
 
-async def _conn(host: str, port: int, paths: list[str], until: float, tally: Tally, offset: int) -> None:
+async def _conn(
+    host: str, port: int, paths: list[str], stop: asyncio.Event, tally: Tally, offset: int
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     k = offset
     try:
-        while time.perf_counter() < until:
+        while not stop.is_set():
             path = paths[k % len(paths)]
             k += 1
             t0 = time.perf_counter()
@@ -70,16 +73,32 @@ async def _conn(host: str, port: int, paths: list[str], until: float, tally: Tal
         writer.close()
 
 
-async def run(base: str, paths: list[str], connections: int, seconds: float, verify: set[str]) -> Tally:
+async def _stop_after(seconds: float, stop_file: Path | None, stop: asyncio.Event) -> None:
+    await asyncio.sleep(seconds)
+    while stop_file is not None and not stop_file.exists():
+        await asyncio.sleep(0.1)
+    stop.set()
+
+
+async def run(
+    base: str,
+    paths: list[str],
+    connections: int,
+    seconds: float,
+    verify: set[str],
+    stop_file: Path | None = None,
+) -> Tally:
     u = urlsplit(base)
     host, port = u.hostname or "127.0.0.1", u.port or 80
-    warm_until = time.perf_counter() + 1.0
-    await asyncio.gather(*(_conn(host, port, paths, warm_until, Tally(set()), i) for i in range(connections)))
+    warm = asyncio.Event()
+    conns = [_conn(host, port, paths, warm, Tally(set()), i) for i in range(connections)]
+    await asyncio.gather(_stop_after(1.0, None, warm), *conns)
     tally = Tally(verify)
     t0 = time.perf_counter()
-    until = t0 + seconds
+    stop = asyncio.Event()
     stride = max(1, len(paths) // connections)
-    await asyncio.gather(*(_conn(host, port, paths, until, tally, i * stride) for i in range(connections)))
+    conns = [_conn(host, port, paths, stop, tally, i * stride) for i in range(connections)]
+    await asyncio.gather(_stop_after(seconds, stop_file, stop), *conns)
     tally.took = time.perf_counter() - t0
     return tally
 
@@ -109,6 +128,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--verify", nargs="*", default=[])
     ap.add_argument("--record", type=Path)
+    ap.add_argument("--stop-file", type=Path, help="after --seconds, go on until this file exists")
     a = ap.parse_args()
     paths = list(a.paths) + (a.paths_file.read_text().split() if a.paths_file else [])
     try:
@@ -118,7 +138,7 @@ def main() -> None:
     except ImportError:
         factory = asyncio.new_event_loop
     with asyncio.Runner(loop_factory=factory) as runner:
-        tally = runner.run(run(a.base, paths, a.connections, a.seconds, set(a.verify)))
+        tally = runner.run(run(a.base, paths, a.connections, a.seconds, set(a.verify), a.stop_file))
     if a.record:
         a.record.write_text(json.dumps([[p, s, b] for (p, s), b in tally.recorded.items()]))
     print(json.dumps(summary(tally, a.connections)))

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from observatory_api import Settings, create_app
 from observatory_api.jsonbody import depth
 from observatory_api.limits import ClientLimiter, Gate, client_address
+from observatory_api.reader import load_snapshot
 
 PROBLEM = "application/problem+json"
 
@@ -255,3 +256,30 @@ def test_kept_answers_belong_to_one_snapshot():
         rc.offer(k, route, status, hdrs, b"{}")
         assert rc.get(k) is None
     assert rc.key("SNAP1", "/v1/regions/KEN", b"geometry=true", {}) is None
+
+
+def test_answers_are_prepared_from_a_new_snapshot_before_the_swap(api_store):
+    from pipeline.store import open_repo
+
+    history = [s.id for s in open_repo(api_store.store).ancestry(branch="main")]
+    settings = _settings(api_store)
+    older = load_snapshot(settings, history[1])  # the indicators commit, before RothC's
+    paths = ["/v1/regions/FRA/summary", "/v1/tiles/soc_stock/2/2/1.png", "/v1/point?lat=48.3&lon=2.7"]
+    app = create_app(settings)
+    with TestClient(app) as c:
+        served = [c.get(p) for p in paths]
+        current = c.get("/readyz").json()["snapshot_id"]
+        assert all(r.headers["x-snapshot-id"] == current != older.snapshot_id for r in served)
+        rc = app.state.responses
+        kept = c.portal.call(rc.prepare, app, older, app.state.reader.loaded)
+        assert kept >= len(paths)
+        for p, r in zip(paths, served, strict=True):
+            path, _, query = p.partition("?")
+            hit = rc.get(
+                rc.key(older.snapshot_id, path, query.encode(), {b"accept": b"*/*"})
+            )  # httpx sends it
+            assert hit is not None and dict(hit.headers)[b"x-snapshot-id"] == older.snapshot_id.encode()
+            if path.endswith(".png"):
+                assert hit.body == r.content  # the same map in both commits: the same tile
+            else:
+                assert older.snapshot_id.encode() in hit.body

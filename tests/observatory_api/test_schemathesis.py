@@ -42,6 +42,8 @@ OPERATIONS = [
     "GET /v1/rankings/{indicator}",
     "GET /v1/point",
     "POST /v1/aoi/assess",
+    "POST /v1/assess/ex-ante",
+    "GET /v1/practices",
     "GET /v1/tiles/{indicator}/{z}/{x}/{y}.png",
     "GET /v1/tiles/{indicator}/tilejson.json",
     "GET /v1/tiles/{indicator}/legend",
