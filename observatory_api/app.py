@@ -60,7 +60,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await task
             await warm
 
-    app = FastAPI(title="soc-observatory API", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="soc-observatory API",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        # FastAPI's OpenTelemetry hooks look up their providers on every request (~70 us); the
+        # API's own metrics are Prometheus (/metrics) and its logs JSON lines.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     app.state.settings = settings
     app.state.reader = reader
     app.state.tile_cache = tile_cache = TileCache(settings.tile_cache)

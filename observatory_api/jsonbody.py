@@ -20,9 +20,10 @@ _OPEN[[ord("]"), ord("}")]] = -1
 def depth(raw: bytes) -> int:
     """Deepest nesting of arrays/objects in a JSON text (brackets inside strings ignored)."""
     a = np.frombuffer(raw, dtype=np.uint8)
-    if a.size == 0:
-        return 0
     step = _OPEN[a]
+    at = np.flatnonzero(step)  # brackets only: a few per coordinate pair
+    if at.size == 0:
+        return 0
     quotes = np.flatnonzero(a == ord('"'))
     if quotes.size:
         slashes = np.flatnonzero(a == ord("\\"))
@@ -32,11 +33,9 @@ def depth(raw: bytes) -> int:
             lengths = ends - np.r_[slashes[0], slashes[brk + 1]] + 1
             i = np.minimum(np.searchsorted(ends, quotes - 1), ends.size - 1)
             quotes = quotes[~((ends[i] == quotes - 1) & (lengths[i] % 2 == 1))]
-        toggle = np.zeros(a.size, dtype=np.int8)
-        toggle[quotes] = 1
-        inside = (np.cumsum(toggle, dtype=np.int32) & 1).astype(bool)  # from an opening quote on
-        step = np.where(inside, np.int8(0), step)
-    return int(np.cumsum(step, dtype=np.int32).max(initial=0))
+        in_string = np.searchsorted(quotes, at) % 2 == 1  # after an odd number of real quotes
+        at = at[~in_string]
+    return int(np.cumsum(step[at], dtype=np.int32).max(initial=0))
 
 
 def parse_json(raw: bytes, max_depth: int = MAX_DEPTH) -> Any:

@@ -15,9 +15,10 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
-import uuid
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,8 @@ from observatory_api.responses import Kept, ResponseCache
 
 log = logging.getLogger("observatory_api")
 _TOKEN = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
+_PREFIX = secrets.token_hex(4)  # this process's; then a counter: unique ids at no cost
+_COUNTER = itertools.count()
 
 
 class BodyTooLarge(Exception):
@@ -61,7 +64,7 @@ class Front:
         t0 = now()
         headers = dict(scope["headers"])
         given = headers.get(b"x-request-id", b"")
-        rid = given.decode() if _TOKEN.match(given) else uuid.uuid4().hex[:16]
+        rid = given.decode() if given and _TOKEN.match(given) else f"{_PREFIX}{next(_COUNTER):08x}"
         peer_addr = scope.get("client")
         peer = str(peer_addr[0]) if peer_addr else None
         fwd = headers.get(b"x-forwarded-for")

@@ -34,6 +34,8 @@ class Tally:
         self.verify = verify
         self.recorded: dict[tuple[str, str], str] = {}
         self.took = 0.0
+        self.when: list[float] = []
+        self.t0 = 0.0
 
 
 async def _conn(
@@ -59,6 +61,7 @@ async def _conn(
                     snapshot = line.split(b":", 1)[1].strip().decode()
             body = await reader.readexactly(length)
             tally.lat.append(time.perf_counter() - t0)
+            tally.when.append(t0)
             if status != 200:
                 tally.errs.append(status)
                 continue
@@ -94,13 +97,21 @@ async def run(
     conns = [_conn(host, port, paths, warm, Tally(set()), i) for i in range(connections)]
     await asyncio.gather(_stop_after(1.0, None, warm), *conns)
     tally = Tally(verify)
-    t0 = time.perf_counter()
+    t0 = tally.t0 = time.perf_counter()
     stop = asyncio.Event()
     stride = max(1, len(paths) // connections)
     conns = [_conn(host, port, paths, stop, tally, i * stride) for i in range(connections)]
     await asyncio.gather(_stop_after(seconds, stop_file, stop), *conns)
     tally.took = time.perf_counter() - t0
     return tally
+
+
+def _windows(t: Tally, width: float) -> list[float]:
+    """p99 latency (ms) of the requests started in each ``width``-second window."""
+    out: dict[int, list[float]] = {}
+    for start, lat in zip(t.when, t.lat, strict=True):
+        out.setdefault(int((start - t.t0) // width), []).append(lat)
+    return [round(sorted(v)[int(0.99 * (len(v) - 1))] * 1e3, 1) for _, v in sorted(out.items())]
 
 
 def summary(t: Tally, connections: int) -> dict[str, object]:
@@ -114,6 +125,7 @@ def summary(t: Tally, connections: int) -> dict[str, object]:
         "p50_ms": statistics.median(lat) * 1e3 if lat else float("nan"),
         "p99_ms": lat[int(0.99 * (len(lat) - 1))] * 1e3 if lat else float("nan"),
         "connections": float(connections),
+        "p99_ms_by_5s": _windows(t, 5.0),
         "snapshots": dict(t.snapshots),
         "mixed": float(t.mixed),
     }

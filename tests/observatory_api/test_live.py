@@ -84,8 +84,10 @@ def test_uvicorn_serves_new_commits_without_mixing_snapshots(api_store, tmp_path
                 seen.append((s["snapshot_id"], s["snapshot_id"], [p["epoch"] for p in s["series"]]))
 
     try:
-        _wait(f"{base}/healthz")
+        _wait(f"{base}/readyz")
         assert httpx.get(f"{base}/v1/status").json()["snapshot_id"] == first.snapshot_id
+        paris = {"lat": 48.3, "lon": 2.7}
+        before = httpx.get(f"{base}/v1/point", params=paris).json()  # kept, then prepared anew
         t = threading.Thread(target=hammer)
         t.start()
         with serve_catalog(api_store.catalog) as srv:  # 2017 is published
@@ -98,6 +100,7 @@ def test_uvicorn_serves_new_commits_without_mixing_snapshots(api_store, tmp_path
         time.sleep(0.5)
         stop.set()
         t.join(timeout=30)
+        after = httpx.get(f"{base}/v1/point", params=paris).json()
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
@@ -111,4 +114,13 @@ def test_uvicorn_serves_new_commits_without_mixing_snapshots(api_store, tmp_path
             truth[header] = _epochs_at(job.store, header)
         assert epochs == truth[header], (header, epochs)  # the data are that snapshot's
     assert truth[first.snapshot_id] == [2015, 2016] and truth[new.snapshot_id] == [2015, 2016, 2017]
+    # the point answered after the commit (prepared before the swap) is the new snapshot's
+    assert before["snapshot_id"] == first.snapshot_id and after["snapshot_id"] == new.snapshot_id
+    assert after["maps"]["soc_stock"]["epochs"] == [2015, 2016, 2017]
+    s = open_repo(job.store).readonly_session(snapshot_id=new.snapshot_id)
+    stock = xr.open_zarr(s.store, group="indicators", consolidated=False)["soc_stock"]
+    cell = stock.sel(y=after["cell"]["y"], x=after["cell"]["x"]).values.astype(float).tolist()
+    got = after["maps"]["soc_stock"]["values"]
+    assert [None if v != v else v for v in cell] == got  # NaN is null
+    assert after["maps"]["soc_stock"]["values"][:2] == before["maps"]["soc_stock"]["values"]
     assert "Traceback" not in out
