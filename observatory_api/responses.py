@@ -45,6 +45,7 @@ ROUTES = frozenset(
         "/v1/indicators",
     }
 )
+COSTLY = frozenset({"/v1/tiles/{indicator}/{z}/{x}/{y}.png", "/v1/point"})
 Key = tuple[str, str, bytes, bytes, bytes]
 
 
@@ -90,7 +91,12 @@ class ResponseCache:
     async def prepare(self, app: ASGIApp, new: Any, old: Any) -> int:
         """Ask ``app`` for the answers kept for ``old`` again, from ``new``; keep them. Returns
         the number kept."""
-        keys = [k for k, _ in self.lru.items() if k[0] == old.snapshot_id][-PREPARE_MAX:][::-1]
+        kept_old = [(k, v.route) for k, v in self.lru.items() if k[0] == old.snapshot_id][::-1]
+        # the costly answers first (rendered tiles, point reads), the most recently used first
+        keys = [k for k, route in kept_old if route in COSTLY] + [
+            k for k, route in kept_old if route not in COSTLY
+        ]
+        keys = keys[:PREPARE_MAX]
         deadline = time.monotonic() + PREPARE_SECONDS
         gate = asyncio.Semaphore(PREPARE_CONCURRENCY)
         kept = 0
