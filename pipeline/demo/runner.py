@@ -143,10 +143,10 @@ def start_api(store: str, registry: Path, port: int, timeout: float = 60.0) -> A
     serves. A subprocess, not an import: the pipeline never imports the API (layering)."""
     url = f"http://127.0.0.1:{port}"
     try:
-        if httpx.get(f"{url}/healthz", timeout=1).status_code in (200, 503):
-            raise PipelineError(
-                f"port {port} is taken by another server ({url}). Stop it, or pass --api-port OTHER."
-            )
+        httpx.get(f"{url}/healthz", timeout=1)  # any answer at all: someone serves there
+        raise PipelineError(
+            f"port {port} is taken by another server ({url}). Stop it, or pass --api-port OTHER."
+        )
     except httpx.HTTPError:
         pass
     cmd = [
@@ -171,12 +171,12 @@ def start_api(store: str, registry: Path, port: int, timeout: float = 60.0) -> A
                     f"the API exited with code {api.child.returncode} at start; see its messages above."
                 )
             try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:  # snapshot loaded
                     return api
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        raise PipelineError(f"the API did not answer {url}/healthz within {timeout:.0f} s.")
+        raise PipelineError(f"the API was not ready ({url}/readyz) within {timeout:.0f} s.")
     except BaseException:
         api.stop()
         raise

@@ -161,7 +161,6 @@ INDICATORS: tuple[Indicator, ...] = (
 )
 
 BY_ID = {i.id: i for i in INDICATORS}
-MAP_VARS = (*tuple(i.map_var for i in INDICATORS if i.map_var), "soc_stock_q05", "soc_stock_q95")
 CLASS_MAPS = ("sh_class",)
 
 TABLE_UNITS = {
