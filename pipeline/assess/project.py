@@ -9,7 +9,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from pipeline.assess.tables import AssessError
+from pipeline.assess.tables import AssessError, ClimateZone, LandUse, SoilType
 
 MAX_AREA_HA = 1e9  # more than any country's agricultural land (China's is ~5.3e8 ha)
 MAX_YEARS = 100
@@ -17,29 +17,6 @@ MAX_ACTIVITIES = 100
 MAX_DRAWS = 10_000
 MAX_FILE_BYTES = 1_000_000
 
-ClimateZone = Literal[
-    "tropical_montane",
-    "tropical_wet",
-    "tropical_moist",
-    "tropical_dry",
-    "warm_temperate_moist",
-    "warm_temperate_dry",
-    "cool_temperate_moist",
-    "cool_temperate_dry",
-    "boreal_moist",
-    "boreal_dry",
-    "polar_moist",
-    "polar_dry",
-]
-SoilType = Literal["HAC", "LAC", "sandy", "spodic", "volcanic", "wetland", "organic"]
-LandUse = Literal[
-    "cropland_annual",
-    "cropland_paddy_rice",
-    "cropland_perennial",
-    "cropland_set_aside",
-    "grassland",
-    "forest",
-]
 Adoption = Literal["linear", "immediate", "exponential"]
 
 

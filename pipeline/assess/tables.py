@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pipeline.errors import PipelineError
 from pipeline.paths import catalogs_dir
 
-CLIMATE_ZONES = (
+# The vocabulary (issue #17), declared once: the Literal types validate files and requests,
+# the tuples list the allowed values in messages.
+ClimateZone = Literal[
     "tropical_montane",
     "tropical_wet",
     "tropical_moist",
@@ -25,17 +27,20 @@ CLIMATE_ZONES = (
     "boreal_dry",
     "polar_moist",
     "polar_dry",
-)
-SOIL_TYPES = ("HAC", "LAC", "sandy", "spodic", "volcanic", "wetland")
-ORGANIC = "organic"
-LAND_USES = (
+]
+SoilType = Literal["HAC", "LAC", "sandy", "spodic", "volcanic", "wetland", "organic"]
+LandUse = Literal[
     "cropland_annual",
     "cropland_paddy_rice",
     "cropland_perennial",
     "cropland_set_aside",
     "grassland",
     "forest",
-)
+]
+CLIMATE_ZONES: tuple[str, ...] = get_args(ClimateZone)
+ORGANIC = "organic"
+SOIL_TYPES: tuple[str, ...] = tuple(s for s in get_args(SoilType) if s != ORGANIC)  # mineral soils
+LAND_USES: tuple[str, ...] = get_args(LandUse)
 FactorKind = Literal["F_LU", "F_MG", "F_I"]
 
 
