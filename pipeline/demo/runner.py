@@ -138,7 +138,7 @@ class ApiProcess:
         self.child.stop(timeout)
 
 
-def start_api(store: str, registry: Path, port: int, timeout: float = 60.0) -> ApiProcess:
+def start_api(store: str, registry: Path, port: int, timeout: float = 180.0) -> ApiProcess:
     """Start the observatory API (``python -m observatory_api``) on 127.0.0.1 and wait until it
     serves. A subprocess, not an import: the pipeline never imports the API (layering)."""
     url = f"http://127.0.0.1:{port}"
