@@ -1,13 +1,7 @@
-"""RothC v2.0.0, vectorised over pixels: the model's numpy entry points (inputs: ``inputs``).
-
-Units: pools and inputs in t C/ha, temperature in degC, rain and open-pan evaporation in
-mm/month, clay and silt in %, depth in cm, bulk density in g/cm3, organic carbon in %.
-Arrays are pixel-first: per-pixel soil properties have shape ``(n,)``; monthly forcing has
-shape ``(n, months)`` (anything broadcastable to it, e.g. ``(months,)`` for one climate).
-
-Reference: Coleman, K., Prout, J. M. & Milne, A. E. (2025). RothC - A model for the turnover of
-carbon in soil. Model description, version 2.0.0. Rothamsted Research. Section numbers in the
-comments refer to it.
+"""RothC v2.0.0, vectorised over pixels: the model's numpy entry points (rate modifiers,
+equilibrium, monthly runs, end states). Inputs, their units and shapes: ``kernels.rothc.inputs``.
+Section numbers in the comments refer to Coleman, Prout & Milne (2025), RothC model description
+v2.0.0, Rothamsted Research.
 """
 
 from __future__ import annotations
