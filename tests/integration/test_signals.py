@@ -119,10 +119,17 @@ def runs() -> Iterator[list[Run]]:
             r.proc.wait()
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(runs: list[Run], cmd: list[str], cwd: Path, tmpdir: Path) -> Run:
     log = tmpdir.parent / f"{tmpdir.name}.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=_env(tmpdir), stdout=out, stderr=subprocess.STDOUT)
+        # As from a terminal: SIGINT handled by default. A runner started in the background (as CI
+        # may be) inherits SIGINT ignored, and the demo rightly keeps an ignored signal ignored.
+        proc = subprocess.Popen(cmd, cwd=cwd, env=_env(tmpdir), stdout=out, stderr=subprocess.STDOUT,
+                                preexec_fn=_default_sigint)  # fmt: skip
     runs.append(Run(proc, log, tmpdir))
     return runs[-1]
 
