@@ -16,7 +16,7 @@ STAC_PORT ?= 8765
 API_PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help venv run demo-catalog test check lint typecheck bench notebooks lock clean
+.PHONY: help venv run demo-catalog test check lint typecheck bench notebooks lock clean vendor browser
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -47,7 +47,21 @@ demo-catalog: $(CATALOG)/catalog.json  ## generate the synthetic demo STAC catal
 run: $(STAMP)  ## from nothing to a running observatory: demo catalog, STAC API, ingestion, indicators, RothC, API on :$(API_PORT)
 	$(BIN)/socobs demo --var $(VAR) --port $(STAC_PORT) --api-port $(API_PORT)
 
-test: $(STAMP)  ## run the test suite
+# The dashboard's browser tests drive Debian's chromium (never a browser downloaded by a tool).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+browser:  ## install Debian's chromium for the dashboard's browser tests (when absent)
+	@if [ -x $(CHROMIUM) ]; then echo "$(CHROMIUM) is there"; else \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; fi
+
+# Third-party browser assets, pinned by web/package-lock.json, copied with their licences into
+# observatory_api/static/vendor (and axe-core into tests/browser/vendor). The copies are committed:
+# CI and a running observatory never reach npm.
+vendor:  ## re-vendor the dashboard's JS/CSS libraries from web/package-lock.json (needs npm)
+	cd web && npm ci --ignore-scripts --no-audit --no-fund && node vendor.mjs
+
+test: $(STAMP) browser  ## run the test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff, the formatter, and the import contracts (layering; pyproject [tool.importlinter])
