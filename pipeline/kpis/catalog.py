@@ -197,7 +197,7 @@ def read_catalog(path: Path) -> Catalog:
     """The catalog at ``path``, read and checked."""
     try:
         text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except FileNotFoundError:
         raise KpiCatalogError(
             f"{clip(path)}: no objectives file there. Expected catalogs/kpis/objectives.yaml (shipped "

@@ -146,7 +146,7 @@ def mrv_catalog(path: Path | None = None) -> list[dict[str, Any]]:
     """The systems of the MRV catalog (objective E1)."""
     p = path or catalogs_dir() / "mrv_systems.yaml"
     try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+        doc = yaml.load(p.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         systems = doc["systems"]
         if not isinstance(systems, list) or not all(isinstance(s, dict) for s in systems):
             raise TypeError("`systems` is not a list of mappings")
