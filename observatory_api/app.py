@@ -27,6 +27,7 @@ from observatory_api.observability import Metrics, StateCollector, configure_log
 from observatory_api.reader import StoreReader
 from observatory_api.responses import ResponseCache
 from observatory_api.routers import aoi, assess, health, maps, meta, regions
+from observatory_api.routers import kpis as kpi_router
 from observatory_api.services import aoi as aoi_service
 from observatory_api.settings import Settings
 
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install(app)
     for r in (regions.router, maps.router, aoi.router, assess.router, meta.router, health.router):
         app.include_router(r)
+    app.include_router(kpi_router.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
