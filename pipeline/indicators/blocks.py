@@ -1,31 +1,35 @@
-"""The indicator job over blocks of rows: what one block computes, and how blocks are combined.
+"""The indicator job over 2-D tiles: what one tile computes, and how tiles are combined.
 
-A block is a band of ``rows`` full-width rows of the grid, every new epoch of it: its maps (the
-kernels are per pixel), its overview cells and its zonal accumulators. Memory is bounded by the
-block, never by the grid: a block reads only its rows of the cube (and, for an incremental run,
-of the older stocks), and the job writes each block's maps into the store as it arrives.
+A tile is a window of rows x columns of the grid (powers of two, aligned to multiples of its
+size, so to the cube's chunks), every new epoch of it: its maps (the kernels are per pixel), its
+overview cells and its zonal accumulators. Memory is bounded by the tile, never by the grid: a
+tile reads only its window of the cube (and, for an incremental run, of the older stocks), the
+region coverage of that window only, and the job writes each tile's maps into the store as it
+arrives.
 
-Why an explicit block loop and not ``dask.array.map_blocks`` over the cube: each block returns
+Why an explicit tile loop and not ``dask.array.map_blocks`` over the cube: each tile returns
 three kinds of results at once (maps, overview cells, accumulators), its trend needs every
-epoch of its rows, and the tables need the blocks' accumulators combined in a fixed order (see
+epoch of its window, and the tables need the tiles' accumulators combined in a fixed order (see
 below), which a dask reduction tree does not promise; a graph of 12 maps x epochs x levels of
-tasks also cost more to schedule than the numba kernels take on a demo grid. So a block is one
+tasks also cost more to schedule than the numba kernels take on a demo grid. So a tile is one
 plain task: run by a bounded thread pool by default (numba releases the GIL), or submitted to
 an existing dask cluster (``--scheduler``), a bounded number in flight either way, and written
-by the job as the results arrive in order.
+by the job as the results arrive in order (tile rows top to bottom, left to right).
 
-Bit for bit whatever the block size: every result must equal a whole-grid run's.
+Bit for bit whatever the tile size: every result must equal a one-tile run's.
 
-- Maps: per pixel, so the same whatever block a cell falls in.
-- Overviews: blocks start at multiples of the largest overview factor, so every overview cell
-  is computed from one block, summing its cells in the same order.
+- Maps: per pixel, so the same whatever tile a cell falls in.
+- Overviews: tiles start at multiples of the largest overview factor in both directions, so
+  every overview cell is computed from one tile, summing its cells in the same order.
 - Tables: floating-point sums depend on their order, so the order is fixed by the grid alone.
-  Rows are reduced in strips of ``STRIP`` rows (each strip with ``ZONAL_CHUNKS`` partial
-  accumulators, independent of the machine's thread count), and strips are summed pairwise in
-  the fixed binary tree over the grid's strips (padded to a power of two). A block holds
-  ``2**k`` strips and starts at a multiple of them, so it is one node of that tree, and the job
-  sums the blocks' nodes with the same tree: the same additions in the same order as one block
-  covering the whole grid.
+  The grid is cut into leaves of ``STRIP`` rows x ``LEAF_COLS`` columns, each reduced with
+  ``ZONAL_CHUNKS`` partial accumulators (independent of the machine's thread count). Within a
+  strip (a row of leaves) the leaves are summed pairwise over the fixed binary tree of the
+  grid's leaf columns (padded to a power of two); the strips' sums are then summed pairwise over
+  the binary tree of the grid's strips. A tile holds ``2**a`` strips x ``2**b`` leaf columns and
+  starts at a multiple of them, so for each of its strips it returns one node of that strip's
+  column tree; the job folds those nodes across a row of tiles, then the strips down the grid:
+  the same additions in the same order as one tile covering the whole grid.
 """
 
 from __future__ import annotations
@@ -41,30 +45,39 @@ from pipeline.indicators.maps import all_maps, epoch_maps, overview, trend_maps
 from pipeline.indicators.tables import accumulated, leaf_accumulators, strata_map
 from pipeline.store import INDICATORS, open_group, open_repo
 
-STRIP = 16  # rows per zonal reduction
-ZONAL_CHUNKS = 8  # partial accumulators per strip
+STRIP = 64  # rows of a zonal leaf
+LEAF_COLS = 256  # columns of a zonal leaf
+ZONAL_CHUNKS = 8  # partial accumulators per leaf
 
 Node = dict[str, list[np.ndarray]] | None  # accumulators by grid name, one per coverage
 
 
-def block_rows(requested: int, factors: list[int]) -> int:
-    """The block height: a power of two, at least ``requested``, ``STRIP`` and the largest
-    overview factor (so blocks align with both the strips and the overview cells)."""
-    need = max(requested, STRIP, *factors, 1)
-    return 1 << (need - 1).bit_length()
+def _pow2(n: int) -> int:
+    return 1 << (max(n, 1) - 1).bit_length()
 
 
-def rows_of(cov: Coverage, r0: int, r1: int) -> Coverage:
-    """The coverage of rows ``r0..r1`` as a coverage of its own (small enough to ship to a worker)."""
+def tile_shape(requested: int, factors: list[int]) -> tuple[int, int]:
+    """The tile's (rows, columns): powers of two, at least ``requested`` and the largest overview
+    factor (so tiles align with the overview cells), and whole leaves (``STRIP`` x ``LEAF_COLS``)."""
+    side = _pow2(max(requested, *factors, 1))
+    return max(side, STRIP), max(side, LEAF_COLS)
+
+
+def window_of(cov: Coverage, r0: int, r1: int, c0: int, c1: int) -> Coverage:
+    """The coverage of rows ``r0..r1`` x columns ``c0..c1`` as a coverage of its own (small
+    enough to ship to a worker); its border cells keep their order (row-major either way)."""
     nx = cov.shape[1]
     lo, hi = np.searchsorted(cov.border_cell, [r0 * nx, r1 * nx])
+    r, c = np.divmod(cov.border_cell[lo:hi], nx)
+    keep = (c >= c0) & (c < c1)
+    w = c1 - c0
     return Coverage(
-        (r1 - r0, nx),
+        (r1 - r0, w),
         cov.n_regions,
-        cov.labels[r0:r1],
-        cov.border_cell[lo:hi] - r0 * nx,
-        cov.border_region[lo:hi],
-        cov.border_frac[lo:hi],
+        np.ascontiguousarray(cov.labels[r0:r1, c0:c1]),
+        ((r[keep] - r0) * w + (c[keep] - c0)).astype(np.int64),
+        cov.border_region[lo:hi][keep],
+        cov.border_frac[lo:hi][keep],
     )
 
 
@@ -102,15 +115,21 @@ class PairwiseFold:
 
 @dataclass(frozen=True)
 class BlockTask:
+    """One tile: rows ``r0..r1`` x columns ``c0..c1`` (``rows`` x ``cols`` but at the grid's
+    bottom and right edges)."""
+
     store: str
     data_snap: str
     prior_snap: str | None  # the indicator commit holding the older epochs' stocks
     r0: int
     r1: int
-    rows: int  # the block height (r1 - r0 but at the grid's bottom edge)
+    c0: int
+    c1: int
+    rows: int
+    cols: int
     new_epochs: tuple[int, ...]
     row_area: np.ndarray  # of rows r0..r1
-    covs: tuple[Coverage, ...]  # of rows r0..r1
+    covs: tuple[Coverage, ...]  # of the tile's window
     factors: tuple[int, ...]
 
 
@@ -118,9 +137,11 @@ class BlockTask:
 class BlockResult:
     r0: int
     r1: int
+    c0: int
+    c1: int
     maps: list[dict[str, np.ndarray]]  # per new epoch
     overviews: list[dict[int, dict[str, np.ndarray]]]  # per new epoch, by factor
-    acc: list[Node]  # per new epoch: this block's node of the strip tree
+    acc: list[list[Node]]  # per new epoch, per strip: this tile's node of the strip's column tree
 
 
 @functools.lru_cache(maxsize=4)
@@ -137,34 +158,39 @@ def _prior(store: str, snapshot: str) -> xr.Dataset:
     return ds
 
 
-def accumulate(t: BlockTask, maps: dict[str, np.ndarray], baseline: np.ndarray) -> Node:
-    """This block's node of the strip tree (see the module docstring)."""
+def accumulate(t: BlockTask, maps: dict[str, np.ndarray], baseline: np.ndarray) -> list[Node]:
+    """Per strip of the tile, its node of the strip's column tree (see the module docstring)."""
     values = accumulated(maps, baseline)
     strata = strata_map(maps["landcover"])
-    fold = PairwiseFold()
-    slots = t.rows // STRIP
-    for s in range(slots):
-        a, b = s * STRIP, min((s + 1) * STRIP, t.r1 - t.r0)
-        if a >= b:
-            fold.add(None)
-            continue
-        covs = [rows_of(c, a, b) for c in t.covs]
-        ra = t.row_area[a:b]
-        fold.add(
-            {n: leaf_accumulators(covs, v[a:b], strata[a:b], ra, ZONAL_CHUNKS) for n, v in values.items()}
-        )
-    return fold.total(slots)
+    ny, nx = t.r1 - t.r0, t.c1 - t.c0
+    out: list[Node] = []
+    for s in range(t.rows // STRIP):
+        a, b = s * STRIP, min((s + 1) * STRIP, ny)
+        fold = PairwiseFold()
+        for j in range(t.cols // LEAF_COLS):
+            c, d = j * LEAF_COLS, min((j + 1) * LEAF_COLS, nx)
+            if a >= b or c >= d:
+                fold.add(None)
+                continue
+            covs = [window_of(cv, a, b, c, d) for cv in t.covs]
+            ra, st = t.row_area[a:b], strata[a:b, c:d]
+            fold.add(
+                {n: leaf_accumulators(covs, v[a:b, c:d], st, ra, ZONAL_CHUNKS) for n, v in values.items()}
+            )
+        out.append(fold.total(t.cols // LEAF_COLS))
+    return out
 
 
 def compute_block(t: BlockTask) -> BlockResult:
-    """Maps, overview cells and accumulators of every new epoch of one block."""
-    cube = _inputs(t.store, t.data_snap).isel(y=slice(t.r0, t.r1))
+    """Maps, overview cells and accumulators of every new epoch of one tile."""
+    window = {"y": slice(t.r0, t.r1), "x": slice(t.c0, t.c1)}
+    cube = _inputs(t.store, t.data_snap).isel(window)
     epochs = [int(e) for e in cube["epoch"].values]
     stocks: list[np.ndarray] = []
     if t.prior_snap is not None:
-        old = _prior(t.store, t.prior_snap)["soc_stock"].isel(y=slice(t.r0, t.r1)).values
+        old = _prior(t.store, t.prior_snap)["soc_stock"].isel(window).values
         stocks = [np.asarray(s) for s in old]
-    out = BlockResult(t.r0, t.r1, [], [], [])
+    out = BlockResult(t.r0, t.r1, t.c0, t.c1, [], [], [])
     for e in t.new_epochs:
         em = epoch_maps(cube, e)
         stocks.append(em.stock)

@@ -3,15 +3,17 @@
 Recipe (one commit to the job's repository):
 
     data snapshot (latest ingest/update commit) -> plan (full, incremental or up to date)
-    -> per block of rows (``pipeline.indicators.blocks``), per epoch: stock + bounds, change and
-       rates against the baseline, SOC/clay ratio and class, Theil-Sen / Mann-Kendall trend over
-       the epochs so far, overview cells, zonal accumulators -> each block's maps and overview
-       cells written into groups ``indicators`` and ``overviews/<factor>`` as it arrives
+    -> per 2-D tile (rows x columns, ``pipeline.indicators.blocks``), per epoch: stock + bounds,
+       change and rates against the baseline, SOC/clay ratio and class, Theil-Sen /
+       Mann-Kendall trend over the epochs so far, overview cells, zonal accumulators -> each
+       tile's maps and overview cells written into groups ``indicators`` and
+       ``overviews/<factor>`` (region writes) as it arrives
     -> accumulators combined -> region rows -> group ``tables`` -> commit
 
-Memory is bounded by the block (its rows x the grid's width, every new epoch) times the blocks
-in flight (threads + 1), not by the grid; ``block`` lowers it. Results are bit-identical
-whatever the block size and wherever the blocks run (threads here or a dask cluster).
+Memory is bounded by the tile (default the chunks' rows squared, every new epoch) times the
+tiles in flight (threads + 1), not by the grid; ``block`` (the tile's side) lowers it. Results
+are bit-identical whatever the tile size and wherever the tiles run (threads here or a dask
+cluster).
 
 Every epoch's maps depend only on that epoch, the baseline (first) epoch and the epochs before
 it (the trend of epoch t runs over baseline..t), so when ``socobs update`` appends an epoch,
@@ -44,7 +46,7 @@ from icechunk.xarray import to_icechunk
 
 from pipeline.errors import PipelineError
 from pipeline.grid import Grid
-from pipeline.indicators.blocks import BlockTask, PairwiseFold, block_rows, rows_of
+from pipeline.indicators.blocks import STRIP, BlockTask, Node, PairwiseFold, tile_shape, window_of
 from pipeline.indicators.maps import STOCK_INPUTS, overview_factors
 from pipeline.indicators.registry import STRATA, TABLE_UNITS
 from pipeline.indicators.stream import Runner, block_runner, create_maps, create_overviews, grow, write_block
@@ -170,7 +172,7 @@ def plan(
     return "incremental", epochs[len(old) :], str(tip_session.snapshot_id)
 
 
-# ---- computing, block by block -----------------------------------------------------------
+# ---- computing, tile by tile -----------------------------------------------------------
 
 
 @dataclass
@@ -186,26 +188,52 @@ def _tasks(
     grid: Grid,
     idx: RegionIndex,
     epochs: list[int],
-    rows: int,
+    shape: tuple[int, int],
     factors: list[int],
 ) -> Iterator[BlockTask]:
+    """The tiles, row of tiles by row of tiles, left to right."""
     row_area = grid.row_areas()
     covs = coverages(idx)
-    ny = grid.shape[0]
+    (ny, nx), (rows, cols) = grid.shape, shape
     for r0 in range(0, ny, rows):
         r1 = min(ny, r0 + rows)
-        yield BlockTask(
-            store,
-            data_snap,
-            prior_snap,
-            r0,
-            r1,
-            rows,
-            tuple(epochs),
-            row_area[r0:r1],
-            tuple(rows_of(c, r0, r1) for c in covs),
-            tuple(factors),
-        )
+        for c0 in range(0, nx, cols):
+            c1 = min(nx, c0 + cols)
+            yield BlockTask(
+                store,
+                data_snap,
+                prior_snap,
+                r0,
+                r1,
+                c0,
+                c1,
+                rows,
+                cols,
+                tuple(epochs),
+                row_area[r0:r1],
+                tuple(window_of(c, r0, r1, c0, c1) for c in covs),
+                tuple(factors),
+            )
+
+
+@dataclass
+class _TableFold:
+    """The tiles' accumulators of one epoch folded in the grid's fixed order (see
+    ``pipeline.indicators.blocks``): across a row of tiles per strip, then down the strips."""
+
+    col_slots: int
+    strips: list[PairwiseFold] = field(default_factory=list)
+    down: PairwiseFold = field(default_factory=PairwiseFold)
+
+    def add(self, nodes: list[Node], last_in_row: bool) -> None:
+        if not self.strips:
+            self.strips = [PairwiseFold() for _ in nodes]
+        for fold, node in zip(self.strips, nodes, strict=True):
+            fold.add(node)
+        if last_in_row:
+            for fold in self.strips:
+                self.down.add(fold.total(self.col_slots))
+            self.strips = []
 
 
 def compute(
@@ -223,14 +251,14 @@ def compute(
     runner: Runner,
     report: Report | None = None,
 ) -> Computed:
-    """Maps and overviews of ``new_epochs`` written into ``sink`` block by block (older stocks
-    read from ``prior_snap``'s maps); returns the table columns, combined from the blocks."""
+    """Maps and overviews of ``new_epochs`` written into ``sink`` tile by tile (older stocks
+    read from ``prior_snap``'s maps); returns the table columns, combined from the tiles."""
     factors = overview_factors(grid.shape)
-    rows = block_rows(block or chunks[0], factors)
-    n_blocks = -(-grid.shape[0] // rows)
-    folds = [PairwiseFold() for _ in new_epochs]
+    shape = tile_shape(block or chunks[0], factors)
+    tiles_y, tiles_x = (-(-n // s) for n, s in zip(grid.shape, shape, strict=True))
+    folds = [_TableFold(1 << (tiles_x - 1).bit_length()) for _ in new_epochs]
     pos: int | None = None
-    tasks = _tasks(store, data_snap, prior_snap, grid, idx, new_epochs, rows, factors)
+    tasks = _tasks(store, data_snap, prior_snap, grid, idx, new_epochs, shape, factors)
     for i, res in enumerate(runner(tasks)):
         if pos is None:
             pos = 0
@@ -245,15 +273,16 @@ def compute(
                 for f in factors:
                     grow(sink, overview_group(f), new_epochs)
         write_block(sink, res, pos)
-        for fold, node in zip(folds, res.acc, strict=True):
-            fold.add(node)
+        for fold, nodes in zip(folds, res.acc, strict=True):
+            fold.add(nodes, res.c1 == grid.shape[1])
+        del res  # the tile's maps: only the tiles in flight are held
         if report:
-            report("indicators", i + 1, n_blocks)
-    slots = 1 << (n_blocks - 1).bit_length()
+            report("indicators", i + 1, tiles_y * tiles_x)
+    slots = 1 << (tiles_y * (shape[0] // STRIP) - 1).bit_length()
     out = Computed()
     for fold, e in zip(folds, new_epochs, strict=True):
-        node = fold.total(slots)
-        assert node is not None  # every grid has at least one row
+        node = fold.down.total(slots)
+        assert node is not None  # every grid has at least one cell
         acc = {n: table_rows(idx, leaves) for n, leaves in node.items()}
         for name, a in columns(acc).items():
             out.tables.setdefault(name, []).append(a)
@@ -341,8 +370,8 @@ def run_indicators(
     workers: int | None = None,
 ) -> IndicatorResult:
     """Compute what the newest data snapshot needs and commit it (see the module docstring).
-    ``block``: rows per block (rounded up to a power of two; default the chunks' rows);
-    ``scheduler``: run the blocks on that dask cluster, else on ``workers`` threads."""
+    ``block``: the tiles' side in cells (rounded up to a power of two; default the chunks' rows);
+    ``scheduler``: run the tiles on that dask cluster, else on ``workers`` threads."""
     t0 = time.perf_counter()
     data_snap = data_snapshot(store)
     cube = open_inputs(store, data_snap)

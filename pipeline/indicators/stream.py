@@ -1,10 +1,10 @@
-"""Running the indicator blocks and streaming their results into a store.
+"""Running the indicator tiles and streaming their results into a store.
 
-``block_runner`` runs ``compute_block`` over the blocks, a bounded number in flight, in a thread
-pool or on an existing dask cluster, and yields the results in block order. ``create_maps`` and
+``block_runner`` runs ``compute_block`` over the tiles, a bounded number in flight, in a thread
+pool or on an existing dask cluster, and yields the results in tile order. ``create_maps`` and
 ``create_overviews`` create the groups' arrays (metadata and coordinates only), ``grow`` appends
-room for new epochs, and ``write_block`` writes one block's maps and overview cells into them:
-region writes, every array of a block concurrently. Any Zarr store works: an Icechunk session's
+room for new epochs, and ``write_block`` writes one tile's maps and overview cells into them:
+region writes (the tile's window), every array of a tile concurrently. Any Zarr store works: an Icechunk session's
 (the job, committed once at the end) or a plain directory's (``--snapshot`` reproductions).
 """
 
@@ -45,8 +45,8 @@ def _windowed(
 
 @contextmanager
 def block_runner(scheduler: str | None = None, workers: int | None = None) -> Iterator[Runner]:
-    """Run blocks on the dask cluster at ``scheduler``, or on ``workers`` threads (default: one
-    per core); at most one block more than there are threads is in flight."""
+    """Run tiles on the dask cluster at ``scheduler``, or on ``workers`` threads (default: one
+    per core); at most one tile more than there are threads is in flight."""
     if scheduler:
         from pipeline.ingest.job import dask_client
 
@@ -99,7 +99,7 @@ def _template(
 def create_maps(
     store: Any, cube: xr.Dataset, first: BlockResult, epochs: list[int], chunks: tuple[int, int]
 ) -> None:
-    """The map group's arrays and coordinates (the blocks fill them)."""
+    """The map group's arrays and coordinates (the tiles fill them)."""
     coords: dict[str, Any] = {
         "epoch": np.asarray(epochs, dtype=np.int64),
         "y": cube["y"].values,
@@ -147,7 +147,7 @@ def grow(store: Any, group: str, new_epochs: list[int]) -> int:
 
 
 def write_block(store: Any, res: BlockResult, first_pos: int) -> None:
-    """One block's maps and overview cells of every new epoch, all arrays concurrently."""
+    """One tile's maps and overview cells of every new epoch, all arrays concurrently."""
     import asyncio
 
     from zarr.api.asynchronous import open_group
@@ -156,11 +156,12 @@ def write_block(store: Any, res: BlockResult, first_pos: int) -> None:
     for k, maps in enumerate(res.maps):
         e = first_pos + k
         for name, a in maps.items():
-            writes.append((MAPS, name, (e, slice(res.r0, res.r1), slice(None)), a))
+            writes.append((MAPS, name, (e, slice(res.r0, res.r1), slice(res.c0, res.c1)), a))
         for f, layers in res.overviews[k].items():
-            o0 = res.r0 // f
+            o0, p0 = res.r0 // f, res.c0 // f
             for name, a in layers.items():
-                writes.append((overview_group(f), name, (e, slice(o0, o0 + a.shape[0]), slice(None)), a))
+                where = (e, slice(o0, o0 + a.shape[0]), slice(p0, p0 + a.shape[1]))
+                writes.append((overview_group(f), name, where, a))
 
     async def run() -> None:
         groups = {g: await open_group(store=store, path=g, mode="r+") for g in {w[0] for w in writes}}

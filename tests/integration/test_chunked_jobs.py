@@ -78,7 +78,8 @@ def demo(tmp_path_factory) -> dict:
 def test_many_blocks_equal_one_block_bit_for_bit(demo):
     grid = Grid.of(open_inputs(demo["store"], demo["many"].input_snapshot))
     assert grid.shape[0] == 144 and demo["many"].overview_factors == [2]
-    assert demo["blocks"] == {"many": 9, "one": 1}  # 144 rows: 9 blocks of 16, or one
+    assert grid.shape[1] == 360
+    assert demo["blocks"] == {"many": 6, "one": 1}  # tiles of 64 x 256: 3 rows x 2 columns, or one
     many = _groups(demo["store"], demo["many"].snapshot_id)
     one = _groups(demo["store"], demo["one"].snapshot_id)
     assert np.isfinite(many["indicators"]["trend_slope"].values[-1]).any()  # the trend is exercised
