@@ -28,6 +28,7 @@ Outputs (group ``rothc``): ``seq_potential`` (scenario, y, x) t C/ha/yr relative
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,9 +61,10 @@ RESOLVED_CLASSES = {
 }
 INCREASES = (0.05, 0.10, 0.20)
 NEEDED = ("tas", "pr", "pet", "clay", "landcover")  # the stock comes from the indicator maps
-BLOCK_PIXELS = 65_536
-"""Default pixels per block (rows of the full width): the model holds ~2 kB per pixel (forcing,
-pools, scenario outputs), so a block of the chunk's 512 rows of a wide grid would hold GBs."""
+TILE = 256
+"""Default tile side (at most; 65 536 pixels): the model holds ~2 kB per pixel (forcing, pools,
+scenario outputs), so a tile of a 512 x 512 chunk would hold ~0.5 GB; a 256 x 256 tile is a
+quarter of such a chunk and holds ~130 MB, whatever the grid's width."""
 STOCKS = {"mean": "soc_stock", "low": "soc_stock_q05", "high": "soc_stock_q95"}
 MAX_YEARS = 2000
 """Longest scenario run: GSOCseq uses 20 years; RothC is calibrated on decades to a century or
@@ -102,17 +104,17 @@ def _stocks(store: str, data_snap: str, epoch: int) -> xr.Dataset:
 
 
 def _block(
-    cube: xr.Dataset, stocks_ds: xr.Dataset, epoch: int, rows: slice, years: int
+    cube: xr.Dataset, stocks_ds: xr.Dataset, epoch: int, window: dict[str, slice], years: int
 ) -> tuple[dict[str, np.ndarray], int]:
-    """The output maps of one block of rows (NaN where a pixel lacks an input) and its pixel count.
-    Every pixel is modelled on its own, so a block's maps do not depend on the other blocks."""
-    c = cube.isel(y=rows)
+    """The output maps of one tile (NaN where a pixel lacks an input) and its pixel count.
+    Every pixel is modelled on its own, so a tile's maps do not depend on the other tiles."""
+    c = cube.isel(window)
     top, bot = cube["depth_top"].values, cube["depth_bottom"].values
     w = np.clip(np.minimum(bot, 30) - np.maximum(top, 0), 0, None)
     clay = (c["clay"].sel(epoch=epoch).values * w[:, None, None]).sum(axis=0) / w.sum()
     lc = c["landcover"].sel(epoch=epoch).values
     tas, pr, pet = (c[v].values for v in ("tas", "pr", "pet"))  # (12, y, x)
-    st = stocks_ds.isel(y=rows)
+    st = stocks_ds.isel(window)
     stocks = {k: np.asarray(st[v].values, dtype=np.float64) for k, v in STOCKS.items()}
     ny, nx = lc.shape
     ratio = np.full((ny, nx), np.nan)
@@ -175,7 +177,7 @@ def _block(
 
 
 def _template(cube: xr.Dataset, years: int, chunks: tuple[int, int]) -> xr.Dataset:
-    """The group's arrays (lazy zeros, never computed: the blocks fill them) and attributes."""
+    """The group's arrays (lazy zeros, never computed: the tiles fill them) and attributes."""
     ny, nx = cube.sizes["y"], cube.sizes["x"]
     cy, cx = min(chunks[0], ny), min(chunks[1], nx)
     scen = [f"+{round(i * 100)}%" for i in INCREASES]
@@ -208,13 +210,28 @@ def _template(cube: xr.Dataset, years: int, chunks: tuple[int, int]) -> xr.Datas
     return ds
 
 
-def run_rothc_job(job: JobSpec, years: int = 20, *, block: int | None = None) -> RothcResult:
-    """Compute the scenario maps for the latest epoch and commit them to the job's store, block
-    by block of ``block`` rows (default: the job's chunk rows, at most ``BLOCK_PIXELS`` pixels):
-    memory is bounded by the block.
+def _tiles(
+    shape: tuple[int, int], tile: tuple[int, int], chunks: tuple[int, int]
+) -> Iterator[tuple[slice, slice]]:
+    """Windows of ``tile`` cells covering the grid, chunk by chunk (row-major within each)."""
+    (ny, nx), (ty, tx) = shape, tile
+    cy, cx = max(chunks[0], ty), max(chunks[1], tx)
+    for y0 in range(0, ny, cy):
+        for x0 in range(0, nx, cx):
+            for r0 in range(y0, min(ny, y0 + cy), ty):
+                for c0 in range(x0, min(nx, x0 + cx), tx):
+                    yield slice(r0, min(ny, r0 + ty, y0 + cy)), slice(c0, min(nx, c0 + tx, x0 + cx))
 
-    The blocks run one after the other in this process: the RothC kernel is numba-parallel over
-    a block's pixels already, and each block is written into the transaction as it is done."""
+
+def run_rothc_job(job: JobSpec, years: int = 20, *, block: int | None = None) -> RothcResult:
+    """Compute the scenario maps for the latest epoch and commit them to the job's store, tile
+    by tile of ``block`` x ``block`` cells (default: the job's chunks, at most ``TILE`` a side):
+    memory is bounded by the tile, never by the grid.
+
+    The tiles run one after the other in this process: the RothC kernel is numba-parallel over
+    a tile's pixels already, and each tile is written into the transaction (region writes) as
+    it is done. Tiles go through a chunk's window before the next chunk's, so a chunk is
+    completed by consecutive writes."""
     if not 1 <= years <= MAX_YEARS:
         raise PipelineError(
             f"--years: expected 1 to {MAX_YEARS} (scenario length; GSOCseq uses 20), got {years}. "
@@ -227,7 +244,9 @@ def run_rothc_job(job: JobSpec, years: int = 20, *, block: int | None = None) ->
     epoch = int(cube["epoch"].values[-1])
     stocks = _stocks(job.store, snapshot, epoch)
     ny, nx = cube.sizes["y"], cube.sizes["x"]
-    rows = max(1, block or min(job.chunks.y, BLOCK_PIXELS // nx))
+    rows, cols = (
+        (max(1, block), max(1, block)) if block else (min(job.chunks.y, TILE), min(job.chunks.x, TILE))
+    )
     ds = _template(cube, years, (job.chunks.y, job.chunks.x))
     ds.attrs = {
         "model": "RothC v2.0.0 (kernels.rothc)",
@@ -243,13 +262,12 @@ def run_rothc_job(job: JobSpec, years: int = 20, *, block: int | None = None) ->
     with transaction(repo, f"rothc {job.name}: scenarios for epoch {epoch}", meta) as tx:
         ds.to_zarr(tx.session.store, group=ROTHC, mode="w", compute=False, consolidated=False)
         group = zarr.open_group(tx.session.store, path=ROTHC, mode="r+")
-        for r0 in range(0, ny, rows):
-            where = slice(r0, min(ny, r0 + rows))
-            maps, k = _block(cube, stocks, epoch, where, years)
+        for ys, xs in _tiles((ny, nx), (rows, cols), (job.chunks.y, job.chunks.x)):
+            maps, k = _block(cube, stocks, epoch, {"y": ys, "x": xs}, years)
             n += k
             for name, a in maps.items():
                 arr: Any = group[name]
-                arr[(slice(None), where) if a.ndim == 3 else where] = a
+                arr[(slice(None), ys, xs) if a.ndim == 3 else (ys, xs)] = a
         if n == 0:  # raised inside the transaction: nothing is committed
             raise PipelineError("no pixel has all RothC inputs (climate, clay, modelled land cover, stock).")
     return RothcResult(tx.snapshot_id, n, epoch)
