@@ -202,6 +202,7 @@ def stop_on_signals() -> Iterator[None]:
         for s in STOP_SIGNALS:
             if s == signal.SIGTERM or signal.getsignal(s) is not signal.SIG_IGN:
                 previous[s] = signal.signal(s, handler)
+    waker = _Waker(set(previous), before) if previous else None
     try:
         yield
     finally:
@@ -209,8 +210,49 @@ def stop_on_signals() -> Iterator[None]:
         try:
             stop_children([c for pid, c in list(_RUNNING.items()) if pid not in before])
         finally:
+            if waker is not None:
+                waker.close()
             for sig, h in previous.items():
                 signal.signal(sig, h)
+
+
+class _Waker:
+    """Stops the children at the moment a stop signal arrives, not when the main thread next runs
+    Python code. Python runs signal handlers between bytecodes of the main thread, so while that
+    thread sits in a long native call (a numba kernel, an Icechunk commit, a blocking read) the
+    handler waits, and the children with it. The C-level handler writes the signal's number to
+    the wakeup fd at once; this thread reads it and asks every child started inside the block to
+    stop (idempotent: the main thread's own stopping follows when it gets there)."""
+
+    def __init__(self, signals: set[signal.Signals], before: set[int]) -> None:
+        self._read, write = os.pipe()
+        os.set_blocking(write, False)
+        self._write = write
+        self._signals = {int(s) for s in signals}
+        self._before = before
+        self._previous = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+        self._thread = threading.Thread(target=self._watch, name="stop-on-signal", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while True:
+            try:
+                data = os.read(self._read, 64)
+            except OSError:
+                return
+            if not data:
+                return  # close(): the write end is gone
+            if any(b in self._signals for b in data):
+                for pid, c in list(_RUNNING.items()):
+                    if pid not in self._before:
+                        c.request_stop()
+
+    def close(self) -> None:
+        signal.set_wakeup_fd(self._previous, warn_on_full_buffer=False)
+        os.close(self._write)
+        self._thread.join(timeout=5)
+        with contextlib.suppress(OSError):
+            os.close(self._read)
 
 
 # --- the watchdog (run as a script; standard library only) -------------------------------------
