@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 import json
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,7 +31,7 @@ REFERENCE = Path("/work/shared/reference/4p1000")
 
 
 def _raw() -> dict:
-    return yaml.safe_load(OBJECTIVES.read_text(encoding="utf-8"))
+    return yaml.load(OBJECTIVES.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
 
 
 def _flat(text: str) -> str:
@@ -290,3 +292,34 @@ def test_decimal_years_put_a_year_at_its_middle():
     assert decimal_year("2019-01") == pytest.approx(2019 + 0.5 / 12)
     assert decimal_year("2019-01-01") == 2019.0
     assert CODES[0] == "A1" and CODES[-1] == "F3" and len(CODES) == 24
+
+
+# ---- socobs kpi ------------------------------------------------------------------------------
+
+
+def _socobs(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True, timeout=300, cwd=cwd
+    )
+
+
+def test_cli_lists_the_kpis_of_a_store(api_store, frame, tmp_path: Path):
+    sid, df = frame
+    done = _socobs(
+        "kpi", "list", "--store", api_store.store, "--objective", "e2", "--format", "json", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    body = json.loads(done.stdout)
+    assert body["snapshot_id"] == sid and [o["code"] for o in body["objectives"]] == ["E2"]
+    latest = max(body["epochs"])
+    countries = df[(df["level"] == "country") & (df["stratum"] == "all") & (df["epoch"] == latest)]
+    data = body["objectives"][0]["kpis"][0]
+    assert data["id"] == "e2_countries_with_soc_data"
+    assert data["latest"]["value"] == float((countries["valid_area_km2"] > 0).sum())
+
+
+def test_cli_refusals_are_one_paragraph(tmp_path: Path):
+    done = _socobs("kpi", "list", "--store", str(tmp_path / "absent"), "--objective", "Z9", cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--objective: expected an objective code" in done.stderr and "'Z9'" in done.stderr
+    assert not (tmp_path / "absent").exists()  # reading never creates a store
