@@ -10,22 +10,26 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+import numpy as np
+
 from observatory_api.errors import NotFound
 from observatory_api.reader import Snapshot
+from pipeline.indicators.registry import STRATA
 from pipeline.kpis.computed import TABLE_COLUMNS, TableView
 from pipeline.kpis.export import listing_csv, series_csv
 from pipeline.kpis.report import report
 
 
 def view(snap: Snapshot) -> TableView:
-    """The part of the snapshot the computed KPIs read."""
+    """The part of the snapshot the computed KPIs read (a column an older store lacks: no data)."""
+    shape = (len(snap.region_ids), len(snap.epochs), len(STRATA))
     return TableView(
         snapshot_id=snap.snapshot_id,
         written_at=snap.written_at,
         epochs=snap.epochs,
         region_ids=snap.region_ids,
         levels=snap.levels_of,
-        tables={c: snap.tables[c] for c in TABLE_COLUMNS},
+        tables={c: snap.tables[c] if c in snap.tables else np.full(shape, np.nan) for c in TABLE_COLUMNS},
     )
 
 

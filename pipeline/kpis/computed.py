@@ -65,6 +65,8 @@ class Value:
 
 def read_tables(store: str, snapshot_id: str | None = None) -> TableView:
     """The region tables of a snapshot of ``store`` (default: the tip of main), read only."""
+    import icechunk
+
     from pipeline.store import BRANCH, TABLES, open_group, open_repo
 
     repo = open_repo(store)
@@ -74,7 +76,7 @@ def read_tables(store: str, snapshot_id: str | None = None) -> TableView:
             if snapshot_id
             else repo.readonly_session(branch=BRANCH)
         )
-    except Exception as exc:
+    except (icechunk.IcechunkError, ValueError) as exc:
         raise PipelineError(
             f"the store {clip(store)} has no snapshot {clip(snapshot_id or BRANCH)} ({clip(exc, 150)}). "
             "Pass a snapshot id from `socobs cube log`, or leave it out for the latest."

@@ -7,6 +7,7 @@ own baselines, targets and series."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 import yaml
 from scipy import stats
 
+from observatory_api.services import kpis as kpi_service
 from pipeline.store import BRANCH, TABLES, open_group, open_repo
 
 OBJECTIVES = yaml.safe_load(Path("catalogs/kpis/objectives.yaml").read_text(encoding="utf-8"))["objectives"]
@@ -160,3 +162,12 @@ def test_unknown_kpi_and_bad_format_are_problems(client):
     assert r.status_code == 422 and r.json()["status"] == 422
     r = client.get("/v1/kpis/%27%3B%20DROP%20TABLE%20kpis%3B--")
     assert r.status_code == 404 and "DROP TABLE" in r.json()["detail"]
+
+
+def test_a_store_without_a_column_gives_no_value_not_an_error(client):
+    snap = client.app.state.reader.current
+    tables = {c: a for c, a in snap.tables.items() if c != "trend_sig_increase_share"}
+    older = dataclasses.replace(snap, tables=tables, memo={})
+    kpis = _kpis(kpi_service.listing(older))
+    assert kpis["e2_cropland_significant_increase"]["latest"] is None
+    assert kpis["e2_countries_with_soc_data"]["latest"] is not None
