@@ -227,7 +227,13 @@ def schema() -> dict[str, Any]:
 
 def write_schema(directory: Path) -> Path:
     """Write ``kpis.schema.json`` into ``directory``."""
-    directory.mkdir(parents=True, exist_ok=True)
     path = directory / SCHEMA_PATH.name
-    path.write_text(json.dumps(schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise KpiCatalogError(
+            f"--out {clip(directory)}: expected a directory this user can write, could not write "
+            f"{path.name} there ({exc.strerror or exc}). Choose another --out."
+        ) from None
     return path

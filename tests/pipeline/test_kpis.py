@@ -21,7 +21,15 @@ import yaml
 from scipy import stats
 
 from pipeline.errors import PipelineError
-from pipeline.kpis.catalog import CODES, KpiCatalogError, load_catalog, parse_catalog, read_catalog, schema
+from pipeline.kpis.catalog import (
+    CODES,
+    KpiCatalogError,
+    load_catalog,
+    parse_catalog,
+    read_catalog,
+    schema,
+    write_schema,
+)
 from pipeline.kpis.computed import TableView, compute_all, read_tables
 from pipeline.kpis.report import decimal_year, report
 from pipeline.store import BRANCH, TABLES, open_group, open_repo
@@ -150,6 +158,12 @@ def test_unreadable_catalog_files(tmp_path: Path):
     bad.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(KpiCatalogError, match="UTF-8 YAML"):
         read_catalog(bad)
+    written = write_schema(tmp_path / "schemas")
+    assert written.read_text(encoding="utf-8") == Path("catalogs/schemas/kpis.schema.json").read_text(
+        encoding="utf-8"
+    )
+    with pytest.raises(KpiCatalogError, match="expected a directory this user can write"):
+        write_schema(bad / "under-a-file")
 
 
 # ---- computed KPIs on the demo store ----------------------------------------------------------
