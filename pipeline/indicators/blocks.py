@@ -43,6 +43,7 @@ import xarray as xr
 from kernels.zonal import Coverage, combine
 from pipeline.indicators.maps import all_maps, epoch_maps, overview, trend_maps
 from pipeline.indicators.tables import accumulated, leaf_accumulators, strata_map
+from pipeline.regions.zonal import label_window
 from pipeline.store import INDICATORS, open_group, open_repo
 
 STRIP = 64  # rows of a zonal leaf
@@ -74,7 +75,7 @@ def window_of(cov: Coverage, r0: int, r1: int, c0: int, c1: int) -> Coverage:
     return Coverage(
         (r1 - r0, w),
         cov.n_regions,
-        np.ascontiguousarray(cov.labels[r0:r1, c0:c1]),
+        label_window(cov, r0, r1, c0, c1),
         ((r[keep] - r0) * w + (c[keep] - c0)).astype(np.int64),
         cov.border_region[lo:hi][keep],
         cov.border_frac[lo:hi][keep],

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -435,14 +436,15 @@ class Reproduction:
     differences: list[str]
 
 
-def _differs(mine: xr.DataArray, theirs: xr.DataArray) -> bool:
-    """Whether two stored variables differ anywhere (read one epoch at a time)."""
+def _differs(mine: xr.DataArray, theirs: xr.DataArray, side: int = 1024) -> bool:
+    """Whether two stored variables differ anywhere (read window by window: one epoch and at
+    most ``side`` x ``side`` cells at a time)."""
     if mine.shape != theirs.shape:
         return True
-    parts = range(mine.sizes["epoch"]) if "epoch" in mine.dims else [None]
-    for k in parts:
-        a = (mine if k is None else mine.isel(epoch=k)).values
-        b = (theirs if k is None else theirs.isel(epoch=k)).values
+    steps = {d: side if d in ("y", "x") else 1 for d in mine.dims if d in ("epoch", "y", "x")}
+    for start in itertools.product(*(range(0, mine.sizes[d], k) for d, k in steps.items())):
+        at = {d: slice(s0, s0 + k) for (d, k), s0 in zip(steps.items(), start, strict=True)}
+        a, b = mine.isel(at).values, theirs.isel(at).values
         same = np.array_equal(a, b, equal_nan=True) if a.dtype.kind == "f" else np.array_equal(a, b)
         if not same:
             return True

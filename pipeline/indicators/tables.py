@@ -34,7 +34,7 @@ from pipeline.grid import Grid
 from pipeline.indicators.maps import significant
 from pipeline.indicators.registry import SH_CLASSES, STRATA, STRATUM_CODES, TABLE_UNITS
 from pipeline.regions.hierarchy import USER_LEVELS, load_regions, shipped_regions_path
-from pipeline.regions.zonal import get_coverage, load_coverage, save_coverage
+from pipeline.regions.zonal import exact_coverage, labels_path, load_coverage, save_coverage
 
 N_SLOTS = len(STRATA)  # strata 0..2 (cropland, grassland, tree cover) + the rest
 
@@ -74,14 +74,15 @@ def _coverage(
     ids: list[str], level: str, grid: Grid, cache_dir: Path | None, registry: Path | None, digest: str
 ) -> Coverage:
     """Exact coverage of one level's regions (in ``ids`` order), cached by (grid, region files):
-    with the cache warm, no geometry is read at all."""
+    with the cache warm, no geometry is read at all, and the label raster is memory-mapped (the
+    job reads it window by window)."""
     key = hashlib.sha256(f"exact|{grid.key()}|{digest}|{level}".encode()).hexdigest()[:24]
     path = None if cache_dir is None else cache_dir / f"indicator-coverage-{key}.npz"
     if path is not None and path.exists():
         return load_coverage(path, grid)
     allr = load_regions(registry).set_index("region_id")
     gdf = gpd.GeoDataFrame(allr.loc[ids].reset_index(), geometry="geometry", crs=allr.crs)
-    cov = get_coverage(gdf, grid, "exact", None)
+    cov = exact_coverage(gdf, grid, None if path is None else labels_path(path))
     if path is not None:
         save_coverage(path, cov)
     return cov

@@ -8,6 +8,7 @@ that is the numba kernel reading the values once.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,8 @@ import pandas as pd
 import rasterio
 import rasterio.features
 import rasterio.windows
+import shapely
+from affine import Affine
 from pyproj import CRS
 
 from kernels.zonal import STATS, Coverage, finalize, rollup, zonal_stats
@@ -132,33 +135,119 @@ def get_coverage(
     path = None if cache_dir is None else cache_dir / f"coverage-{key}.npz"
     if path is not None and path.exists():
         return load_coverage(path, grid)
-    entries = exact_entries(regions, grid) if mode == "exact" else centre_entries(regions, grid)
-    cov = coverage_from_entries(*entries, grid.shape, len(regions))
+    if mode == "exact":
+        cov = exact_coverage(regions, grid, None if path is None else labels_path(path))
+    else:
+        cov = coverage_from_entries(*centre_entries(regions, grid), grid.shape, len(regions))
     if path is not None:
         save_coverage(path, cov)
     return cov
 
 
 def load_coverage(path: Path, grid: Grid) -> Coverage:
+    """A saved coverage; its labels memory-mapped when they were saved beside it (``labels_path``):
+    nothing of the label raster is read until a window of it is."""
     z = np.load(path)
+    side = labels_path(path)
+    labels = z["labels"] if "labels" in z.files else np.load(side, mmap_mode="r")
     return Coverage(
-        grid.shape, int(z["n_regions"]), z["labels"], z["border_cell"], z["border_region"], z["border_frac"]
+        grid.shape, int(z["n_regions"]), labels, z["border_cell"], z["border_region"], z["border_frac"]
     )
+
+
+def labels_path(path: Path) -> Path:
+    """Where the label raster of the coverage saved at ``path`` is kept (a ``.npy`` file)."""
+    return path.with_name(path.name.removesuffix(".npz") + ".labels.npy")
 
 
 def save_coverage(path: Path, cov: Coverage) -> None:
-    """Write atomically: a reader sees the old file, the new one, or none."""
+    """Write atomically: a reader sees the old file, the new one, or none. Labels written by
+    ``exact_coverage`` (a memory map of ``labels_path``) stay where they are."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
-    np.savez(
-        tmp,
-        n_regions=cov.n_regions,
-        labels=cov.labels,
-        border_cell=cov.border_cell,
-        border_region=cov.border_region,
-        border_frac=cov.border_frac,
-    )
+    mapped = isinstance(cov.labels, np.memmap) and Path(str(cov.labels.filename)) == labels_path(path)
+    arrays: dict[str, Any] = {
+        "n_regions": cov.n_regions,
+        "border_cell": cov.border_cell,
+        "border_region": cov.border_region,
+        "border_frac": cov.border_frac,
+    }
+    if not mapped:
+        arrays["labels"] = cov.labels
+    np.savez(tmp, **arrays)
     tmp.replace(path)
+
+
+def label_window(cov: Coverage, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+    """A copy of the labels of rows ``r0..r1`` x columns ``c0..c1``. A memory-mapped label raster
+    is mapped afresh and unmapped after the copy, so the pages read do not stay in the process."""
+    if isinstance(cov.labels, np.memmap) and cov.labels.filename:
+        m = np.load(cov.labels.filename, mmap_mode="r")
+        out = np.array(m[r0:r1, c0:c1])
+        del m
+        return out
+    return np.ascontiguousarray(cov.labels[r0:r1, c0:c1])
+
+
+BAND_CELLS = 4_000_000  # cells per band of rows when a coverage is computed band by band
+
+
+def exact_coverage(regions: gpd.GeoDataFrame, grid: Grid, labels_file: Path | None = None) -> Coverage:
+    """The exact coverage of ``regions`` on ``grid``, computed band of rows by band of rows
+    (exactextract over each band's window, with the regions that reach it), so memory is bounded
+    by the band and the border cells, not by the grid. With ``labels_file`` the label raster is
+    written there band by band (``.npy``) and returned memory-mapped; else it is held in memory.
+    Fractions are per cell, so a cell's entries do not depend on the band it falls in."""
+    ny, nx = grid.shape
+    n = len(regions)
+    dtype = np.int16 if n < 32767 else np.int32
+    vec = regions[["geometry"]].to_crs(grid.crs).reset_index(drop=True)
+    tree = vec.sindex
+    rows = max(1, BAND_CELLS // max(nx, 1))
+    borders: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    mem = None if labels_file is not None else np.empty((ny, nx), dtype=dtype)
+    tmp = None if labels_file is None else labels_file.with_suffix(".tmp.npy")
+    with contextlib.ExitStack() as stack:
+        f = None
+        if tmp is not None:
+            tmp.parent.mkdir(parents=True, exist_ok=True)
+            f = stack.enter_context(tmp.open("wb"))
+            header = {
+                "descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                "fortran_order": False,
+                "shape": (ny, nx),
+            }
+            np.lib.format.write_array_header_2_0(f, header)
+        for r0 in range(0, ny, rows):
+            r1 = min(ny, r0 + rows)
+            band = Grid(grid.transform * Affine.translation(0, r0), (r1 - r0, nx), grid.crs)
+            (w, s, e, nn) = rasterio.transform.array_bounds(r1 - r0, nx, band.transform)
+            hit = np.sort(tree.query(shapely.box(min(w, e), min(s, nn), max(w, e), max(s, nn))))
+            if hit.size:
+                cells, regs, fracs = exact_entries(vec.iloc[hit], band)
+                cov = coverage_from_entries(cells, hit[regs].astype(np.int32), fracs, band.shape, n)
+                labels = cov.labels.astype(dtype, copy=False)
+                borders.append((cov.border_cell + r0 * nx, cov.border_region, cov.border_frac))
+            else:
+                labels = np.full((r1 - r0, nx), -1, dtype=dtype)
+            if f is not None:
+                f.write(np.ascontiguousarray(labels).tobytes())
+            elif mem is not None:
+                mem[r0:r1] = labels
+    if tmp is not None and labels_file is not None:
+        tmp.replace(labels_file)
+        mem = np.load(labels_file, mmap_mode="r")
+    assert mem is not None
+    cat = [np.concatenate(parts) for parts in zip(*borders, strict=True)] if borders else []
+    empty = np.empty(0)
+    return Coverage(
+        (ny, nx),
+        n,
+        mem,
+        cat[0] if cat else empty.astype(np.int64),
+        cat[1].astype(np.int32) if cat else empty.astype(np.int32),
+        cat[2] if cat else empty,
+    )
 
 
 def region_set(
