@@ -26,7 +26,7 @@ from observatory_api.models import problem_openapi
 from observatory_api.observability import Metrics, StateCollector, configure_logging
 from observatory_api.reader import StoreReader
 from observatory_api.responses import ResponseCache
-from observatory_api.routers import aoi, assess, health, maps, meta, regions
+from observatory_api.routers import aoi, assess, dashboard, health, maps, meta, regions
 from observatory_api.routers import kpis as kpi_router
 from observatory_api.services import aoi as aoi_service
 from observatory_api.settings import Settings
@@ -66,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc: routers.dashboard, from vendored assets (no CDN)
+        redoc_url=None,
         # FastAPI's OpenTelemetry hooks look up their providers on every request (~70 us); the
         # API's own metrics are Prometheus (/metrics) and its logs JSON lines.
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -98,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install(app)
     for r in (regions.router, maps.router, aoi.router, assess.router, meta.router, health.router):
         app.include_router(r)
+    app.include_router(dashboard.geo_router)
+    app.include_router(dashboard.router)  # /, /static/..., /docs, /redoc
     app.include_router(kpi_router.router)
 
     def openapi() -> dict[str, Any]:

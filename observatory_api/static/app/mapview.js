@@ -1,0 +1,145 @@
+// The map: an indicator's tiles (epoch slider that can play, colour map, range) or a region
+// choropleth at a level; the legend; a click shows the cell's series (/v1/point) or opens the
+// region's page. Everything chosen is in the URL (#/map?ind=...&epoch=...&z=...&c=lon,lat).
+import { el, errorBox, fmt, getJSON, select } from "./api.js";
+import { seriesChart } from "./charts.js";
+import { createMap, legendBox, removeChoropleth, removeTiles, setChoropleth, setTiles, whenLoaded } from "./geo.js";
+import { t } from "./i18n.js";
+import { SAFE_CMAP } from "./overview.js";
+
+const CMAPS = ["viridis", "ylorbr", "rdbu"]; // colour-blind safe; the API also has rdylgn (not)
+const SHOW = ["cells", "region", "country", "subnational"];
+
+export async function show(box, route, ctx) {
+  const p = route.params;
+  const maps = [...ctx.indicators.values()].filter((i) => i.map);
+  const info = maps.find((i) => i.id === p.ind) || maps[0];
+  const epochs = info.epochs;
+  const state = {
+    ind: info.id,
+    epoch: epochs.includes(Number(p.epoch)) ? Number(p.epoch) : epochs.at(-1),
+    cmap: info.id === "sh_class" ? "" : CMAPS.includes(p.cmap) ? p.cmap : SAFE_CMAP[info.id] || "",
+    range: /^-?[\d.]+,-?[\d.]+$/.test(p.range || "") ? p.range : "",
+    show: SHOW.includes(p.show) ? p.show : "cells",
+    stratum: info.strata.includes(p.stratum) ? p.stratum : "all",
+    z: Number.isFinite(Number(p.z)) && p.z !== undefined ? Number(p.z) : 0.8,
+    c: /^-?[\d.]+,-?[\d.]+$/.test(p.c || "") ? p.c.split(",").map(Number) : [10, 20],
+  };
+  const params = () => ({ ind: state.ind, epoch: state.epoch, cmap: state.cmap, range: state.range,
+    show: state.show, stratum: state.stratum, z: state.z.toFixed(2), c: state.c.map((x) => x.toFixed(2)).join(",") });
+  const change = (patch) => ctx.go("map", null, { ...params(), ...patch });
+
+  const epochInput = el("input", { type: "range", id: "epoch", min: 0, max: epochs.length - 1, step: 1,
+    value: epochs.indexOf(state.epoch), "aria-valuetext": String(state.epoch) });
+  const epochOut = el("output", { for: "epoch" }, String(state.epoch));
+  const playBtn = el("button", { type: "button", "aria-pressed": "false" }, t("play"));
+  const [lo, hi] = state.range ? state.range.split(",") : ["", ""];
+  const minIn = el("input", { type: "number", step: "any", id: "range-min", value: lo, size: 6 });
+  const maxIn = el("input", { type: "number", step: "any", id: "range-max", value: hi, size: 6 });
+  const controls = el("form", { class: "controls", onsubmit: (e) => {
+    e.preventDefault();
+    change({ range: minIn.value !== "" && maxIn.value !== "" ? `${minIn.value},${maxIn.value}` : "" });
+  } },
+  select(t("show"), SHOW.map((s) => [s, s === "cells" ? t("cells") : t("regions_of", { level: t(`level_${s}`) })]),
+    state.show, (v) => change({ show: v }), "map-show"),
+  select(t("indicator"), maps.map((i) => [i.id, i.title]), state.ind, (v) => change({ ind: v, cmap: "", range: "" }), "map-indicator"),
+  el("label", { class: "field" }, el("span", {}, t("epoch")), epochInput, epochOut), playBtn,
+  state.ind === "sh_class" ? null : select(t("colormap"), [["", t("cmap_default")], ...CMAPS.map((c) => [c, c])], state.cmap,
+    (v) => change({ cmap: v }), "map-cmap"),
+  state.show === "cells" ? null : select(t("stratum"), info.strata.map((s) => [s, t(`stratum_${s}`)]), state.stratum,
+    (v) => change({ stratum: v }), "map-stratum"),
+  state.ind === "sh_class" ? null : el("label", { class: "field" }, el("span", {}, t("range_min")), minIn),
+  state.ind === "sh_class" ? null : el("label", { class: "field" }, el("span", {}, t("range_max")), maxIn),
+  state.ind === "sh_class" ? null : el("button", { type: "submit" }, t("apply")));
+  const mapBox = el("div", { class: "map", role: "region", "aria-label": `${t("map_title")}: ${info.title}` });
+  const legendSlot = el("div", { class: "legend-slot" });
+  const side = el("aside", { class: "side", "aria-live": "polite" }, el("p", {}, t("click_cell")));
+  box.append(el("h1", {}, `${t("map_title")}: ${info.title}`), controls,
+    el("div", { class: "map-wrap" }, mapBox, el("div", {}, legendSlot, side)));
+
+  const map = createMap(mapBox, { zoom: state.z, center: state.c });
+  let snapshot = ctx.status.snapshot_id;
+  let legend = null;
+  const draw = async () => {
+    legend = await getJSON(`/v1/tiles/${state.ind}/legend`, { colormap: state.cmap, rescale: state.range });
+    legendSlot.replaceChildren(legendBox(legend, info.title));
+    if (state.show === "cells") {
+      removeChoropleth(map);
+      await setTiles(map, state.ind, { epoch: state.epoch, colormap: state.cmap, rescale: state.range, snapshot });
+    } else {
+      removeTiles(map);
+      const r = await getJSON(`/v1/rankings/${state.ind}`, { level: state.show, epoch: state.epoch, stratum: state.stratum });
+      await setChoropleth(map, state.show, r.rows, legend.stops);
+    }
+    mapBox.dataset.state = "drawing";
+    await new Promise((resolve) => map.once("idle", resolve));
+    mapBox.dataset.state = "idle";
+    mapBox.dataset.snapshot = snapshot;
+  };
+  const ready = whenLoaded(map).then(draw);
+
+  map.on("moveend", () => {
+    const c = map.getCenter();
+    state.z = map.getZoom();
+    state.c = [c.lng, c.lat];
+    ctx.replace("map", null, params());
+  });
+  map.on("click", async (e) => {
+    const hit = state.show !== "cells" && map.getLayer("choropleth")
+      ? map.queryRenderedFeatures(e.point, { layers: ["choropleth"] })[0] : null;
+    if (hit) return ctx.go("region", hit.properties.id, { ind: state.ind === "sh_class" ? "soc_stock" : state.ind });
+    if (state.show === "cells") await cell(e.lngLat);
+  });
+  const cell = async ({ lng, lat }) => {
+    side.replaceChildren(el("p", {}, t("loading")));
+    try {
+      const pt = await getJSON("/v1/point", { lat: lat.toFixed(4), lon: Math.max(-180, Math.min(180, lng)).toFixed(4) });
+      const m = pt.maps[state.ind];
+      side.replaceChildren(el("h2", {}, t("cell_at", { lat: pt.cell.y, lon: pt.cell.x })));
+      const pts = m.epochs.map((ep, i) => ({ epoch: ep, value: m.values[i],
+        lower: state.ind === "soc_stock" ? pt.maps.soc_stock_q05?.values[i] : null,
+        upper: state.ind === "soc_stock" ? pt.maps.soc_stock_q95?.values[i] : null }));
+      seriesChart(side, { title: info.title, unit: m.unit, lines: [{ label: info.title, points: pts }], width: 300, height: 180 });
+      if (pt.seq_potential) {
+        side.append(el("h3", {}, "RothC"), el("ul", {}, Object.entries(pt.seq_potential).map(([k, v]) =>
+          el("li", {}, `${t("seq_potential", { pct: k.replace(/^\+/, "") })}: ${fmt(v, "t C/ha/yr")}`))));
+      }
+    } catch (err) {
+      side.replaceChildren(errorBox(err));
+    }
+  };
+
+  let timer = null;
+  const setEpoch = async (i) => {
+    state.epoch = epochs[i];
+    epochInput.value = i;
+    epochOut.textContent = String(state.epoch);
+    epochInput.setAttribute("aria-valuetext", String(state.epoch));
+    ctx.replace("map", null, params());
+    await draw();
+  };
+  epochInput.addEventListener("change", () => setEpoch(Number(epochInput.value)).catch(() => null));
+  playBtn.addEventListener("click", () => {
+    if (timer) {
+      clearInterval(timer);
+      timer = null;
+      playBtn.textContent = t("play");
+      playBtn.setAttribute("aria-pressed", "false");
+      return;
+    }
+    playBtn.textContent = t("pause");
+    playBtn.setAttribute("aria-pressed", "true");
+    timer = setInterval(() => setEpoch((epochs.indexOf(state.epoch) + 1) % epochs.length).catch(() => null), 1500);
+  });
+  return {
+    ready,
+    refresh: async (c) => {
+      snapshot = c.status.snapshot_id;
+      await draw();
+    },
+    dispose: () => {
+      clearInterval(timer);
+      map.remove();
+    },
+  };
+}
