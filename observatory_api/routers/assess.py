@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from observatory_api.deps import json_response
+from observatory_api.errors import BadParameter
 from observatory_api.jsonbody import parse_json
 from observatory_api.models import ERROR_RESPONSES
 from observatory_api.services import assess as service
@@ -47,22 +48,43 @@ async def raw_body(request: Request) -> bytes:
         }
     },
 )
-def ex_ante(raw: Annotated[bytes, Depends(raw_body)]) -> Response:
+def ex_ante(request: Request, raw: Annotated[bytes, Depends(raw_body)]) -> Response:
     try:
         project = Project.model_validate(parse_json(raw))
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
-    return json_response(service.ex_ante(project))
+    store, snap = _served(request)
+    return json_response(service.ex_ante(project, store, snap))
+
+
+def _served(request: Request) -> tuple[str, str | None]:
+    loaded = request.app.state.reader.loaded
+    return request.app.state.settings.store, loaded.snapshot_id if loaded is not None else None
 
 
 @router.get("/v1/practices")
 def practices(
-    climate_zone: Annotated[str, Query(max_length=40, description=f"One of: {', '.join(CLIMATE_ZONES)}")],
+    request: Request,
     soil_type: Annotated[str, Query(max_length=40, description=f"One of: {', '.join(SOIL_TYPES)}")],
+    climate_zone: Annotated[
+        str | None,
+        Query(max_length=40, description=f"One of: {', '.join(CLIMATE_ZONES)}; or give lat and lon"),
+    ] = None,
     land_use: Annotated[
         str | None, Query(max_length=40, description=f"Only practices for: {', '.join(LAND_USES)}")
     ] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90, description="Latitude (WGS84 degrees)")] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180, description="Longitude (WGS84 degrees)")] = None,
 ) -> Response:
     """The practice catalogue with each practice's Tier 1 dSOC for the stratum (t C/ha/yr and
-    t CO2e/ha/yr, 95 % range), or the method a practice needs where Eq. 2.25 does not cover it."""
-    return json_response(service.practices(climate_zone, soil_type, land_use))
+    t CO2e/ha/yr, 95 % range), or the method a practice needs where Eq. 2.25 does not cover it.
+    With `lat` and `lon`: the climate zone from the observatory's cube there (unless given) and,
+    per practice, `local`: the change scaled to the measured 0-30 cm stock at that cell."""
+    if (lat is None) != (lon is None):
+        raise BadParameter(
+            f"lat, lon: expected both or neither; got lat={lat!r}, lon={lon!r}.",
+            parameter="lat" if lat is None else "lon",
+        )
+    at = (lat, lon) if lat is not None and lon is not None else None
+    store, snap = _served(request)
+    return json_response(service.practices(climate_zone, soil_type, land_use, at, store, snap))

@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.assess import montecarlo
+from pipeline.assess.location import Site
 from pipeline.assess.project import State
 from pipeline.assess.tables import LAND_USES, AssessError, Tables, load_tables, unknown
 from pipeline.errors import PipelineError
@@ -143,3 +144,38 @@ def _values(climate_zone: str, soil_type: str, land_use: str | None, t: Tables) 
         "uncertainty": f"95 % range of {DRAWS} seeded Monte Carlo draws over the defaults' ranges",
         "practices": out,
     }
+
+
+def practices_at(site: Site, soil_type: str, land_use: str | None = None) -> dict[str, Any]:
+    """The stratum's values for the climate zone the observatory finds at ``site``, and, where it
+    measured a 0-30 cm stock there, each practice's change scaled to that local stock (the
+    practice's "from" state is taken to hold the measured stock; Eq. 2.25's factor ratio is kept,
+    so the change and its range scale by measured / Tier 1 "from" stock)."""
+    if site.climate_zone is None:
+        raise AssessError(
+            f"lat/lon: the observatory could not tell the climate zone at ({site.lat:g}, {site.lon:g}) "
+            f"({'; '.join(site.notes)}); give climate_zone instead.",
+            parameter="climate_zone",
+        )
+    out = practice_values(site.climate_zone, soil_type, land_use)
+    out["location"] = site.as_dict()
+    measured = site.soc_stock_t_c_ha
+    for row in out["practices"]:
+        t1 = row["tier1"]
+        if t1 is None or measured is None or not t1["soc_from_t_c_ha"] > 0:
+            row["local"] = None
+            continue
+        k = measured / t1["soc_from_t_c_ha"]
+        d = t1["delta_soc_t_c_ha_yr"] * k
+        lo, hi = (v * k for v in t1["delta_soc_t_c_ha_yr_range"])
+        row["local"] = {
+            "soc_from_t_c_ha": measured,
+            "soc_to_t_c_ha": t1["soc_to_t_c_ha"] * k,
+            "delta_soc_t_c_ha_yr": d,
+            "delta_soc_t_c_ha_yr_range": [lo, hi],
+            "delta_t_co2e_ha_yr": d * CO2_PER_C,
+            "delta_t_co2e_ha_yr_range": [lo * CO2_PER_C, hi * CO2_PER_C],
+            "note": f"from the observatory's measured stock (epoch {site.soc_stock_epoch}, snapshot "
+            f"{site.snapshot}{', synthetic demo data' if site.synthetic else ''})",
+        }
+    return out

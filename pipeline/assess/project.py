@@ -42,6 +42,18 @@ class Activity(BaseModel):
     project: State
 
 
+class Location(BaseModel):
+    """A point (WGS84 degrees): the climate zone and, with ``reference: measured``, the reference
+    stock come from the observatory's cube there (``pipeline.assess.location``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+Reference = Literal["ipcc_default", "measured"]
+
+
 class SocioEconomic(BaseModel):
     """What the user gives; reported, and divided by area or balance, never invented."""
 
@@ -60,6 +72,14 @@ class Project(BaseModel):
     name: str = Field(default="project", max_length=200)
     climate_zone: ClimateZone | None = None
     soil_type: SoilType | None = None
+    location: Location | None = Field(
+        default=None, description="A point: the climate zone (when not given) from the observatory's cube."
+    )
+    reference: Reference = Field(
+        default="ipcc_default",
+        description="SOC_REF from Table 2.3 (ipcc_default) or from the observatory's measured baseline "
+        "stock at the location (measured; needs location).",
+    )
     years: int = Field(ge=1, le=MAX_YEARS, description="Accounting period in years (1-100).")
     implementation_years: int = Field(default=0, ge=0, le=MAX_YEARS)
     adoption: Adoption = "linear"
@@ -85,10 +105,13 @@ class Project(BaseModel):
                 f"implementation_years ({self.implementation_years}) must not exceed years "
                 f"({self.years}): years is the whole accounting period (implementation + capitalisation)"
             )
+        if self.reference == "measured" and self.location is None:
+            raise ValueError("reference 'measured' needs a location (lat, lon) to read the stock at")
         for i, a in enumerate(self.activities):
-            if (a.climate_zone or self.climate_zone) is None:
+            if (a.climate_zone or self.climate_zone) is None and self.location is None:
                 raise ValueError(
-                    f"activities[{i}]: climate_zone is required (on the project or the activity)"
+                    f"activities[{i}]: climate_zone is required (on the project or the activity), "
+                    "or a location to take it from the observatory's cube"
                 )
             if (a.soil_type or self.soil_type) is None:
                 raise ValueError(f"activities[{i}]: soil_type is required (on the project or the activity)")

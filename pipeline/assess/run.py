@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 
 from pipeline.assess import balance, montecarlo
+from pipeline.assess.location import Site, site_at
 from pipeline.assess.project import Project, parse_project, read_project
-from pipeline.assess.tables import Factor, Tables, load_tables
+from pipeline.assess.tables import AssessError, Factor, Tables, load_tables
 from pipeline.assess.verdict import socio_economic, verdict
 
 CO2_PER_C = 44.0 / 12.0
@@ -29,14 +30,25 @@ def _key(f: Factor, zone: str) -> tuple[str, str, str, str]:
     return (f.factor, f.level, f.reference, zone)
 
 
-def assess(project: Project | dict[str, Any], tables: Tables | None = None) -> dict[str, Any]:
+def assess(
+    project: Project | dict[str, Any], tables: Tables | None = None, site: Site | None = None
+) -> dict[str, Any]:
     """The Tier 1 ex-ante balance of ``project`` (a ``Project`` or its dict form).
 
-    Bad input raises ``AssessError`` (a ``PipelineError``) naming the parameter and the allowed
-    values; nothing is computed before every activity's states have been looked up.
+    A project with a ``location`` needs the observatory's ``site`` there (``site_at``, or
+    ``assess_at`` which reads it). Bad input raises ``AssessError`` (a ``PipelineError``) naming
+    the parameter and the allowed values; nothing is computed before every activity's states
+    have been looked up.
     """
     p = project if isinstance(project, Project) else parse_project(project)
     t = tables or load_tables()
+    if p.location is not None and site is None:
+        raise AssessError(
+            "location: a project with a location is assessed against the observatory's cube; none was "
+            "given. Run `socobs assess PROJECT.yaml --store PATH` (or the API), or give climate_zone "
+            "and drop the location.",
+            parameter="location",
+        )
     d, years = t.D, p.years
     impl, how = p.implementation_years, p.adoption
     realised_end = float(balance.realised(np.array([float(years)]), d, impl, how)[0])
@@ -45,9 +57,15 @@ def assess(project: Project | dict[str, Any], tables: Tables | None = None) -> d
 
     looked: list[dict[str, Any]] = []
     for i, a in enumerate(p.activities):  # every look-up first: refuse before computing anything
-        zone = a.climate_zone or p.climate_zone
+        zone = a.climate_zone or p.climate_zone or (site.climate_zone if site else None)
         soil = a.soil_type or p.soil_type
-        assert zone is not None and soil is not None  # Project checks it
+        if zone is None:
+            raise AssessError(
+                f"climate_zone: the observatory could not tell the climate zone at the location "
+                f"({'; '.join(site.notes) if site else 'no site'}); give climate_zone.",
+                parameter="climate_zone",
+            )
+        assert soil is not None  # Project checks it
         where = f"activities[{i}]" if len(p.activities) > 1 else ""
         pre = f"{where}." if where else ""
         ref = t.soc_ref(zone, soil)
@@ -57,6 +75,9 @@ def assess(project: Project | dict[str, Any], tables: Tables | None = None) -> d
             "project": a.project,
         }
         fs = {s: t.state_factors(st.model_dump(), zone, f"{pre}{s}") for s, st in states.items()}
+        if p.reference == "measured":
+            assert site is not None  # Project checks location with measured
+            ref = measured_reference(site, ref, _product(fs["baseline"]))
         looked.append({"a": a, "zone": zone, "soil": soil, "ref": ref, "fs": fs})
 
     total_area = sum(x["a"].area_ha for x in looked)
@@ -163,7 +184,9 @@ def assess(project: Project | dict[str, Any], tables: Tables | None = None) -> d
         "verdict": verdict(
             soc0, float(with_sum[-1] / total_area), float(without_sum[-1] / total_area), years, acts
         ),
-        "notes": [f"disputed default used: {d}" for d in disputed],
+        "reference": _reference_text(p, site),
+        "location": site.as_dict() if site else None,
+        "notes": [f"disputed default used: {d}" for d in disputed] + (site.notes if site else []),
         "socio_economic": socio_economic(
             p.socio_economic.model_dump() if p.socio_economic else None, total_area, bal_co2
         ),
@@ -204,9 +227,56 @@ def _uncertainty(
     }
 
 
-def assess_file(path: Path) -> dict[str, Any]:
-    """``assess`` of a project YAML file."""
-    return assess(read_project(path))
+def measured_reference(site: Site, default: Factor, baseline_factors: float) -> Factor:
+    """SOC_REF such that the baseline state's Eq. 2.25 stock equals the measured stock."""
+    if site.soc_stock_t_c_ha is None:
+        raise AssessError(
+            f"reference: 'measured' needs the observatory's 0-30 cm stock at lat {site.lat:g}, lon "
+            f"{site.lon:g}; there is none ({'; '.join(site.notes) or 'no data'}). Use reference "
+            "'ipcc_default' or a location the cube covers.",
+            parameter="reference",
+        )
+    return Factor(
+        factor="SOC_REF",
+        level="measured",
+        value=site.soc_stock_t_c_ha / baseline_factors,
+        uncertainty_pct=default.uncertainty_pct,
+        reference=(
+            f"the observatory's 0-30 cm stock {site.soc_stock_t_c_ha:.2f} t C/ha at cell ({site.cell_lat:g}, "
+            f"{site.cell_lon:g}), epoch {site.soc_stock_epoch}, snapshot {site.snapshot}"
+            f"{' (synthetic demo data)' if site.synthetic else ''}, divided by the baseline state's "
+            f"factors ({baseline_factors:.3f}); the IPCC default would be {default.value:g} t C/ha "
+            f"({default.reference}); its +-{default.uncertainty_pct:g} % is kept for the interval"
+        ),
+    )
+
+
+def _reference_text(p: Project, site: Site | None) -> str:
+    if p.reference == "measured" and site is not None:
+        return (
+            "Tier 1 with measured reference: the baseline stock is the observatory's measured stock at "
+            "the location, not the IPCC default"
+        )
+    return "IPCC default reference stocks (2019 Refinement Vol. 4 Ch. 2 Table 2.3)"
+
+
+def assess_at(project: Project, store: str | None, snapshot: str | None = None) -> dict[str, Any]:
+    """``assess``, reading the observatory's site first when the project has a location."""
+    site = None
+    if project.location is not None:
+        if store is None:
+            raise AssessError(
+                "location: a project with a location needs the observatory's store; none is set. "
+                "Pass --store PATH (or set SOCOBS_STORE), or give climate_zone and drop the location.",
+                parameter="location",
+            )
+        site = site_at(store, project.location.lat, project.location.lon, snapshot)
+    return assess(project, site=site)
+
+
+def assess_file(path: Path, store: str | None = None) -> dict[str, Any]:
+    """``assess`` of a project YAML file (the store is read when the project has a location)."""
+    return assess_at(read_project(path), store)
 
 
 def result_csv(result: dict[str, Any]) -> str:

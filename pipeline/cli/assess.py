@@ -2,7 +2,9 @@
 
 Prints a summary (stocks, balance in t CO2e with its 95 % interval, the 4 per 1000 verdict and
 its reasons); ``--out result.json`` writes the whole result, ``--out result.csv`` the per-year
-series and a total row. The same numbers as ``POST /v1/assess/ex-ante`` for the same project.
+series and a total row. The same numbers as ``POST /v1/assess/ex-ante`` for the same project. A
+project with a ``location`` reads the observatory's cube there (``--store``): the climate zone
+when not given, and with ``reference: measured`` the measured baseline stock.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Annotated
 import typer
 
 from pipeline.cli._app import app, console
+from pipeline.cli.options import Store, Var
+from pipeline.cli.settings import work_paths
 
 OUT_SUFFIXES = (".json", ".csv")
 
@@ -32,6 +36,8 @@ def assess(
         Path | None,
         typer.Option(dir_okay=False, help="Write the result: .json (everything) or .csv (per-year series)."),
     ] = None,
+    store: Store = None,
+    var: Var = None,
 ) -> None:
     """Ex-ante SOC balance of a project: IPCC 2019 Tier 1 (Eq. 2.25), t CO2e, 4 per 1000 verdict."""
     from pipeline.assess.tables import AssessError
@@ -46,7 +52,8 @@ def assess(
 
     from pipeline.assess import assess_file, result_csv
 
-    result = assess_file(project_file)  # every check before anything is written
+    # The store is read only when the project has a location (climate zone, measured reference).
+    result = assess_file(project_file, store or str(work_paths(var).store))  # every check first
     if out is not None:
         text = result_csv(result) if out.suffix.lower() == ".csv" else json.dumps(result, indent=2) + "\n"
         tmp = out.with_name(f".{out.name}.tmp")
@@ -73,6 +80,14 @@ def assess(
         ci = unc["balance_t_co2e"]
         line += f", 95 % interval [{ci['p2_5']:.1f}, {ci['p97_5']:.1f}] ({unc['draws']} draws, seed {unc['seed']})"
     console.print(line, highlight=False)
+    if result.get("location"):
+        loc = result["location"]
+        console.print(
+            f"location ({loc['lat']:g}, {loc['lon']:g}): cell ({loc['cell_lat']:g}, {loc['cell_lon']:g}), "
+            f"climate zone {loc['climate_zone']}, measured 0-30 cm stock {loc['soc_stock_t_c_ha']} t C/ha "
+            f"(snapshot {loc['snapshot']}); {result['reference']}",
+            highlight=False,
+        )
     console.print(f"4 per 1000: {v['level']} - " + "; ".join(v["reasons"]), highlight=False)
     if out is not None:
         console.print(f"[green]wrote[/] {out}")
