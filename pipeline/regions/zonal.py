@@ -220,7 +220,7 @@ def exact_coverage(regions: gpd.GeoDataFrame, grid: Grid, labels_file: Path | No
             np.lib.format.write_array_header_2_0(f, header)
         for r0 in range(0, ny, rows):
             r1 = min(ny, r0 + rows)
-            band = Grid(grid.transform * Affine.translation(0, r0), (r1 - r0, nx), grid.crs)
+            band = Grid(grid.transform @ Affine.translation(0, r0), (r1 - r0, nx), grid.crs)
             (w, s, e, nn) = rasterio.transform.array_bounds(r1 - r0, nx, band.transform)
             hit = np.sort(tree.query(shapely.box(min(w, e), min(s, nn), max(w, e), max(s, nn))))
             if hit.size:
