@@ -21,7 +21,7 @@ import shapely
 
 from observatory_api.reader import Snapshot
 
-TOLERANCE_DEG = 0.05  # Douglas-Peucker tolerance: ~5 km, below a pixel at zoom 4
+TOLERANCE_DEG = 0.08  # Douglas-Peucker tolerance: ~9 km, about a pixel at zoom 4
 GRID_DEG = 0.01  # coordinates rounded to this grid (~1 km)
 MIN_AREA_DEG2 = 0.002  # parts smaller than this (about 5 km x 5 km) are dropped
 LEVELS = ("region", "country", "subnational")

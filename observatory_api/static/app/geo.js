@@ -65,26 +65,36 @@ export function removeTiles(map) {
 }
 
 // Regions of `level` coloured by `rows` (a /v1/rankings answer's rows) with the legend's stops.
+// Countries colour the basemap's own features (feature state: nothing fetched again); other
+// levels get their own source.
 export async function setChoropleth(map, level, rows, stops) {
-  const geo = await fetch(`/v1/basemap/${level}.geojson`).then((r) => r.json());
-  const values = new Map(rows.filter((r) => !r.missing).map((r) => [r.region_id, r.value]));
-  for (const f of geo.features) {
-    const v = values.get(f.properties.id);
-    f.properties.value = v ?? null;
-    f.properties.colour = colourOf(stops, v) || "rgba(0,0,0,0)";
-  }
   removeChoropleth(map);
+  const colours = rows.filter((r) => !r.missing).map((r) => [r.region_id, colourOf(stops, r.value)]);
+  if (level === "country") {
+    map.removeFeatureState({ source: "land" });
+    for (const [id, colour] of colours) map.setFeatureState({ source: "land", id }, { colour });
+    map.setPaintProperty("land", "fill-color", ["coalesce", ["feature-state", "colour"], LAND]);
+    return;
+  }
+  const geo = await fetch(`/v1/basemap/${level}.geojson`).then((r) => r.json());
+  const byId = new Map(colours);
+  for (const f of geo.features) f.properties.colour = byId.get(f.properties.id) || "rgba(0,0,0,0)";
   map.addSource("choropleth", { type: "geojson", data: geo, promoteId: "id" });
   map.addLayer({ id: "choropleth", type: "fill", source: "choropleth",
-    paint: { "fill-color": ["get", "colour"], "fill-opacity": 0.9 } }, map.getLayer("borders") ? "borders" : undefined);
+    paint: { "fill-color": ["get", "colour"], "fill-opacity": 0.9 } }, "borders");
   map.addLayer({ id: "choropleth-line", type: "line", source: "choropleth",
     paint: { "line-color": BORDER, "line-width": 0.8 } });
-  return geo;
+}
+
+// The layer a click on a region hits (the basemap's countries, or the level's own source).
+export function choroplethLayer(map) {
+  return map.getLayer("choropleth") ? "choropleth" : "land";
 }
 
 export function removeChoropleth(map) {
   for (const id of ["choropleth-line", "choropleth"]) if (map.getLayer(id)) map.removeLayer(id);
   if (map.getSource("choropleth")) map.removeSource("choropleth");
+  if (map.getLayer("land")) map.setPaintProperty("land", "fill-color", LAND);
 }
 
 // The legend from /v1/tiles/{indicator}/legend: a gradient with values and unit, or classes.

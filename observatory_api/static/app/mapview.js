@@ -3,7 +3,7 @@
 // region's page. Everything chosen is in the URL (#/map?ind=...&epoch=...&z=...&c=lon,lat).
 import { el, errorBox, fmt, getJSON, select } from "./api.js";
 import { seriesChart } from "./charts.js";
-import { createMap, legendBox, removeChoropleth, removeTiles, setChoropleth, setTiles, whenLoaded } from "./geo.js";
+import { choroplethLayer, createMap, legendBox, removeChoropleth, removeTiles, setChoropleth, setTiles, whenLoaded } from "./geo.js";
 import { t } from "./i18n.js";
 import { SAFE_CMAP } from "./overview.js";
 
@@ -85,8 +85,7 @@ export async function show(box, route, ctx) {
     ctx.replace("map", null, params());
   });
   map.on("click", async (e) => {
-    const hit = state.show !== "cells" && map.getLayer("choropleth")
-      ? map.queryRenderedFeatures(e.point, { layers: ["choropleth"] })[0] : null;
+    const hit = state.show !== "cells" ? map.queryRenderedFeatures(e.point, { layers: [choroplethLayer(map)] })[0] : null;
     if (hit) return ctx.go("region", hit.properties.id, { ind: state.ind === "sh_class" ? "soc_stock" : state.ind });
     if (state.show === "cells") await cell(e.lngLat);
   });

@@ -81,7 +81,7 @@ export async function show(box, route, ctx) {
   const ready = (async () => {
     await whenLoaded(map);
     await setChoropleth(map, "country", best.rows, legend.stops);
-    map.on("click", "choropleth", (e) => ctx.go("region", e.features[0].properties.id, {}));
+    map.on("click", "land", (e) => ctx.go("region", e.features[0].properties.id, {}));
     await new Promise((resolve) => map.once("idle", resolve));
     mapBox.dataset.state = "idle";
   })();
