@@ -136,7 +136,7 @@ def basemap(
     accept_encoding: AcceptEncoding = None,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """The regions of one level simplified for display (~9 km), as GeoJSON: the dashboard's
+    """The regions of one level simplified for display (~17 km), as GeoJSON: the dashboard's
     offline basemap (land, coastlines, borders) and its choropleth's shapes."""
     b = basemap_service.basemap(snap, level)
     f = _File(b.body, b.gzipped, b.etag, "application/geo+json")

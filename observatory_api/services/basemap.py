@@ -21,9 +21,9 @@ import shapely
 
 from observatory_api.reader import Snapshot
 
-TOLERANCE_DEG = 0.08  # Douglas-Peucker tolerance: ~9 km, about a pixel at zoom 4
-GRID_DEG = 0.01  # coordinates rounded to this grid (~1 km)
-MIN_AREA_DEG2 = 0.002  # parts smaller than this (about 5 km x 5 km) are dropped
+TOLERANCE_DEG = 0.15  # Douglas-Peucker tolerance: ~17 km, about a pixel at zoom 3
+GRID_DEG = 0.02  # coordinates rounded to this grid (~2 km)
+MIN_AREA_DEG2 = 0.01  # parts smaller than this (about 11 km x 11 km) are dropped
 LEVELS = ("region", "country", "subnational")
 _KEPT: dict[tuple[str, str], Basemap] = {}
 _LOCK = threading.Lock()

@@ -1,6 +1,6 @@
 """``make bench``: every benchmark, its figures and its goal, measured side by side in one run.
 
-Usage: python -m tests.benchmarks [--only zonal,stock,theil-sen,rothc,indicators,api,ingest,scale] [--quick]
+Usage: python -m tests.benchmarks [--only zonal,stock,theil-sen,rothc,indicators,api,dashboard,ingest,scale] [--quick]
 (ingest and scale are not in the default set: they take minutes to tens of minutes)
 (--quick uses smaller sizes to check the harness; the goals refer to the full sizes).
 """
@@ -17,6 +17,8 @@ import numba
 
 from tests.benchmarks.api import bench_load, bench_store, bench_tiles
 from tests.benchmarks.api_hostile import hostile_rows
+from tests.benchmarks.dashboard import bench_dashboard
+from tests.benchmarks.dashboard import goal_rows as dashboard_rows
 from tests.benchmarks.indicators import bench_indicators
 from tests.benchmarks.ingest import bench_ingest
 from tests.benchmarks.kernels import bench_stock, bench_theil_sen, bench_zonal
@@ -27,7 +29,7 @@ from tests.benchmarks.scale import goal_rows as scale_rows
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--only", default="zonal,stock,theil-sen,rothc,indicators,api")
+    ap.add_argument("--only", default="zonal,stock,theil-sen,rothc,indicators,api,dashboard")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json", type=Path, default=Path("var/bench/latest.json"))
     args = ap.parse_args()
@@ -143,6 +145,9 @@ def main() -> None:
             )
         )
         rows.extend(hostile)
+    if "dashboard" in only:
+        db = results["dashboard"] = bench_dashboard()
+        rows.extend(dashboard_rows(db))
     if "scale" in only:
         sc = bench_scale((0.2, 0.1) if args.quick else (0.05, 0.02))
         results.update({f"scale_{k}": v for k, v in sc.items()})

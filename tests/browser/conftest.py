@@ -11,6 +11,7 @@ deterministic and needs no display.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from playwright.sync_api import ViewportSize
 
 from pipeline.ingest.stac_server import free_port
 from tests.support.api_store import ApiStore
@@ -38,7 +40,7 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-VIEWPORT = {"width": 1280, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 READY_S = 120.0
 
@@ -47,6 +49,7 @@ class Api:
     """``python -m observatory_api`` on a free port, polling its store every 0.5 s."""
 
     def __init__(self, store: str, registry: Path, log: Path) -> None:
+        self.store = store
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -93,7 +96,11 @@ class Api:
 
 @pytest.fixture(scope="session")
 def dashboard_api(api_store: ApiStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    api = Api(api_store.store, api_store.registry, tmp_path_factory.mktemp("dashboard-api") / "api.log")
+    """The API on a copy of the demo store (the live test commits to it; the shared store stays
+    as it is). Every test compares the page with the API's answers at that time."""
+    root = tmp_path_factory.mktemp("dashboard-api")
+    shutil.copytree(api_store.store, root / "repo")
+    api = Api(str(root / "repo"), api_store.registry, root / "api.log")
     yield api
     api.stop()
 

@@ -23,7 +23,7 @@ PAGES = [
     ("rankings", "rankings?ind=soc_change_rate_permille&level=country"),
     ("assess", "assess"),
     ("compare", "compare?ids=FRA,KEN"),
-    ("overview-fr", "overview?lang=fr"),
+    ("rankings-fr", "rankings?lang=fr"),
 ]
 
 
@@ -50,6 +50,8 @@ def test_every_page_loads_clean_and_accessible(
         print(f"{name}: drawn in {time.monotonic() - t0:.2f} s")
         pg.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
         assert pg.query_selector(".error") is None, pg.inner_text(".error")
+        if name.endswith("-fr"):  # the strings of the URL's language
+            assert pg.inner_text("h1").startswith("Classements") and pg.get_attribute("html", "lang") == "fr"
         if found := axe_violations(pg):
             bad[name] = found
     watch.check()

@@ -25,7 +25,7 @@ const STRINGS = {
     apply: "Apply", show: "Show", cells: "Grid cells", regions_of: "Regions: {level}",
     stratum: "Land-cover stratum", legend: "Legend", no_data: "no data",
     click_cell: "Click the map for a cell's time series, or a region for its page.",
-    cell_at: "Cell at {lat}, {lon}", seq_potential: "RothC sequestration potential (SOC input +{pct})",
+    cell_at: "Cell centred at {lat}° N, {lon}° E", seq_potential: "RothC sequestration potential (SOC input +{pct})",
     region_title: "{name}", breadcrumb: "Breadcrumb", summary: "Summary", series: "Time series",
     path_4p1000: "4 per 1000 path", band: "q05–q95", children: "{level} ranked by {indicator}",
     download_csv: "Download CSV", series_csv: "Series as CSV ({indicator}, {stratum})",

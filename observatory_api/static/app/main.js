@@ -85,6 +85,7 @@ async function render() {
   main.dataset.ready = "false";
   try {
     if (!ctx.status) await loadContext();
+    performance.mark("context");
     const box = el("div", { class: `page page-${route.page}` });
     const page = await PAGES[route.page].show(box, route, ctx);
     if (token !== rendering) {
@@ -92,6 +93,7 @@ async function render() {
       return;
     }
     main.replaceChildren(box);
+    performance.mark("shown");
     current = page || null;
     await current?.ready;
     if (token === rendering) main.dataset.ready = "true";

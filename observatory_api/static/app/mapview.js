@@ -72,6 +72,7 @@ export async function show(box, route, ctx) {
       await setChoropleth(map, state.show, r.rows, legend.stops);
     }
     mapBox.dataset.state = "drawing";
+    performance.mark("tiles-added");
     await new Promise((resolve) => map.once("idle", resolve));
     mapBox.dataset.state = "idle";
     mapBox.dataset.snapshot = snapshot;

@@ -80,6 +80,7 @@ export async function show(box, route, ctx) {
   legendSlot.append(legendBox(legend, info.title));
   const ready = (async () => {
     await whenLoaded(map);
+    performance.mark("map-loaded");
     await setChoropleth(map, "country", best.rows, legend.stops);
     map.on("click", "land", (e) => ctx.go("region", e.features[0].properties.id, {}));
     await new Promise((resolve) => map.once("idle", resolve));
