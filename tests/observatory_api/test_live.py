@@ -24,7 +24,7 @@ from tests.support.demo import demo_job
 pytestmark = pytest.mark.integration
 
 
-def _wait(url: str, timeout: float = 60.0) -> None:
+def _wait(url: str, timeout: float = 240.0) -> None:
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
         try:
