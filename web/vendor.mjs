@@ -30,6 +30,11 @@ for (const [dest, pkg, files] of PLAN) {
     cpSync(join(nm, pkg, f), out);
   }
 }
+// Offline: ReDoc's sidebar credit loads its logo from cdn.redoc.ly; point it at the API's own icon.
+const redoc = join(STATIC, "redoc", "redoc.standalone.js");
+writeFileSync(redoc, readFileSync(redoc, "utf8").replaceAll(
+  "https://cdn.redoc.ly/redoc/logo-mini.svg", "/static/favicon.svg"));
+
 const lines = Object.entries(versions).map(([k, v]) => `${k} ${v}`);
 for (const dest of new Set(PLAN.map((p) => p[0]))) {
   writeFileSync(join(dest, "VERSIONS.txt"),

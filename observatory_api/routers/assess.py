@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,6 +34,25 @@ refused (422 naming the allowed values); organic soils are refused with the reas
 """
 
 
+def inline_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic JSON Schema with its ``#/$defs/...`` references inlined (the models are not
+    recursive): OpenAPI tools resolve references into ``components``, and ReDoc refuses ``$defs``."""
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk(defs[ref.removeprefix("#/$defs/")])
+            return {k: walk(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    out: dict[str, Any] = walk(schema)
+    return out
+
+
 async def raw_body(request: Request) -> bytes:
     return await request.body()
 
@@ -44,7 +63,7 @@ async def raw_body(request: Request) -> bytes:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": Project.model_json_schema()}},
+            "content": {"application/json": {"schema": inline_schema(Project.model_json_schema())}},
         }
     },
 )

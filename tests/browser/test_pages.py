@@ -70,11 +70,6 @@ def test_swagger_ui_loads_offline(page: tuple[Any, Any], dashboard_api: Api, art
     watch.check()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="/openapi.json holds $refs to '#/$defs/...' (POST /v1/assess/ex-ante's body schema), which "
-    "ReDoc 2.5 refuses; Swagger UI shows the rest. Passes once the schema's refs point into components.",
-)
 def test_redoc_loads_offline(page: tuple[Any, Any], dashboard_api: Api, artifacts: Path) -> None:
     pg, watch = page
     pg.goto(f"{dashboard_api.base}/redoc")
