@@ -270,6 +270,7 @@ def _banner(state: DemoState, api: ApiProcess | None, seconds: float, say: Calla
     say(f"ready in {seconds:.1f} s")
     say(f"  STAC API   {state.server.url}/collections")
     if api is not None:
+        say(f"  dashboard  {api.url}/")
         say(f"  API docs   {api.url}/docs")
         say(f"  summary    {api.url}/v1/regions/KEN/summary")
         say(f"  series     {api.url}/v1/regions/europe/indicators/soc_stock?format=csv")
