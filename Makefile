@@ -61,8 +61,13 @@ browser:  ## install Debian's chromium for the dashboard's browser tests (when a
 vendor:  ## re-vendor the dashboard's JS/CSS libraries from web/package-lock.json (needs npm)
 	cd web && npm ci --ignore-scripts --no-audit --no-fund && node vendor.mjs
 
-test: $(STAMP) browser  ## run the test suite
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# Two pytest workers (pytest-xdist), one test file per worker at a time (module fixtures stay
+# shared): much of the suite waits on real servers and subprocesses. TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+
+test: $(STAMP) browser  ## run the test suite (TEST_WORKERS=2 by default; PYTEST_ARGS passes options)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff, the formatter, and the import contracts (layering; pyproject [tool.importlinter])
 	$(BIN)/ruff check .
