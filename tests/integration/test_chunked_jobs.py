@@ -1,5 +1,6 @@
-"""The indicator job over blocks: many small blocks, one block covering the grid, and blocks run
-on a multi-process dask cluster give the same bytes; and those equal the whole-grid kernels."""
+"""The indicator job over 2-D tiles: many small tiles (rows x columns), one tile covering the
+grid, and tiles run on a multi-process dask cluster give the same bytes; and those equal the
+whole-grid kernels."""
 
 from __future__ import annotations
 
@@ -100,14 +101,14 @@ def test_blocks_equal_the_whole_grid_kernels(demo):
         for k in range(maps.sizes["epoch"]):
             a = maps[name].values[k]
             if name in CLASS_MAPS:
-                want = block_mode(a, row_area, 2, len(SH_CLASSES), 255)
+                level = block_mode(a, row_area, 2, len(SH_CLASSES), 255)
             else:
-                want = block_mean(a, row_area, 2)[0].astype(np.float32)
-            np.testing.assert_array_equal(ov[name].values[k], want)
+                level = block_mean(a, row_area, 2)[0].astype(np.float32)
+            np.testing.assert_array_equal(ov[name].values[k], level)
     idx = region_index(grid, demo["kw"]["cache_dir"], demo["kw"]["registry"])
     baseline = maps["soc_stock"].values[0]
     for k, e in enumerate(maps["epoch"].values):
-        layers = {n: maps[n].values[k] for n in maps.data_vars}
+        layers = {str(n): maps[n].values[k] for n in maps.data_vars}
         layers["landcover"] = cube["landcover"].sel(epoch=e).values
         want = epoch_table(idx, layers, baseline, row_area)
         for name, col in want.items():
@@ -123,7 +124,7 @@ def test_blocks_on_a_multi_process_cluster_equal_the_local_run(demo):
         remote = run_indicators(
             demo["store"], force_full=True, block=32, scheduler=cluster.scheduler_address, **demo["kw"]
         )
-    assert remote.input_snapshot == data_snapshot(demo["store"])
+    assert remote.input_snapshot == data_snapshot(demo["store"]) and remote.snapshot_id is not None
     _assert_identical(
         _groups(demo["store"], remote.snapshot_id), _groups(demo["store"], demo["one"].snapshot_id)
     )
