@@ -106,7 +106,7 @@ INDICATORS: tuple[Indicator, ...] = (
         _4P1000,
         "progress_4p1000",
         ("progress_4p1000",),
-        colormap="rdylgn",
+        colormap="brbg",
         rescale=(-2.0, 2.0),
     ),
     Indicator(
@@ -118,7 +118,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Prout et al. (2021) Eur. J. Soil Sci. 72:2493-2503, doi:10.1111/ejss.13012",
         "soc_clay_ratio",
         ("soc_clay_ratio",),
-        colormap="rdylgn",
+        colormap="brbg",
         rescale=(0.0, 0.25),
     ),
     Indicator(

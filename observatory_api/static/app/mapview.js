@@ -7,7 +7,7 @@ import { choroplethLayer, createMap, legendBox, removeChoropleth, removeTiles, s
 import { t } from "./i18n.js";
 import { SAFE_CMAP } from "./overview.js";
 
-const CMAPS = ["viridis", "ylorbr", "rdbu"]; // colour-blind safe; the API also has rdylgn (not)
+const CMAPS = ["viridis", "ylorbr", "rdbu", "brbg"]; // colour-blind safe; the API also has rdylgn (not)
 const SHOW = ["cells", "region", "country", "subnational"];
 
 export async function show(box, route, ctx) {
