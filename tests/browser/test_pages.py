@@ -24,6 +24,7 @@ PAGES = [
     ("assess", "assess"),
     ("compare", "compare?ids=FRA,KEN"),
     ("rankings-fr", "rankings?lang=fr"),
+    ("kpis", "kpis"),
 ]
 
 

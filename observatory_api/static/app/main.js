@@ -9,10 +9,11 @@ import * as region from "./region.js";
 import * as rankings from "./rankings.js";
 import * as assess from "./assess.js";
 import * as compare from "./compare.js";
+import * as kpis from "./kpis.js";
 
-const PAGES = { overview, map: mapview, region, rankings, assess, compare };
+const PAGES = { overview, map: mapview, region, rankings, assess, compare, kpis };
 const NAV = [["overview", "nav_overview"], ["map", "nav_map"], ["region", "nav_region"],
-  ["rankings", "nav_rankings"], ["assess", "nav_assess"], ["compare", "nav_compare"]];
+  ["rankings", "nav_rankings"], ["assess", "nav_assess"], ["compare", "nav_compare"], ["kpis", "nav_kpis"]];
 
 export function parse() {
   const h = location.hash.startsWith("#/") ? location.hash.slice(2) : "overview";

@@ -72,7 +72,8 @@ export async function show(box, route, ctx) {
       el("div", {}, el("h3", {}, t("best"), " ", el("small", {}, t("best_worst_by", { indicator: info.title, epoch: best.epoch }))), top(best.rows)),
       el("div", {}, el("h3", {}, t("worst"), " ", el("small", {}, t("best_worst_by", { indicator: info.title, epoch: best.epoch }))), top(worst.rows))));
   const kpi = el("section", { class: "panel kpi", id: "kpi-panel", "aria-labelledby": "kpi-h" },
-    el("h2", { id: "kpi-h" }, t("kpi_title")), el("p", {}, t("kpi_placeholder")));
+    el("h2", { id: "kpi-h" }, t("kpi_title")), el("p", {}, t("kpi_placeholder")),
+    el("p", {}, el("a", { href: ctx.href("kpis") }, t("kpi_open"))));
   box.append(cards, el("div", { class: "two" }, fresh, kpi), world);
 
   const map = createMap(mapBox, { zoom: 0.4 });
