@@ -114,6 +114,26 @@ class PairwiseFold:
         return self._stack[0][1]
 
 
+@dataclass
+class TableFold:
+    """The tiles' accumulators of one epoch folded in the grid's fixed order (see the module
+    docstring): across a row of tiles per strip, then down the strips."""
+
+    col_slots: int
+    strips: list[PairwiseFold] = field(default_factory=list)
+    down: PairwiseFold = field(default_factory=PairwiseFold)
+
+    def add(self, nodes: list[Node], last_in_row: bool) -> None:
+        if not self.strips:
+            self.strips = [PairwiseFold() for _ in nodes]
+        for fold, node in zip(self.strips, nodes, strict=True):
+            fold.add(node)
+        if last_in_row:
+            for fold in self.strips:
+                self.down.add(fold.total(self.col_slots))
+            self.strips = []
+
+
 @dataclass(frozen=True)
 class BlockTask:
     """One tile: rows ``r0..r1`` x columns ``c0..c1`` (``rows`` x ``cols`` but at the grid's

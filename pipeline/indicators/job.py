@@ -47,7 +47,7 @@ from icechunk.xarray import to_icechunk
 
 from pipeline.errors import PipelineError
 from pipeline.grid import Grid
-from pipeline.indicators.blocks import STRIP, BlockTask, Node, PairwiseFold, tile_shape, window_of
+from pipeline.indicators.blocks import STRIP, BlockTask, TableFold, tile_shape, window_of
 from pipeline.indicators.maps import STOCK_INPUTS, overview_factors
 from pipeline.indicators.registry import STRATA, TABLE_UNITS
 from pipeline.indicators.stream import Runner, block_runner, create_maps, create_overviews, grow, write_block
@@ -217,26 +217,6 @@ def _tasks(
             )
 
 
-@dataclass
-class _TableFold:
-    """The tiles' accumulators of one epoch folded in the grid's fixed order (see
-    ``pipeline.indicators.blocks``): across a row of tiles per strip, then down the strips."""
-
-    col_slots: int
-    strips: list[PairwiseFold] = field(default_factory=list)
-    down: PairwiseFold = field(default_factory=PairwiseFold)
-
-    def add(self, nodes: list[Node], last_in_row: bool) -> None:
-        if not self.strips:
-            self.strips = [PairwiseFold() for _ in nodes]
-        for fold, node in zip(self.strips, nodes, strict=True):
-            fold.add(node)
-        if last_in_row:
-            for fold in self.strips:
-                self.down.add(fold.total(self.col_slots))
-            self.strips = []
-
-
 def compute(
     store: str,
     data_snap: str,
@@ -257,7 +237,7 @@ def compute(
     factors = overview_factors(grid.shape)
     shape = tile_shape(block or chunks[0], factors)
     tiles_y, tiles_x = (-(-n // s) for n, s in zip(grid.shape, shape, strict=True))
-    folds = [_TableFold(1 << (tiles_x - 1).bit_length()) for _ in new_epochs]
+    folds = [TableFold(1 << (tiles_x - 1).bit_length()) for _ in new_epochs]
     pos: int | None = None
     tasks = _tasks(store, data_snap, prior_snap, grid, idx, new_epochs, shape, factors)
     for i, res in enumerate(runner(tasks)):

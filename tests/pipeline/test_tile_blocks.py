@@ -11,8 +11,7 @@ from pyproj import CRS
 
 from kernels.zonal import AREA, COUNT, Coverage, combine, zonal_stats
 from pipeline.grid import Grid
-from pipeline.indicators.blocks import LEAF_COLS, STRIP, Node, PairwiseFold, tile_shape, window_of
-from pipeline.indicators.job import _TableFold
+from pipeline.indicators.blocks import LEAF_COLS, STRIP, Node, PairwiseFold, TableFold, tile_shape, window_of
 from pipeline.regions import zonal as rz
 from pipeline.regions.hierarchy import load_regions
 
@@ -35,7 +34,7 @@ def _fold_tiles(leaves: list[list[Node]], ts: int, tc: int) -> np.ndarray:
     """What the job computes with tiles of ``ts`` strips x ``tc`` leaf columns (powers of two)."""
     n_strips, n_cols = len(leaves), len(leaves[0])
     tiles_y, tiles_x = -(-n_strips // ts), -(-n_cols // tc)
-    fold = _TableFold(1 << (tiles_x - 1).bit_length())
+    fold = TableFold(1 << (tiles_x - 1).bit_length())
     for ty in range(tiles_y):
         for tx in range(tiles_x):
             nodes: list[Node] = []
