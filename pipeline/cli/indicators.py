@@ -48,8 +48,8 @@ def indicators(
         int | None,
         typer.Option(
             min=1,
-            help="Rows per block (rounded up to a power of two; default: the job's chunk rows). "
-            "Memory grows with the block, not with the grid.",
+            help="Side of a square tile in cells (rounded up to a power of two, aligned to the "
+            "chunks; default 512). Memory grows with the tile, not with the grid.",
         ),
     ] = None,
     scheduler: Annotated[

@@ -32,7 +32,10 @@ def rothc_run(
     ] = 20,
     block: Annotated[
         int | None,
-        typer.Option(min=1, help="Rows modelled and written at a time (default: the job's chunk rows)."),
+        typer.Option(
+            min=1,
+            help="Side of the square tile modelled and written at a time, in cells (default: the chunks, at most 256).",
+        ),
     ] = None,
     var: Var = None,
 ) -> None:

@@ -52,11 +52,11 @@ def test_cube_without_climate_is_refused(stac_api, tmp_path):
         run_rothc_job(job)
 
 
-def test_blocks_of_rows_equal_one_block_bit_for_bit(stac_api, tmp_path):
+def test_many_tiles_equal_one_tile_bit_for_bit(stac_api, tmp_path):
     job = demo_job(tmp_path / "repo")
     run_ingest(job, stac_url=stac_api.url)
     run_indicators(job.store, registry=tmp_path / "reg", cache_dir=tmp_path / "cache")
-    many = run_rothc_job(job, years=5, block=4)  # 36 rows: 9 blocks
+    many = run_rothc_job(job, years=5, block=4)  # 4 x 4-cell tiles
     one = run_rothc_job(job, years=5, block=10_000)
     assert many.pixels == one.pixels > 100
     repo = open_repo(job.store)
