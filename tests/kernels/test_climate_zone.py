@@ -78,3 +78,10 @@ def test_bad_input_names_the_argument() -> None:
     with pytest.raises(KernelInputError, match="negative"):
         climate_zone(t[:, None], -p[:, None], e[:, None])
     assert zone_name(0) is None and zone_name(13) is None
+
+
+def test_codes_name_the_assessment_vocabulary() -> None:
+    """The kernel's zone names are the ex-ante vocabulary (pipeline.assess.tables), in its order."""
+    from pipeline.assess.tables import CLIMATE_ZONES
+
+    assert ZONES == CLIMATE_ZONES
