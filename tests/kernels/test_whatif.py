@@ -9,6 +9,8 @@ Values used (IPCC 2019 Refinement Vol. 4; catalogs/ipcc/tier1_2019.yaml):
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -135,7 +137,7 @@ def test_reuses_out_buffer() -> None:
     ],
 )
 def test_bad_input_names_the_argument(kw: dict, word: str) -> None:
-    args = {
+    args: dict[str, Any] = {
         "zone": np.zeros(3, np.uint8),
         "stock": np.zeros(3, np.float32),
         "landcover": np.zeros(3, np.uint8),
