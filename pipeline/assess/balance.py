@@ -4,32 +4,42 @@ Eq. 2.25 gives each state an equilibrium stock SOC = SOC_REF * F_LU * F_MG * F_I
 change of state moves a hectare's stock linearly towards the new equilibrium over D = 20 years
 (the IPCC default transition time): (SOC_new - SOC_old) / D per year for D years, then nothing.
 
-States: B (baseline, today), W (without project, business as usual) and P (with project). The
-whole area makes the B -> W transition at t = 0 (nothing when W = B). The project is adopted
-along a curve F(t) (share of the area adopted by time t, years from the start; F = 1 after the
-implementation phase of I years). Each hectare adopted at time a changes W -> P over [a, a + D]
-only: each hectare's change is capped at D years, so the area in transition at time t is
-F(t) - F(t - D). Per hectare of the activity, with G(t) = integral of F from 0 to t:
+States: B (baseline, today), W (without project, business as usual) and P (with project). Both
+scenarios' changes of state follow the same adoption curve F(t) (share of the area changed by
+time t, years from the start; F = 1 after the implementation phase of I years), as EX-ACT does
+(its "Rate" of each scenario, linear by default): B -> W without the project, B -> P with it,
+so that the balance is the W -> P change alone. Each hectare changed at time a moves over
+[a, a + D] only: each hectare's change is capped at D years, so the area in transition at time t
+is F(t) - F(t - D). Per hectare of the activity, with G(t) = integral of F from 0 to t and
+R(t) = (G(t) - G(t - D)) / D the share of the change realised by t (G = 0 for t < 0):
 
-    without(t) = B + (W - B) * min(t, D) / D
-    with(t)    = without(t) + (P - W) * (G(t) - G(t - D)) / D        (G = 0 for t < 0)
+    without(t) = B + (W - B) * R(t)
+    with(t)    = B + (P - B) * R(t)      (= without(t) + (P - W) * R(t))
 
 and the balance is with - without; a year's balance uses G at the year's two ends, so it is
 exact (no time step). Adoption curves:
-- immediate (or I = 0): F(t) = 1;
+- immediate (or I = 0): F(t) = 1, R(t) = min(t, D) / D;
 - linear (default, as EX-ACT): F(t) = t / I during implementation;
 - exponential (EX-ACT's: fast at first, slowing down): F(t) = (1 - e^{kt}) / (1 - e^{kI}),
   k = -0.519349 per year, the constant of FAO's EX-ACT web application.
 
-EX-ACT variants. EX-ACT's workbook and its web application disagree when 20 < period <
-implementation + 20, i.e. when the hectares adopted late have not finished their 20 years at the
-end while the early ones have. We follow the web application (un-fao/exact-django-webapp,
-``math_model/.../general_functions.py``: the area still in transition is the area adopted by t
-minus the area adopted by t - 20, averaged over each year between its two ends): it is what Eq.
-2.25 says for each hectare (its stock stops changing D years after its own change of state), and
-for linear adoption its year-end averaging is exactly the integral above. The workbook's formula
-was not available to us; a variant that caps the project as a whole instead of each hectare
-would agree with this one whenever period <= 20 or period >= I + 20.
+EX-ACT variants (checked against FAO's own files, un-fao/exact-django-webapp @ beb7fe10; facts
+only, no code taken). The two EX-ACT implementations disagree when 20 < period < I + 20, i.e.
+when the hectares adopted first have finished their 20 years at the end and the last ones have
+not:
+- the v9.4 workbook caps each hectare: in its saved example ``math_model/excel_reference_version/
+  reference_version.xlsb`` (Kenya, tropical wet, sandy, I = 20, period 29, 100 ha of grassland
+  from high intensity grazing to non-degraded, linear) sheet ``grass`` cell H34 holds the
+  without-project soil flux -1431.558 t CO2 = -0.8433 t CO2/ha/yr x 100 ha x 16.975 years, and
+  16.975 = G(29) - G(9) for F(t) = t/20: exactly R(t) above;
+- the web application (``math_model/no_time_dependency_final/general_functions.py``,
+  ``soil_emissions``) multiplies the yearly change by the area-years adopted, min(sum of the
+  mid-year adopted area, 20 x area), i.e. it caps the project as a whole: 19 years there
+  (29 - 20/2), -1602.3 t CO2, 12 % more; its per-year breakdown uses the per-hectare shape.
+We follow the workbook: it is what Eq. 2.25 says for each hectare (a hectare's stock stops
+changing D years after its own change of state), and the issue asks for exact cohorts. Outside
+that range the variants agree (period <= 20: both sum G(t); period >= I + 20: all of it), and
+``tests/pipeline/test_assess_exact.py`` reproduces the workbook's saved examples.
 """
 
 from __future__ import annotations
@@ -86,5 +96,5 @@ def trajectories(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Per-hectare stocks without and with the project at t = 0, 1, ..., years (t C/ha)."""
     t = np.arange(years + 1, dtype=np.float64)
-    without = b + (w - b) * np.minimum(t, d) / d
-    return without, without + (p - w) * realised(t, d, implementation_years, adoption)
+    share = realised(t, d, implementation_years, adoption)
+    return b + (w - b) * share, b + (p - b) * share

@@ -105,6 +105,8 @@ def assess(
                 "delta_soc_t_c_ha_yr": (pr - w) / d,
                 "soc_without_project_end_t_c_ha": float(without[-1]),
                 "soc_with_project_end_t_c_ha": float(with_[-1]),
+                "emissions_without_project_t_co2e": float(-a.area_ha * (without[-1] - b) * CO2_PER_C),
+                "emissions_with_project_t_co2e": float(-a.area_ha * (with_[-1] - b) * CO2_PER_C),
                 "balance_t_c": bal_c,
                 "balance_t_co2e": bal_c * CO2_PER_C,
             }
@@ -151,8 +153,9 @@ def assess(
             "edition": t.edition,
             "depth_cm": t.data.depth_cm,
             "transition_years": d,
-            "transition": "exact for the adoption curve, each hectare's change capped at D years after "
-            "its adoption (EX-ACT web application's variant; see pipeline.assess.balance)",
+            "transition": "exact for the adoption curve, both scenarios' changes along it, each hectare's "
+            "change capped at D years after its adoption (EX-ACT v9.4 workbook's variant; see "
+            "pipeline.assess.balance)",
             "sign": "balance = with-project - without-project emissions; negative = removal (EX-ACT's sign)",
             "co2_per_c": "44/12",
         },
@@ -172,6 +175,8 @@ def assess(
         "delta_soc_t_c_ha_yr": mean("delta_soc_t_c_ha_yr"),
         "soc_without_project_end_t_c_ha": float(without_sum[-1] / total_area),
         "soc_with_project_end_t_c_ha": float(with_sum[-1] / total_area),
+        "emissions_without_project_t_co2e": float(sum(x["emissions_without_project_t_co2e"] for x in acts)),
+        "emissions_with_project_t_co2e": float(sum(x["emissions_with_project_t_co2e"] for x in acts)),
         "balance_t_c": bal_c_total,
         "balance_t_co2e": bal_co2,
         "balance_t_co2e_per_ha": bal_co2 / total_area,
