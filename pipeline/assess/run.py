@@ -13,7 +13,7 @@ from pipeline.assess import balance, montecarlo
 from pipeline.assess.location import Site, site_at
 from pipeline.assess.project import Project, parse_project, read_project
 from pipeline.assess.tables import AssessError, Factor, Tables, load_tables
-from pipeline.assess.verdict import socio_economic, verdict
+from pipeline.assess.verdict import socio_economic, soil_health, verdict
 
 CO2_PER_C = 44.0 / 12.0
 STATES = ("baseline", "without_project", "project")
@@ -187,7 +187,14 @@ def assess(
         "series": series,
         "uncertainty": _uncertainty(p, looked, realised_end, bal_co2),
         "verdict": verdict(
-            soc0, float(with_sum[-1] / total_area), float(without_sum[-1] / total_area), years, acts
+            soc0,
+            float(with_sum[-1] / total_area),
+            float(without_sum[-1] / total_area),
+            years,
+            acts,
+            soil_health(site.clay_pct, site.soc_clay_ratio, soc0, float(with_sum[-1] / total_area))
+            if site is not None
+            else None,
         ),
         "reference": _reference_text(p, site),
         "location": site.as_dict() if site else None,

@@ -89,6 +89,15 @@ def test_measured_reference_by_hand(api_store: ApiStore) -> None:
     default = t.soc_ref(zone, "HAC").value
     ref_row = next(f for f in r["factors"] if f["factor"] == "SOC_REF")
     assert f"{default:g} t C/ha" in ref_row["reference"]
+    # soil health: the cell's measured SOC/clay (read here independently) scaled by the stock ratio
+    ind = open_cube(api_store.store, group=INDICATORS).sel(y=LAT, x=LON, method="nearest").isel(epoch=0)
+    ratio = float(ind["soc_clay_ratio"].values)
+    h = r["verdict"]["soil_health"]
+    if np.isfinite(ratio) and site.clay_pct is not None:
+        assert h["soc_clay_ratio_baseline"] == pytest.approx(ratio, rel=1e-6)
+        assert h["soc_clay_ratio_with_project"] == pytest.approx(ratio * f_proj / f_base, rel=1e-6)
+    else:
+        assert h["assessed"] is False
 
 
 def test_a_location_without_a_store_is_refused() -> None:
