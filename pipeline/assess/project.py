@@ -71,7 +71,11 @@ class Project(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(default="project", max_length=200)
     climate_zone: ClimateZone | None = None
-    soil_type: SoilType | None = None
+    soil_type: SoilType | None = Field(
+        default=None,
+        description="IPCC soil class; when absent (here and on an activity) the answer is the range over "
+        "the classes Table 2.3 gives for the climate zone, with each class's result.",
+    )
     location: Location | None = Field(
         default=None, description="A point: the climate zone (when not given) from the observatory's cube."
     )
@@ -113,8 +117,6 @@ class Project(BaseModel):
                     f"activities[{i}]: climate_zone is required (on the project or the activity), "
                     "or a location to take it from the observatory's cube"
                 )
-            if (a.soil_type or self.soil_type) is None:
-                raise ValueError(f"activities[{i}]: soil_type is required (on the project or the activity)")
         return self
 
     @property

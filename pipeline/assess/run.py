@@ -12,7 +12,7 @@ import numpy as np
 from pipeline.assess import balance, montecarlo
 from pipeline.assess.location import Site, site_at
 from pipeline.assess.project import Project, parse_project, read_project
-from pipeline.assess.tables import AssessError, Factor, Tables, load_tables
+from pipeline.assess.tables import SOIL_TYPES, AssessError, Factor, Tables, check_zone, load_tables
 from pipeline.assess.verdict import socio_economic, soil_health, verdict
 
 CO2_PER_C = 44.0 / 12.0
@@ -42,6 +42,73 @@ def assess(
     """
     p = project if isinstance(project, Project) else parse_project(project)
     t = tables or load_tables()
+    if any((a.soil_type or p.soil_type) is None for a in p.activities):
+        return _soil_range(p, t, site)
+    return _assess(p, t, site)
+
+
+RANGE_KEYS = (
+    "soc_ref_t_c_ha",
+    "soc_baseline_t_c_ha",
+    "soc_without_project_t_c_ha",
+    "soc_project_t_c_ha",
+    "delta_soc_t_c_ha_yr",
+    "soc_with_project_end_t_c_ha",
+    "balance_t_c",
+    "balance_t_co2e",
+    "balance_t_co2e_per_ha",
+    "balance_t_co2e_per_yr",
+    "balance_t_co2e_per_ha_yr",
+)
+
+
+def _soil_range(p: Project, t: Tables, site: Site | None) -> dict[str, Any]:
+    """soil_type unknown: the project run once per soil class that Table 2.3 defines in the zone
+    of every activity lacking one, and each key figure's minimum and maximum over them."""
+    zones = set()
+    for a in p.activities:
+        if (a.soil_type or p.soil_type) is None:
+            zone = a.climate_zone or p.climate_zone or (site.climate_zone if site else None)
+            if zone is None:  # the full run says why
+                return _assess(p.model_copy(update={"soil_type": "HAC"}), t, site)
+            zones.add(zone)
+    for zone in zones:
+        check_zone(zone)
+    rows = [t.data.soc_ref.values[z] for z in sorted(zones)]
+    soils = [s for s in SOIL_TYPES if all(s in row for row in rows)]
+    results = {s: _assess(p.model_copy(update={"soil_type": s}), t, site) for s in soils}
+    figures: dict[str, Any] = {}
+    for k in RANGE_KEYS:
+        lo = min(soils, key=lambda s: results[s][k])
+        hi = max(soils, key=lambda s: results[s][k])
+        figures[k] = {
+            "min": results[lo][k],
+            "max": results[hi][k],
+            "min_soil_type": lo,
+            "max_soil_type": hi,
+        }
+    first = results[soils[0]]
+    levels = {s: r["verdict"]["level"] for s, r in results.items()}
+    return {
+        "method": first["method"],
+        "project": first["project"],
+        "soil_type": None,
+        "soil_type_range": {
+            "note": "soil_type was not given and the location does not tell it: the project was run "
+            f"once for each mineral soil class Table 2.3 (2019) gives in {', '.join(sorted(zones))} "
+            f"({', '.join(soils)}); each figure's range is over those classes. Give soil_type for "
+            "one answer.",
+            "soil_types": soils,
+            "figures": figures,
+            "verdict_levels": levels,
+        },
+        "by_soil_type": results,
+        "reference": first["reference"],
+        "location": first["location"],
+    }
+
+
+def _assess(p: Project, t: Tables, site: Site | None) -> dict[str, Any]:
     if p.location is not None and site is None:
         raise AssessError(
             "location: a project with a location is assessed against the observatory's cube; none was "
@@ -292,7 +359,16 @@ def assess_file(path: Path, store: str | None = None) -> dict[str, Any]:
 
 
 def result_csv(result: dict[str, Any]) -> str:
-    """The per-year series as CSV, one row per year, then a total row."""
+    """The per-year series as CSV, one row per year, then a total row; for a soil-type range
+    (soil_type unknown) the same rows for each soil class, with a leading soil_type column."""
+    if "by_soil_type" in result:
+        blocks = []
+        for i, (soil, one) in enumerate(result["by_soil_type"].items()):
+            lines = result_csv(one).splitlines()
+            blocks.extend(
+                (["soil_type," + lines[0]] if i == 0 else []) + [f"{soil},{line}" for line in lines[1:]]
+            )
+        return "\n".join(blocks) + "\n"
     buf = io.StringIO()
     cols = list(result["series"][0]) if result["series"] else []
     w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")

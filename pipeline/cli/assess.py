@@ -60,6 +60,22 @@ def assess(
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, out)
     p = result["project"]
+    if "soil_type_range" in result:
+        rng = result["soil_type_range"]
+        console.print(
+            f"{p['name']}: {p['area_ha']:g} ha over {p['years']} years; {rng['note']}", highlight=False
+        )
+        for key in ("soc_ref_t_c_ha", "soc_project_t_c_ha", "delta_soc_t_c_ha_yr", "balance_t_co2e"):
+            f = rng["figures"][key]
+            console.print(
+                f"{key}: {f['min']:.4g} ({f['min_soil_type']}) .. {f['max']:.4g} ({f['max_soil_type']})",
+                highlight=False,
+            )
+        levels = ", ".join(f"{s} {lv}" for s, lv in rng["verdict_levels"].items())
+        console.print(f"4 per 1000 by soil class: {levels}", highlight=False)
+        if out is not None:
+            console.print(f"[green]wrote[/] {out}")
+        return
     unc = result["uncertainty"]
     v = result["verdict"]
     console.print(
