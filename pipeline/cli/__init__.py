@@ -20,6 +20,7 @@ import sys
 import typer
 
 from pipeline.cli import assess, cube, demo, indicators, ingest, kpi, regions, rothc, schema, stac, zonal
+from pipeline.cli import registry as registry_cli
 from pipeline.cli._app import app, err_console, state
 from pipeline.errors import PipelineError
 
@@ -28,7 +29,10 @@ app.add_typer(stac.app, name="stac")
 app.add_typer(regions.app, name="regions")
 app.add_typer(rothc.app, name="rothc")
 app.add_typer(indicators.export_app, name="export")
-app.add_typer(kpi.app, name="kpi")
+app.add_typer(kpi.app, name="kpi")  # + kpi record (registry_cli)
+app.add_typer(registry_cli.db_app, name="db")
+app.add_typer(registry_cli.keys_app, name="keys")
+app.add_typer(registry_cli.registry_app, name="registry")
 
 __all__ = ["app", "main", "run"]
 _COMMAND_MODULES = (assess, demo, ingest, schema, zonal)  # register their commands on import

@@ -1,0 +1,109 @@
+"""What the registry gives the Initiative's KPIs (objectives A2 and E3), and recorded KPI
+observations checked against the objectives catalogue.
+
+``registry_kpis(url)`` counts, over the registered projects and their newest ex-ante
+assessment: projects registered, projects assessed (an assessment that succeeded), projects in
+line with the "4 per 1000" vision (the E3 tool's verdict ``in_line``), the area under improved
+practices (ha) and the expected removals (t CO2e per year, positive = removal, from each
+project's ex-ante balance over its accounting period).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from sqlalchemy import select
+
+from pipeline.registry.db import NotFoundError, RegistryError, session
+from pipeline.registry.models import Project, ProjectAssessment
+
+DATE = re.compile(r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$")
+REGISTRY_KPIS = (
+    "projects_registered",
+    "projects_assessed",
+    "projects_in_line",
+    "project_area_ha",
+    "expected_removals_t_co2e_yr",
+)
+
+
+def registry_kpis(url: str) -> dict[str, float]:
+    """The registry's figures for the KPIs (see the module docstring)."""
+    with session(url) as s:
+        projects = {p.id: p.area_ha for p in s.scalars(select(Project))}
+        newest: dict[int, ProjectAssessment] = {}
+        for a in s.scalars(
+            select(ProjectAssessment)
+            .where(ProjectAssessment.kind == "ex_ante")
+            .order_by(ProjectAssessment.id)
+        ):
+            newest[a.project_id] = a
+    assessed = in_line = 0
+    removals = 0.0
+    for a in newest.values():
+        if a.status != "done" or a.project_id not in projects:
+            continue
+        result = json.loads(a.result)
+        assessed += 1
+        in_line += bool((result.get("verdict") or {}).get("in_line"))
+        removals += -float(result.get("balance_t_co2e_per_yr", 0.0))
+    return {
+        "projects_registered": float(len(projects)),
+        "projects_assessed": float(assessed),
+        "projects_in_line": float(in_line),
+        "project_area_ha": float(sum(projects.values())),
+        "expected_removals_t_co2e_yr": removals,
+    }
+
+
+def check_observation(kpi_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A recorded observation of ``kpi_id``: the KPI must exist and be ``recorded``."""
+    from pipeline.kpis.catalog import load_catalog
+
+    found = load_catalog().kpi(kpi_id)
+    if found is None:
+        raise NotFoundError(
+            f"kpi_id: expected a KPI id of GET /v1/kpis; got {kpi_id[:80]!r}.", field="kpi_id"
+        )
+    kpi = found[1]
+    if kpi.obtained != "recorded":
+        raise RegistryError(
+            f"kpi_id: {kpi_id} is computed by the observatory ({kpi.computation}); only recorded KPIs "
+            "take observations. Choose a KPI whose `obtained` is `recorded` (GET /v1/kpis).",
+            field="kpi_id",
+        )
+    value = data.get("value")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or value != value
+        or abs(value) == float("inf")
+    ):
+        raise RegistryError(
+            f"value: expected a finite number in the KPI's unit ({kpi.unit}); got {str(value)[:40]!r}.",
+            field="value",
+        )
+    date = data.get("date")
+    if not isinstance(date, str) or not DATE.match(date):
+        raise RegistryError(
+            f"date: expected YYYY, YYYY-MM or YYYY-MM-DD; got {str(date)[:40]!r}.", field="date"
+        )
+    source = data.get("source")
+    if not isinstance(source, str) or not source.strip() or len(source) > 2000:
+        raise RegistryError(
+            "source: expected where the value comes from (1-2000 characters, e.g. a report and its "
+            f"page); got {str(source)[:40]!r}.",
+            field="source",
+        )
+    note = data.get("note") or ""
+    if not isinstance(note, str) or len(note) > 2000:
+        raise RegistryError("note: expected text of at most 2000 characters.", field="note")
+    unknown = sorted(set(data) - {"value", "date", "source", "note"})
+    if unknown:
+        raise RegistryError(
+            f"{unknown[0]}: not a field of an observation (value, date, source, note). Remove it.",
+            field=unknown[0],
+        )
+    return {"kpi_id": kpi_id, "value": float(value), "date": date, "source": source, "note": note}
