@@ -84,8 +84,31 @@ RAMPS: dict[str, list[str]] = {
         "006837",
     ],
 }
-# degraded, moderate, good, very good: ColorBrewer BrBG 4 (colour-blind safe)
-CLASS_COLOURS = {"sh": ["a6611a", "dfc27d", "80cdc1", "018571"]}
+# Class palettes, indexed by class code. sh (degraded, moderate, good, very good): ColorBrewer
+# BrBG 4 (colour-blind safe). ipcc_zones (codes 1-12 of kernels.climate_zone.ZONES; index 0 is
+# never drawn): colours of Paul Tol's qualitative schemes (muted, light, vibrant; designed to stay
+# distinct for colour-blind readers, https://personal.sron.nl/~pault/), one hue per family and,
+# within a family, the moist zone darker than the dry one, so lightness separates them too:
+# tropical montane wine, wet green, moist teal, dry sand; warm temperate orange / pink; cool
+# temperate blue / light cyan; boreal indigo / purple; polar dark / light grey.
+CLASS_COLOURS = {
+    "sh": ["a6611a", "dfc27d", "80cdc1", "018571"],
+    "ipcc_zones": [
+        "000000",
+        "882255",
+        "117733",
+        "44aa99",
+        "ddcc77",
+        "ee7733",
+        "ffaabb",
+        "0077bb",
+        "99ddff",
+        "332288",
+        "aa4499",
+        "777777",
+        "dddddd",
+    ],
+}
 COLORMAPS = tuple(RAMPS) + tuple(CLASS_COLOURS)
 
 

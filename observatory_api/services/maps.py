@@ -9,7 +9,9 @@ import numpy as np
 from observatory_api.errors import BadParameter, NotFound
 from observatory_api.reader import SEQ_POTENTIAL, Snapshot
 from observatory_api.render import (
+    CLASS_COLOURS,
     PALETTES,
+    RAMPS,
     TMS,
     encode_png,
     legend,
@@ -19,10 +21,10 @@ from observatory_api.render import (
     to_index,
 )
 from observatory_api.services.common import num
-from pipeline.indicators.registry import BY_ID, SH_CLASSES, Indicator
+from pipeline.indicators.registry import BY_ID, CLASS_NODATA, CLASSES, Indicator
 
 MAX_ZOOM = 12
-RAMP_COLORMAPS = ("viridis", "ylorbr", "rdbu", "rdylgn")
+RAMP_COLORMAPS = tuple(RAMPS)
 
 
 def parse_rescale(text: str | None, default: tuple[float, float]) -> tuple[float, float]:
@@ -54,11 +56,12 @@ def check_tile(z: int, x: int, y: int) -> None:
 def tile_colormap(ind: Indicator, colormap: str | None) -> str:
     """The colormap to draw ``ind`` with: the one asked for if it fits the indicator's kind."""
     cmap = colormap if colormap is not None else ind.colormap
-    if (ind.kind == "class") != (cmap == "sh"):
+    fits = cmap == ind.colormap if ind.kind == "class" else cmap not in CLASS_COLOURS
+    if not fits:
         raise BadParameter(
             f"colormap {cmap!r} does not fit {ind.id} ({ind.kind}).",
             parameter="colormap",
-            allowed=["sh"] if ind.kind == "class" else list(RAMP_COLORMAPS),
+            allowed=[ind.colormap] if ind.kind == "class" else list(RAMP_COLORMAPS),
         )
     return cmap
 
@@ -80,16 +83,17 @@ def render_tile(
     level = pick_level(snap.levels, geo.pixel_deg)
     rows, cols, inside = tile_cells(level, geo)
     r0, c0 = int(rows.min()), int(cols.min())
+    arr = level.arrays[ind.map_var or indicator]
     window = snap.chunks.window(
-        level.arrays[ind.map_var or indicator],
-        (epoch_index,),
+        arr,
+        (epoch_index,) if len(arr.shape) == 3 else (),  # static (y, x) maps have no epoch
         (r0, int(rows.max()) + 1),
         (c0, int(cols.max()) + 1),
     )
     vals = window[(rows - r0)[:, None], (cols - c0)[None, :]]
     classes = ind.kind == "class"
     if classes:
-        inside &= vals != 255
+        inside &= vals != CLASS_NODATA
     return encode_png(to_index(vals, inside, rescale, classes), colormap)
 
 
@@ -129,14 +133,15 @@ def legend_body(indicator: str, colormap: str | None, rescale: str | None) -> di
     cmap = colormap if colormap is not None else ind.colormap
     stops: list[dict[str, Any]]
     if ind.kind == "class":
+        cmap = tile_colormap(ind, colormap)
         stops = [
-            {"value": k, "label": c, "color": "#" + bytes(PALETTES["sh"][k]).hex()}
-            for k, c in enumerate(SH_CLASSES)
+            {"value": k, "label": c, "color": "#" + bytes(PALETTES[cmap][k]).hex()}
+            for k, c in CLASSES[ind.id]
         ]
     else:
-        if cmap == "sh":
+        if cmap in CLASS_COLOURS:
             raise BadParameter(
-                "colormap 'sh' is for classes.", parameter="colormap", allowed=list(RAMP_COLORMAPS)
+                f"colormap {cmap!r} is for classes.", parameter="colormap", allowed=list(RAMP_COLORMAPS)
             )
         stops = legend(cmap, parse_rescale(rescale, ind.rescale))
     return {"indicator": ind.id, "unit": ind.unit, "colormap": cmap, "stops": stops, "nodata": "transparent"}
@@ -164,7 +169,9 @@ def point(snap: Snapshot, lat: float, lon: float) -> dict[str, Any]:
     maps: dict[str, Any] = {}
     for name, a in lv.arrays.items():
         series = snap.chunks.series(a, row, col)
-        nodata = 255 if a.array.dtype == np.uint8 else None
+        if len(a.shape) == 2:  # a static (y, x) map: the same value at every epoch
+            series = np.repeat(series, len(snap.epochs))
+        nodata = CLASS_NODATA if a.array.dtype == np.uint8 else None
         values = [None if nodata is not None and v == nodata else num(v) for v in series.tolist()]
         maps[name] = {"unit": lv.units[name], "epochs": snap.epochs, "values": values}
     body: dict[str, Any] = {

@@ -5,7 +5,8 @@ Recipe (one commit to the job's repository):
     data snapshot (latest ingest/update commit) -> plan (full, incremental or up to date)
     -> per 2-D tile (rows x columns, ``pipeline.indicators.blocks``), per epoch: stock + bounds,
        change and rates against the baseline, SOC/clay ratio and class, Theil-Sen /
-       Mann-Kendall trend over the epochs so far, overview cells, zonal accumulators -> each
+       Mann-Kendall trend over the epochs so far, overview cells, zonal accumulators, and the
+       static (y, x) maps (the IPCC climate zone, ``pipeline.indicators.static``) -> each
        tile's maps and overview cells written into groups ``indicators`` and
        ``overviews/<factor>`` (region writes) as it arrives
     -> accumulators combined -> region rows -> group ``tables`` -> commit
@@ -49,7 +50,7 @@ from pipeline.errors import PipelineError
 from pipeline.grid import Grid
 from pipeline.indicators.blocks import STRIP, BlockTask, TableFold, tile_shape, window_of
 from pipeline.indicators.maps import STOCK_INPUTS, overview_factors
-from pipeline.indicators.registry import STRATA, TABLE_UNITS
+from pipeline.indicators.registry import STATIC_MAPS, STRATA, TABLE_UNITS
 from pipeline.indicators.stream import Runner, block_runner, create_maps, create_overviews, grow, write_block
 from pipeline.indicators.tables import (
     RegionIndex,
@@ -150,6 +151,8 @@ def plan(
     tip_session = repo.readonly_session(branch=BRANCH)
     prior = open_group(tip_session, MAPS, required=False)
     if force_full or prior is None or prior.attrs.get("digest") != digest:
+        return "full", epochs, None
+    if any(m not in prior for m in STATIC_MAPS):  # written before the layer existed
         return "full", epochs, None
     old = [int(e) for e in prior["epoch"].values]
     old_input = str(prior.attrs.get("input_snapshot"))

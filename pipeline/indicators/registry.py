@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kernels.climate_zone import ZONES
+
 STRATA = ("all", "cropland", "grassland", "tree_cover")
 # ESA WorldCover codes of each stratum (https://esa-worldcover.org/en/data-access, product user
 # manual v2.0, table 1). "all" is every land cell with a stock; it includes the other classes.
@@ -158,10 +160,35 @@ INDICATORS: tuple[Indicator, ...] = (
         colormap="viridis",
         rescale=(0.0, 1.0),
     ),
+    Indicator(
+        "climate_zone",
+        "class",
+        "IPCC climate zone",
+        "IPCC 2019 climate zone of each cell from the cube's monthly climatology (tas, pr, pet): "
+        "MAT > 18 C tropical (wet MAP > 2000 mm, moist 1000-2000, dry <= 1000), 10-18 C warm "
+        "temperate, 0-10 C cool temperate, <= 0 C boreal (a month above 10 C) or polar; outside the "
+        "tropics moist where MAP > PET. Codes 1-12 in this order: "
+        + ", ".join(f"{k} {z}" for k, z in enumerate(ZONES, start=1))
+        + " (255: no data). The cube holds no elevation, so tropical montane (> 1000 m) is never "
+        "assigned here. Static: one map for every epoch, recomputed when the climatology changes.",
+        "IPCC (2019) 2019 Refinement to the 2006 IPCC Guidelines for National Greenhouse Gas "
+        "Inventories, Vol. 4 Ch. 3 Annex 3A.5 (default climate classification scheme)",
+        "climate_zone",
+        kind="class",
+        colormap="ipcc_zones",
+        rescale=(1.0, 12.0),
+    ),
 )
 
 BY_ID = {i.id: i for i in INDICATORS}
-CLASS_MAPS = ("sh_class",)
+CLASS_MAPS = ("sh_class",)  # class maps of every epoch
+STATIC_MAPS = ("climate_zone",)  # (y, x) maps without an epoch (the climatology is static)
+CLASS_NODATA = 255
+# Each class map's (code, name) pairs, in legend order.
+CLASSES: dict[str, tuple[tuple[int, str], ...]] = {
+    "sh_class": tuple(enumerate(SH_CLASSES)),
+    "climate_zone": tuple(enumerate(ZONES, start=1)),
+}
 
 TABLE_UNITS = {
     "area_km2": "km2",

@@ -23,8 +23,9 @@ import xarray as xr
 import zarr
 from zarr.core.sync import sync
 
-from pipeline.indicators.blocks import BlockResult, BlockTask, compute_block
-from pipeline.indicators.registry import BY_ID
+from pipeline.indicators.blocks import BlockResult, BlockTask
+from pipeline.indicators.registry import BY_ID, CLASS_NODATA, CLASSES
+from pipeline.indicators.static import TileResult, compute_tile
 from pipeline.store import INDICATORS as MAPS
 from pipeline.store import overview_group
 
@@ -54,7 +55,7 @@ def block_runner(scheduler: str | None = None, workers: int | None = None) -> It
             n = max(1, sum(client.nthreads().values()))
 
             def remote(tasks: Iterable[BlockTask]) -> Iterator[BlockResult]:
-                return _windowed(lambda t: client.submit(compute_block, t, pure=False), tasks, n + 1)
+                return _windowed(lambda t: client.submit(compute_tile, t, pure=False), tasks, n + 1)
 
             yield remote
         return
@@ -62,7 +63,7 @@ def block_runner(scheduler: str | None = None, workers: int | None = None) -> It
     with ThreadPoolExecutor(n, thread_name_prefix="indicator-block") as pool:
 
         def local(tasks: Iterable[BlockTask]) -> Iterator[BlockResult]:
-            return _windowed(lambda t: pool.submit(compute_block, t), tasks, n + 1)
+            return _windowed(lambda t: pool.submit(compute_tile, t), tasks, n + 1)
 
         yield local
 
@@ -76,23 +77,42 @@ def map_attrs(name: str) -> dict[str, Any]:
         return {}
     attrs: dict[str, Any] = {"units": ind.unit, "long_name": ind.title, "definition": ind.definition}
     if ind.kind == "class":
-        attrs.update(nodata=255, flag_values=[0, 1, 2, 3], flag_meanings="degraded moderate good very_good")
+        codes = CLASSES[name]
+        attrs.update(
+            nodata=CLASS_NODATA,
+            flag_values=[k for k, _ in codes],
+            flag_meanings=" ".join(c for _, c in codes),
+        )
     return attrs
 
 
+def _static(res: BlockResult, factor: int | None = None) -> dict[str, np.ndarray]:
+    """A tile's static (y, x) maps, or their overview cells at ``factor``."""
+    if not isinstance(res, TileResult):
+        return {}
+    return res.static if factor is None else res.static_overviews.get(factor, {})
+
+
 def _template(
-    layers: dict[str, np.ndarray], coords: dict[str, Any], chunks: tuple[int, int], attrs: dict[str, Any]
+    layers: dict[str, np.ndarray],
+    coords: dict[str, Any],
+    chunks: tuple[int, int],
+    attrs: dict[str, Any],
+    static: dict[str, np.ndarray],
 ) -> xr.Dataset:
-    """A dataset of lazy (never computed) arrays with the groups' shapes, dtypes and chunks."""
+    """A dataset of lazy (never computed) arrays with the groups' shapes, dtypes and chunks:
+    (epoch, y, x) ``layers`` and (y, x) ``static`` maps."""
     n, ny, nx = (len(coords["epoch"]), len(coords["y"]), len(coords["x"]))
     cy, cx = min(chunks[0], ny), min(chunks[1], nx)
-    data = {
+    data: dict[str, tuple[tuple[str, ...], Any, dict[str, Any]]] = {
         name: (("epoch", "y", "x"), da.zeros((n, ny, nx), dtype=a.dtype, chunks=(1, cy, cx)), map_attrs(name))
         for name, a in layers.items()
     }
+    for name, a in static.items():
+        data[name] = (("y", "x"), da.zeros((ny, nx), dtype=a.dtype, chunks=(cy, cx)), map_attrs(name))
     ds = xr.Dataset(data, coords=coords, attrs=attrs)
     for v in ds.data_vars.values():
-        v.encoding["chunks"] = (1, cy, cx)
+        v.encoding["chunks"] = (1, cy, cx) if v.ndim == 3 else (cy, cx)
     return ds
 
 
@@ -105,7 +125,7 @@ def create_maps(
         "y": cube["y"].values,
         "x": cube["x"].values,
     }
-    ds = _template(first.maps[0], coords, chunks, {})
+    ds = _template(first.maps[0], coords, chunks, {}, _static(first))
     if "spatial_ref" in cube.coords:
         ds = ds.assign_coords(spatial_ref=cube["spatial_ref"].compute())
     ds.to_zarr(store, group=MAPS, mode="w", compute=False, consolidated=False, zarr_format=3)
@@ -124,7 +144,7 @@ def create_overviews(
             "y": float(y[0]) - ry / 2 + ry * f * (np.arange(ny) + 0.5),
             "x": float(x[0]) - rx / 2 + rx * f * (np.arange(nx) + 0.5),
         }
-        ds = _template(layers, coords, chunks, {"factor": f})
+        ds = _template(layers, coords, chunks, {"factor": f}, _static(first, f))
         ds.to_zarr(store, group=overview_group(f), mode="w", compute=False, consolidated=False, zarr_format=3)
 
 
@@ -162,6 +182,15 @@ def write_block(store: Any, res: BlockResult, first_pos: int) -> None:
             for name, a in layers.items():
                 where = (e, slice(o0, o0 + a.shape[0]), slice(p0, p0 + a.shape[1]))
                 writes.append((overview_group(f), name, where, a))
+    if isinstance(res, TileResult):  # (y, x) maps: written once, whatever the epochs
+        for name, a in res.static.items():
+            writes.append((MAPS, name, (slice(res.r0, res.r1), slice(res.c0, res.c1)), a))
+        for f, layers in res.static_overviews.items():
+            o0, p0 = res.r0 // f, res.c0 // f
+            for name, a in layers.items():
+                writes.append(
+                    (overview_group(f), name, (slice(o0, o0 + a.shape[0]), slice(p0, p0 + a.shape[1])), a)
+                )
 
     async def run() -> None:
         groups = {g: await open_group(store=store, path=g, mode="r+") for g in {w[0] for w in writes}}
