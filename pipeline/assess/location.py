@@ -44,6 +44,10 @@ class Site:
     soc_stock_epoch: int | None
     soc_clay_ratio: float | None
     notes: list[str] = field(default_factory=list)
+    # the cell's monthly climatology (January-December): degC, mm, mm (PET); Tier 2 runs on it
+    tas_monthly: tuple[float, ...] | None = None
+    pr_monthly: tuple[float, ...] | None = None
+    pet_monthly: tuple[float, ...] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -147,6 +151,11 @@ def site_at(store: str, lat: float, lon: float, snapshot: str | None = None) -> 
         soc_stock_epoch=epoch,
         soc_clay_ratio=ratio,
         notes=notes,
+        **{
+            f"{v}_monthly": tuple(float(x) for x in clim[v])
+            for v in ("tas", "pr", "pet")
+            if v in clim and clim[v].shape == (12,) and np.isfinite(clim[v]).all()
+        },
     )
 
 

@@ -13,6 +13,8 @@ from pipeline.assess import balance, montecarlo
 from pipeline.assess.location import Site, site_at
 from pipeline.assess.project import Project, parse_project, read_project
 from pipeline.assess.tables import SOIL_TYPES, AssessError, Factor, Tables, check_zone, load_tables
+from pipeline.assess.tier2 import tier2
+from pipeline.assess.tier2 import unavailable as tier2_unavailable
 from pipeline.assess.verdict import socio_economic, soil_health, verdict
 
 CO2_PER_C = 44.0 / 12.0
@@ -145,17 +147,26 @@ def _assess(p: Project, t: Tables, site: Site | None) -> dict[str, Any]:
         if p.reference == "measured":
             assert site is not None  # Project checks location with measured
             ref = measured_reference(site, ref, _product(fs["baseline"]))
-        looked.append({"a": a, "zone": zone, "soil": soil, "ref": ref, "fs": fs})
+        looked.append({"a": a, "zone": zone, "soil": soil, "ref": ref, "fs": fs, "states": states})
 
     total_area = sum(x["a"].area_ha for x in looked)
     acts: list[dict[str, Any]] = []
     without_sum = np.zeros(years + 1)
     with_sum = np.zeros(years + 1)
     factors_out: list[dict[str, Any]] = []
+    for_tier2: list[dict[str, Any]] = []
     for x in looked:
         a, ref, fs = x["a"], x["ref"], x["fs"]
         b, w, pr = (ref.value * _product(fs[s]) for s in STATES)
         without, with_ = balance.trajectories(b, w, pr, years, d, impl, how)
+        for_tier2.append(
+            {
+                "name": a.name,
+                "area_ha": a.area_ha,
+                "states": {s: st.model_dump() for s, st in x["states"].items()},
+                "stocks": {"baseline": b, "without_project": w, "project": pr},
+            }
+        )
         without_sum += a.area_ha * without
         with_sum += a.area_ha * with_
         bal_c = float(-a.area_ha * (with_[-1] - without[-1]))
@@ -263,6 +274,9 @@ def _assess(p: Project, t: Tables, site: Site | None) -> dict[str, Any]:
             if site is not None
             else None,
         ),
+        "tier2": tier2(site, for_tier2, years, impl, how)
+        if site is not None
+        else {"available": False, "reason": tier2_unavailable(None)},
         "reference": _reference_text(p, site),
         "location": site.as_dict() if site else None,
         "notes": [f"disputed default used: {d}" for d in disputed] + (site.notes if site else []),

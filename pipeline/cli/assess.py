@@ -104,6 +104,14 @@ def assess(
             f"(snapshot {loc['snapshot']}); {result['reference']}",
             highlight=False,
         )
+    t2 = result.get("tier2") or {}
+    if t2.get("available"):
+        console.print(
+            f"Tier 2 (RothC at the location): baseline {t2['soc_baseline_t_c_ha']:.2f}, with project "
+            f"{t2['soc_with_project_end_t_c_ha']:.2f}, without {t2['soc_without_project_end_t_c_ha']:.2f} "
+            f"t C/ha at the end; balance {t2['balance_t_co2e']:.1f} t CO2e",
+            highlight=False,
+        )
     console.print(f"4 per 1000: {v['level']} - " + "; ".join(v["reasons"]), highlight=False)
     if out is not None:
         console.print(f"[green]wrote[/] {out}")

@@ -98,6 +98,12 @@ def test_measured_reference_by_hand(api_store: ApiStore) -> None:
         assert h["soc_clay_ratio_with_project"] == pytest.approx(ratio * f_proj / f_base, rel=1e-6)
     else:
         assert h["assessed"] is False
+    # Tier 2 alongside: RothC on the cell's climate starts from the same baseline stock
+    assert r["tier2"]["available"] is True
+    assert r["tier2"]["soc_baseline_t_c_ha"] == pytest.approx(measured, rel=1e-9)
+    assert (
+        0 < r["tier2"]["soc_with_project_end_t_c_ha"] - measured < r["soc_with_project_end_t_c_ha"] - measured
+    )
 
 
 def test_a_location_without_a_store_is_refused() -> None:
