@@ -28,6 +28,7 @@ from observatory_api.reader import StoreReader
 from observatory_api.responses import ResponseCache
 from observatory_api.routers import aoi, assess, dashboard, health, maps, meta, regions
 from observatory_api.routers import kpis as kpi_router
+from observatory_api.routers import registry as registry_router
 from observatory_api.routers import whatif as whatif_router
 from observatory_api.services import aoi as aoi_service
 from observatory_api.settings import Settings
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dashboard.geo_router)
     app.include_router(dashboard.router)  # /, /static/..., /docs, /redoc
     app.include_router(kpi_router.router)
+    app.include_router(registry_router.router)  # organisations, projects, KPI observations, audit
     app.include_router(whatif_router.router)  # what-if maps of practices (#17 item 7)
 
     def openapi() -> dict[str, Any]:

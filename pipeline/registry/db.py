@@ -125,16 +125,27 @@ def upgrade(url: str) -> str:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir()))
+    for attempt in range(3):  # two processes migrating at once: the loser finds the schema made
+        try:
+            with _lock, _engine(url).begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+            return HEAD
+        except SQLAlchemyError as exc:
+            if attempt < 2 and current_revision_or_none(url) is not None:
+                continue
+            error = exc
+    raise RegistryError(
+        f"the registry database {redact(url)} could not be migrated ({clip(error, 200)}). Check that "
+        "it is reachable and writable (SOCOBS_DATABASE_URL), then run `socobs db upgrade`."
+    ) from None
+
+
+def current_revision_or_none(url: str) -> str | None:
     try:
-        with _lock, _engine(url).begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
-    except SQLAlchemyError as exc:
-        raise RegistryError(
-            f"the registry database {redact(url)} could not be migrated ({clip(exc, 200)}). Check that "
-            "it is reachable and writable (SOCOBS_DATABASE_URL), then run `socobs db upgrade`."
-        ) from None
-    return HEAD
+        return current_revision(url)
+    except SQLAlchemyError:
+        return None
 
 
 def tables(url: str) -> list[str]:
