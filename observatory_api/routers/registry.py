@@ -26,15 +26,19 @@ from observatory_api.errors import BadParameter, problem_response, request_id
 from observatory_api.models import ERROR_RESPONSES
 from observatory_api.services import registry as svc
 from pipeline.registry import service
-from pipeline.registry.db import ConflictError, RegistryError
+from pipeline.registry.db import ConflictError, RegistryError, unuse
 from pipeline.registry.validate import OrganisationIn, ProjectIn
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The registry's schema is brought up to date before the first request."""
-    await run_in_threadpool(svc.start, app.state)
-    yield
+    url = await run_in_threadpool(svc.start, app.state)
+    try:
+        yield
+    finally:
+        if url is not None:
+            unuse(url)
 
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, lifespan=lifespan)

@@ -17,7 +17,15 @@ from typing import Any
 from observatory_api.errors import APIError, BadParameter, NotFound, problem
 from observatory_api.settings import Settings
 from pipeline.registry.assessment import Assessment, ex_ante
-from pipeline.registry.db import ENV_URL, ConflictError, NotFoundError, RegistryError, database_url, upgrade
+from pipeline.registry.db import (
+    ENV_URL,
+    ConflictError,
+    NotFoundError,
+    RegistryError,
+    database_url,
+    upgrade,
+    use,
+)
 
 CSV = "text/csv; charset=utf-8"
 log = logging.getLogger("observatory_api")
@@ -61,6 +69,7 @@ def start(state: Any) -> str | None:
         log.error("registry unavailable: %s", exc)
         return None
     state.registry_url = url
+    use(url)  # the KPIs of this process count this registry
     return url
 
 

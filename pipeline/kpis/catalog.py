@@ -35,6 +35,12 @@ COMPUTATIONS = (
     "mrv_systems",
     "mrv_operators",
     "objectives_with_kpi_value",
+    # from the registry of projects (pipeline.registry.kpis)
+    "registry_projects_registered",
+    "registry_projects_assessed",
+    "registry_projects_in_line",
+    "registry_project_area_ha",
+    "registry_expected_removals",
 )
 DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 SCHEMA_PATH = Path("schemas") / "kpis.schema.json"

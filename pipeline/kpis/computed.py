@@ -15,13 +15,22 @@ and from the catalog of MRV systems (``catalogs/mrv_systems.yaml``), one value a
 
     mrv_systems                    systems in the catalog
     mrv_operators                  distinct operator names, as written
+
+and from the registry of projects (``pipeline.registry.kpis``; no value without a registry or
+before its first project), one value at the date it is counted:
+
+    registry_projects_registered   projects registered
+    registry_projects_assessed     projects with a successful ex-ante assessment (E3 tool)
+    registry_projects_in_line      projects whose ex-ante verdict is in line with the vision
+    registry_project_area_ha       area of the registered projects (ha)
+    registry_expected_removals     expected removals, t CO2e/yr (sum of the ex-ante balances)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -187,10 +196,35 @@ CATALOG_KPIS: dict[str, Callable[[TableView, list[dict[str, Any]]], list[Value]]
 }
 
 
+# computation name -> the figure of pipeline.registry.kpis.registry_kpis
+REGISTRY_KPIS = {
+    "registry_projects_registered": "projects_registered",
+    "registry_projects_assessed": "projects_assessed",
+    "registry_projects_in_line": "projects_in_line",
+    "registry_project_area_ha": "project_area_ha",
+    "registry_expected_removals": "expected_removals_t_co2e_yr",
+}
+
+
+def registry_values(view: TableView) -> dict[str, list[Value]]:
+    """The registry's figures (none without a registry), dated the day they are counted."""
+    from pipeline.registry.kpis import kpi_values
+
+    figures = kpi_values()
+    if figures is None:
+        return {name: [] for name in REGISTRY_KPIS}
+    today = datetime.now(UTC).date().isoformat()
+    detail = {"catalog": "the registry of projects"}
+    return {
+        name: [Value(figures[k], today, view.snapshot_id, None, detail)] for name, k in REGISTRY_KPIS.items()
+    }
+
+
 def compute_all(view: TableView, systems: list[dict[str, Any]] | None = None) -> dict[str, list[Value]]:
     """Every computation of the snapshot but ``objectives_with_kpi_value`` (a roll-up of the
     others: ``pipeline.kpis.report``), by computation name."""
     cat = mrv_catalog() if systems is None else systems
     out = {name: f(view) for name, f in TABLE_KPIS.items()}
     out.update({name: f(view, cat) for name, f in CATALOG_KPIS.items()})
+    out.update(registry_values(view))
     return out

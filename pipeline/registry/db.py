@@ -72,6 +72,24 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 _lock = threading.Lock()
+_active: list[str] = []  # the registry this process serves (set by the API at start-up)
+
+
+def use(url: str) -> None:
+    """Make ``url`` the registry this process serves (what the KPIs count, ``kpi_url``)."""
+    _active[:] = [url]
+
+
+def unuse(url: str) -> None:
+    """``url`` is no longer served (the API stops)."""
+    if _active == [url]:
+        _active.clear()
+
+
+def kpi_url() -> str | None:
+    """The registry the KPIs of this process count: the one the API serves, else
+    ``$SOCOBS_DATABASE_URL``; None: no registry (the registry's KPIs then have no value)."""
+    return _active[0] if _active else os.environ.get(ENV_URL) or None
 
 
 @functools.cache

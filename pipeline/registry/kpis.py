@@ -11,6 +11,7 @@ project's ex-ante balance over its accounting period).
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -20,6 +21,7 @@ from pipeline.registry.db import NotFoundError, RegistryError, session
 from pipeline.registry.models import Project, ProjectAssessment
 
 DATE = re.compile(r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$")
+log = logging.getLogger("pipeline.registry")
 REGISTRY_KPIS = (
     "projects_registered",
     "projects_assessed",
@@ -56,6 +58,24 @@ def registry_kpis(url: str) -> dict[str, float]:
         "project_area_ha": float(sum(projects.values())),
         "expected_removals_t_co2e_yr": removals,
     }
+
+
+def kpi_values(url: str | None = None) -> dict[str, float] | None:
+    """``registry_kpis`` of the registry this process serves (``db.kpi_url``); None when there is
+    none, it has no project yet, or it cannot be read (the KPI report must not fail for it)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pipeline.registry.db import kpi_url
+
+    chosen = url or kpi_url()
+    if chosen is None:
+        return None
+    try:
+        values = registry_kpis(chosen)
+    except (SQLAlchemyError, RegistryError) as exc:
+        log.warning("registry KPIs unavailable: %s", str(exc)[:300])
+        return None
+    return values if values["projects_registered"] > 0 else None
 
 
 def check_observation(kpi_id: str, data: dict[str, Any]) -> dict[str, Any]:

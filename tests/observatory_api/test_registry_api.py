@@ -374,3 +374,30 @@ def test_an_unusable_registry_is_503_and_the_rest_is_served(api_store: ApiStore,
             problem(c.post("/v1/projects", json=feature(), headers={"X-API-Key": "socobs_0_x"}), 503)
             assert c.get("/v1/status").status_code == 200
             assert c.get("/v1/kpis").status_code == 200
+
+
+def _kpi_latest(c: TestClient, kpi_id: str) -> float | None:
+    kpis = {k["id"]: k for o in c.get("/v1/kpis").json()["objectives"] for k in o["kpis"]}
+    latest = kpis[kpi_id]["latest"]
+    return None if latest is None else float(latest["value"])
+
+
+def test_a2_and_e3_kpis_count_the_registry(reg: Registry) -> None:
+    c = reg.client
+    before = _kpi_latest(c, "a2_projects_registered") or 0.0
+    r = c.post("/v1/projects", json=feature(name="Counted"), headers=reg.h(reg.editor))
+    assert r.status_code == 201
+    features = c.get("/v1/projects").json()["features"]
+    assert _kpi_latest(c, "a2_projects_registered") == len(features) == before + 1
+    assessments = [c.get(f"/v1/projects/{f['id']}/assessment").json()["ex_ante"] for f in features]
+    done = [a for a in assessments if a is not None and a["status"] == "done"]
+    assert _kpi_latest(c, "a2_projects_assessed") == len(done)
+    in_line = sum(a["result"]["verdict"]["in_line"] for a in done)
+    assert _kpi_latest(c, "a2_projects_in_line") == in_line
+    removals = sum(-a["result"]["balance_t_co2e"] / a["result"]["project"]["years"] for a in done)
+    assert _kpi_latest(c, "e3_expected_removals") == pytest.approx(removals)
+    assert _kpi_latest(c, "e3_project_area") == pytest.approx(
+        sum(f["properties"]["area_ha"] for f in features)
+    )
+    detail = c.get("/v1/kpis/e3_expected_removals").json()
+    assert detail["latest"]["source"].startswith("the registry of projects")
