@@ -78,6 +78,36 @@ def kpi_values(url: str | None = None) -> dict[str, float] | None:
     return values if values["projects_registered"] > 0 else None
 
 
+def recorded_observations(url: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The observations recorded in the registry this process serves, by KPI id, oldest first
+    (for the KPI report's series; empty without a registry)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pipeline.registry.db import kpi_url
+    from pipeline.registry.models import KpiObservation
+
+    chosen = url or kpi_url()
+    if chosen is None:
+        return {}
+    out: dict[str, list[dict[str, Any]]] = {}
+    try:
+        with session(chosen) as s:
+            for o in s.scalars(select(KpiObservation).order_by(KpiObservation.id)):
+                out.setdefault(o.kpi_id, []).append(
+                    {
+                        "value": o.value,
+                        "date": o.date,
+                        "source": o.source,
+                        "note": o.note,
+                        "recorded_by": o.recorded_by,
+                    }
+                )
+    except (SQLAlchemyError, RegistryError) as exc:
+        log.warning("recorded KPI observations unavailable: %s", str(exc)[:300])
+        return {}
+    return out
+
+
 def check_observation(kpi_id: str, data: dict[str, Any]) -> dict[str, Any]:
     """A recorded observation of ``kpi_id``: the KPI must exist and be ``recorded``."""
     from pipeline.kpis.catalog import load_catalog

@@ -63,17 +63,37 @@ def test_keys_and_kpi_record_from_the_command_line(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "99" in one_paragraph(missing.stderr)
 
     rec = socobs(
-        "kpi", "record", "a2_projects_supported", "--value", "14", "--date", "2025", "--source", "Forum 2025",
-        "--var", str(var), cwd=tmp_path,
-    )  # fmt: skip
+        "kpi",
+        "record",
+        "a2_projects_supported",
+        "--value",
+        "14",
+        "--date",
+        "2025",
+        "--source",
+        "Forum 2025",
+        "--var",
+        str(var),
+        cwd=tmp_path,
+    )
     assert rec.returncode == 0, rec.stderr
     (obs,) = service.list_observations(url, "a2_projects_supported")
     assert (obs["value"], obs["date"], obs["source"]) == (14.0, "2025", "Forum 2025")
     assert obs["recorded_by"].startswith("cli")
     computed = socobs(
-        "kpi", "record", "e1_mrv_operators", "--value", "1", "--date", "2025", "--source", "x", "--var", str(var),
+        "kpi",
+        "record",
+        "e1_mrv_operators",
+        "--value",
+        "1",
+        "--date",
+        "2025",
+        "--source",
+        "x",
+        "--var",
+        str(var),
         cwd=tmp_path,
-    )  # fmt: skip
+    )
     assert computed.returncode == 2 and "computed" in one_paragraph(computed.stderr)
 
 
