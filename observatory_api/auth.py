@@ -6,6 +6,8 @@ editor < admin): no key or an unknown, malformed or revoked one is 401, a key of
 403. Keys are the registry's (``socobs keys create``, checked in constant time against a salted
 hash, ``pipeline.registry.keys``). The older ``SOCOBS_ADMIN_API_KEY`` (which guards
 ``/v1/admin/refresh``) is accepted as an admin key too, so one operator secret keeps working.
+A key check costs a scrypt hash, so keyed requests count against the client's budget of expensive
+requests (``SOCOBS_CLIENT_REQUESTS_PER_MINUTE``; more: 429).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from observatory_api import errors
+from observatory_api.deps import limit_client
 from observatory_api.errors import APIError, NotReady, Unauthorized
 from pipeline.registry.keys import RANK, ROLES, verify_key
 
@@ -93,7 +96,9 @@ def caller(
     admin = request.app.state.settings.admin_api_key
     if admin is not None and hmac.compare_digest(key.encode(), admin.get_secret_value().encode()):
         return Caller("settings:SOCOBS_ADMIN_API_KEY", "admin")
-    info = verify_key(registry_url(request), key)
+    url = registry_url(request)
+    limit_client(request, "key")  # a key check costs a scrypt hash: bounded per client like AOIs
+    info = verify_key(url, key)
     if info is None:
         raise Unauthorized(
             "the API key sent is not a live key of this registry (unknown, mistyped or revoked). "

@@ -401,3 +401,25 @@ def test_a2_and_e3_kpis_count_the_registry(reg: Registry) -> None:
     )
     detail = c.get("/v1/kpis/e3_expected_removals").json()
     assert detail["latest"]["source"].startswith("the registry of projects")
+
+
+def test_key_checks_are_limited_per_client(api_store: ApiStore, tmp_path: Path) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("SOCOBS_DATABASE_URL", raising=False)
+        settings = Settings(
+            var=tmp_path,
+            store=api_store.store,
+            registry=api_store.registry,
+            poll_seconds=3600,
+            client_requests_per_minute=2,
+        )
+        with TestClient(create_app(settings)) as c:
+            wrong = {"X-API-Key": "socobs_00000000_guess"}
+            assert [c.post("/v1/projects", json=feature(), headers=wrong).status_code for _ in range(2)] == [
+                401,
+                401,
+            ]
+            body = problem(c.post("/v1/projects", json=feature(), headers=wrong), 429)
+            assert "Retry-After" in c.post("/v1/projects", json=feature(), headers=wrong).headers
+            assert "per minute" in body["detail"]
+            assert c.get("/v1/projects").status_code == 200  # reads are not limited
