@@ -2,8 +2,9 @@
 process on the demo store (the browser tests' store, tests.support.api_store).
 
 Navigation to first paint of what matters, median of 5, each in a fresh browser context (an
-empty cache, as a first visit): the overview until its figures are shown and its choropleth
-drawn; the map page until its indicator tiles are drawn. Then the JavaScript and CSS the two
+empty cache, as a first visit): the overview until its figures are shown and its world
+choropleth drawn (SVG); the map page until the first frame after its indicator tiles in view
+have loaded (MapLibre in software WebGL: the land and borders come after the tiles). Then the JavaScript and CSS the two
 pages load (every script, module, worker and stylesheet), as transferred with gzip.
 """
 
@@ -25,12 +26,11 @@ RUNS = 5
 PAGES = {"overview": "overview", "map": "map?ind=soc_stock"}
 
 
-def _drawn(page: Any) -> None:
-    page.wait_for_function(
-        "() => { const m = document.querySelector('main'); const map = document.querySelector('.map');"
-        " return m.dataset.ready === 'true' && map && map.dataset.state === 'idle'; }",
-        timeout=120_000,
-    )
+DRAWN = {
+    "overview": "() => { const m = document.querySelector('main'); const map = document.querySelector('.map');"
+    " return m.dataset.ready === 'true' && map && map.dataset.state === 'idle'; }",
+    "map": "() => Boolean(document.querySelector('.map')?.dataset.tiles)",
+}
 
 
 def bench_dashboard(work: Path | None = None) -> dict[str, float]:
@@ -62,7 +62,7 @@ def bench_dashboard(work: Path | None = None) -> dict[str, float]:
                     )
                     t0 = time.perf_counter()
                     page.goto(f"{api.base}/#/{route}")
-                    _drawn(page)
+                    page.wait_for_function(DRAWN[name], timeout=120_000)
                     times.append(time.perf_counter() - t0)
                     context.close()
                 out[f"{name}_median_s"] = statistics.median(times[1:])
@@ -84,7 +84,7 @@ def goal_rows(d: dict[str, float]) -> list[tuple[str, str, str, bool]]:
     worst = max(d["overview_median_s"], d["map_median_s"])
     return [
         (
-            "dashboard: navigation -> first tiles + overview figures",
+            "dashboard: navigation -> overview figures + choropleth; map tiles drawn",
             f"overview {d['overview_median_s']:.2f} s, map tiles {d['map_median_s']:.2f} s (median of {RUNS})",
             "<= 1.0 s",
             worst <= 1.0,

@@ -2,31 +2,43 @@
 // region geometries, /v1/basemap/country.geojson), the indicator tiles, region choropleths and
 // legends. An external basemap style is an option (?basemap=<style URL>), never the default.
 import * as maplibregl from "/static/vendor/maplibre-gl/maplibre-gl.mjs";
-import { colourOf, el, fmt, getJSON, unitLabel, url } from "./api.js";
-import { t } from "./i18n.js";
+import { colourOf, getJSON, url } from "./api.js";
+import { BORDER, LAND, OCEAN } from "./worldmap.js";
 
-export const OCEAN = "#c9d6df";
-export const LAND = "#bdbdbd";
-export const BORDER = "#4d4d4d";
+// Two workers even on a two-core machine (MapLibre's default is half the cores): one parses the
+// basemap's GeoJSON while the other decodes the indicator tiles. Started when this module loads,
+// before any map exists, so a map's first frame does not wait for them.
+maplibregl.setWorkerCount(2);
+maplibregl.prewarm();
 
-export function baseStyle() {
+const LAND_SOURCE = { type: "geojson", data: `${location.origin}/v1/basemap/country.geojson`, promoteId: "id" };
+const LAND_LAYER = { id: "land", type: "fill", source: "land", paint: { "fill-color": LAND } };
+const BORDER_LAYER = { id: "borders", type: "line", source: "land", paint: { "line-color": BORDER, "line-width": 0.6 } };
+
+// The offline basemap: ocean, land and borders. `land: false` leaves land and borders out (the
+// map page adds them with addBasemap once its tiles are drawn: the cells cover the land).
+// `tiles`: an indicator's tile source (tileSource) drawn from the first frame.
+export function baseStyle({ land = true, tiles = null } = {}) {
   return {
     version: 8,
-    sources: {
-      land: { type: "geojson", data: `${location.origin}/v1/basemap/country.geojson`, promoteId: "id" },
-    },
-    layers: [
-      { id: "ocean", type: "background", paint: { "background-color": OCEAN } },
-      { id: "land", type: "fill", source: "land", paint: { "fill-color": LAND } },
-      { id: "borders", type: "line", source: "land", paint: { "line-color": BORDER, "line-width": 0.6 } },
-    ],
+    sources: { ...(land ? { land: LAND_SOURCE } : {}), ...(tiles ? { tiles } : {}) },
+    layers: [{ id: "ocean", type: "background", paint: { "background-color": OCEAN } },
+      ...(land ? [LAND_LAYER] : []), ...(tiles ? [TILE_LAYER] : []), ...(land ? [BORDER_LAYER] : [])],
   };
+}
+
+export function addBasemap(map) {
+  if (map.getSource("land")) return;
+  map.addSource("land", LAND_SOURCE);
+  map.addLayer(LAND_LAYER, map.getLayer("tiles") ? "tiles" : undefined);
+  map.addLayer(BORDER_LAYER);
 }
 
 export function createMap(container, view = {}, external = null) {
   const map = new maplibregl.Map({
     container,
-    style: external || baseStyle(),
+    style: external || baseStyle({ land: view.land ?? true, tiles: view.tiles }),
+    fadeDuration: 0,
     center: view.center || [10, 20],
     zoom: view.zoom ?? 0.8,
     minZoom: 0,
@@ -34,6 +46,7 @@ export function createMap(container, view = {}, external = null) {
     attributionControl: { compact: true, customAttribution: "soc-observatory" },
     renderWorldCopies: false,
   });
+  styled.set(map, new Promise((resolve) => map.once("style.load", resolve)));
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.getCanvas().setAttribute("aria-label", container.getAttribute("aria-label") || "map");
   return map;
@@ -43,19 +56,47 @@ export function whenLoaded(map) {
   return new Promise((resolve) => (map.loaded() ? resolve() : map.once("load", resolve)));
 }
 
-// The indicator's raster tiles from its TileJSON, below the borders. `v` (the snapshot) keeps a
-// browser from showing a cached tile of an older snapshot.
-export async function setTiles(map, ind, { epoch, colormap, rescale, snapshot }) {
-  const tj = await getJSON(`/v1/tiles/${ind}/tilejson.json`, { epoch });
+// The style parsed (sources may still be loading): layers can be added. Sooner than "load",
+// which waits for the basemap's GeoJSON and the first full frame.
+const styled = new WeakMap();
+export function whenStyled(map) {
+  return styled.get(map);
+}
+
+// Resolves on the first frame drawn after the indicator tiles in view have loaded (or when the
+// map is idle with none in view).
+export function whenTilesDrawn(map) {
+  return new Promise((resolve) => {
+    const check = (e) => {
+      if (e.sourceId !== "tiles" || !e.tile || !map.isSourceLoaded("tiles")) return;
+      map.off("sourcedata", check);
+      map.once("render", resolve);
+      map.triggerRepaint();
+    };
+    map.on("sourcedata", check);
+    map.once("idle", resolve);
+  });
+}
+
+// The indicator's raster tiles (a TileJSON answer and the page's choices) as a MapLibre source.
+// `v` (the snapshot) keeps a browser from showing a cached tile of an older snapshot.
+export function tileSource(tj, { epoch, colormap, rescale, snapshot }) {
   const base = tj.tiles[0].split("?")[0];
-  const tiles = [url(base, { epoch, colormap, rescale, v: snapshot })];
+  return { type: "raster", tiles: [url(base, { epoch, colormap, rescale, v: snapshot })], tileSize: 256,
+    bounds: tj.bounds, minzoom: tj.minzoom, maxzoom: tj.maxzoom };
+}
+
+// Tiles drawn as cells (nearest neighbour), without fading in (each frame counts in software GL).
+const TILE_LAYER = { id: "tiles", type: "raster", source: "tiles",
+  paint: { "raster-resampling": "nearest", "raster-fade-duration": 0 } };
+
+// Swap the indicator's tiles (below the borders) for another epoch, colour map or snapshot.
+export async function setTiles(map, ind, { epoch, colormap, rescale, snapshot, before = null }) {
+  const [tj] = await Promise.all([getJSON(`/v1/tiles/${ind}/tilejson.json`, { epoch }), before?.()]);
   if (map.getLayer("tiles")) map.removeLayer("tiles");
   if (map.getSource("tiles")) map.removeSource("tiles");
-  map.addSource("tiles", {
-    type: "raster", tiles, tileSize: 256, bounds: tj.bounds, minzoom: tj.minzoom, maxzoom: tj.maxzoom,
-  });
-  map.addLayer({ id: "tiles", type: "raster", source: "tiles", paint: { "raster-resampling": "nearest" } },
-    map.getLayer("borders") ? "borders" : undefined);
+  map.addSource("tiles", tileSource(tj, { epoch, colormap, rescale, snapshot }));
+  map.addLayer(TILE_LAYER, map.getLayer("borders") ? "borders" : undefined);
   return tj;
 }
 
@@ -95,28 +136,6 @@ export function removeChoropleth(map) {
   for (const id of ["choropleth-line", "choropleth"]) if (map.getLayer(id)) map.removeLayer(id);
   if (map.getSource("choropleth")) map.removeSource("choropleth");
   if (map.getLayer("land")) map.setPaintProperty("land", "fill-color", LAND);
-}
-
-// The legend from /v1/tiles/{indicator}/legend: a gradient with values and unit, or classes.
-export function legendBox(legend, title) {
-  const box = el("figure", { class: "legend", "data-legend": legend.indicator });
-  box.append(el("figcaption", {}, `${title}${unitLabel(legend.unit) ? ` (${unitLabel(legend.unit)})` : ""}`));
-  if (legend.stops.some((s) => s.label !== undefined)) {
-    const ul = el("ul", { class: "classes" });
-    for (const s of legend.stops) {
-      ul.append(el("li", {}, el("span", { class: "swatch", style: `background:${s.color}` }),
-        t(`sh_${s.label}`) !== `sh_${s.label}` ? t(`sh_${s.label}`) : s.label));
-    }
-    box.append(ul);
-  } else {
-    const grad = legend.stops.map((s, i) => `${s.color} ${(100 * i) / (legend.stops.length - 1)}%`).join(",");
-    box.append(el("div", { class: "ramp", style: `background:linear-gradient(to right,${grad})`, role: "img",
-      "aria-label": `${fmt(legend.stops[0].value, legend.unit)} – ${fmt(legend.stops.at(-1).value, legend.unit)}` }));
-    const first = legend.stops[0].value, last = legend.stops.at(-1).value;
-    const mid = legend.stops[Math.floor(legend.stops.length / 2)].value;
-    box.append(el("div", { class: "ticks" }, ...[first, mid, last].map((v) => el("span", {}, fmt(v, legend.unit)))));
-  }
-  return box;
 }
 
 export function fitBox(map, box) {

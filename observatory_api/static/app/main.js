@@ -3,17 +3,23 @@
 // the store has a new snapshot.
 import { el, errorBox, getJSON } from "./api.js";
 import { getLang, setLang, t } from "./i18n.js";
-import * as overview from "./overview.js";
-import * as mapview from "./mapview.js";
-import * as region from "./region.js";
-import * as rankings from "./rankings.js";
-import * as assess from "./assess.js";
-import * as compare from "./compare.js";
-import * as kpis from "./kpis.js";
 
-const PAGES = { overview, map: mapview, region, rankings, assess, compare, kpis };
+// Each page's module loads when first shown (the overview does not wait for the map library);
+// a map page asks for the map library at once rather than after its own imports.
+const MAPLIBRE = "/static/vendor/maplibre-gl/maplibre-gl.mjs";
+const withMap = (page) => Promise.all([page, import(MAPLIBRE)]).then(([m]) => m);
+const PAGES = {
+  overview: () => import("./overview.js"),
+  map: () => withMap(import("./mapview.js")),
+  region: () => import("./region.js"),
+  rankings: () => import("./rankings.js"),
+  assess: () => withMap(import("./assess.js")),
+  compare: () => import("./compare.js"),
+  exante: () => import("./exante.js"),
+  kpis: () => import("./kpis.js"),
+};
 const NAV = [["overview", "nav_overview"], ["map", "nav_map"], ["region", "nav_region"],
-  ["rankings", "nav_rankings"], ["assess", "nav_assess"], ["compare", "nav_compare"], ["kpis", "nav_kpis"]];
+  ["rankings", "nav_rankings"], ["assess", "nav_assess"], ["exante", "nav_exante"], ["compare", "nav_compare"], ["kpis", "nav_kpis"]];
 
 export function parse() {
   const h = location.hash.startsWith("#/") ? location.hash.slice(2) : "overview";
@@ -85,10 +91,10 @@ async function render() {
   main.dataset.route = location.hash;
   main.dataset.ready = "false";
   try {
-    if (!ctx.status) await loadContext();
+    const [module] = await Promise.all([PAGES[route.page](), ctx.status ? null : loadContext()]);
     performance.mark("context");
     const box = el("div", { class: `page page-${route.page}` });
-    const page = await PAGES[route.page].show(box, route, ctx);
+    const page = await module.show(box, route, ctx);
     if (token !== rendering) {
       page?.dispose?.();
       return;

@@ -2,9 +2,10 @@
 // choropleth at a level; the legend; a click shows the cell's series (/v1/point) or opens the
 // region's page. Everything chosen is in the URL (#/map?ind=...&epoch=...&z=...&c=lon,lat).
 import { el, errorBox, fmt, getJSON, select } from "./api.js";
-import { seriesChart } from "./charts.js";
-import { choroplethLayer, createMap, legendBox, removeChoropleth, removeTiles, setChoropleth, setTiles, whenLoaded } from "./geo.js";
+import { addBasemap, choroplethLayer, createMap, removeChoropleth, removeTiles, setChoropleth, setTiles, tileSource, whenLoaded,
+  whenStyled, whenTilesDrawn } from "./geo.js";
 import { t } from "./i18n.js";
+import { legendBox } from "./legend.js";
 import { SAFE_CMAP } from "./overview.js";
 
 const CMAPS = ["viridis", "ylorbr", "rdbu", "brbg"]; // colour-blind safe; the API also has rdylgn (not)
@@ -57,44 +58,66 @@ export async function show(box, route, ctx) {
   box.append(el("h1", {}, `${t("map_title")}: ${info.title}`), controls,
     el("div", { class: "map-wrap" }, mapBox, el("div", {}, legendSlot, side)));
 
-  const map = createMap(mapBox, { zoom: state.z, center: state.c });
   let snapshot = ctx.status.snapshot_id;
   let legend = null;
-  const draw = async () => {
-    legend = await getJSON(`/v1/tiles/${state.ind}/legend`, { colormap: state.cmap, rescale: state.range });
-    legendSlot.replaceChildren(legendBox(legend, info.title));
+  let map = null;
+  const tileParams = () => ({ epoch: state.epoch, colormap: state.cmap, rescale: state.range, snapshot });
+  // The first frame: the legend and the TileJSON are asked for at once, and the map starts with
+  // the tiles in its style, so they load with the style; land and borders follow once the tiles
+  // are drawn (the cells cover the land). Later draws (epoch, snapshot) swap the tile source.
+  const draw = async (first = false) => {
+    const legendP = getJSON(`/v1/tiles/${state.ind}/legend`, { colormap: state.cmap, rescale: state.range });
+    let drawn = null;
     if (state.show === "cells") {
-      removeChoropleth(map);
-      await setTiles(map, state.ind, { epoch: state.epoch, colormap: state.cmap, rescale: state.range, snapshot });
+      if (first) {
+        const tj = await getJSON(`/v1/tiles/${state.ind}/tilejson.json`, { epoch: state.epoch });
+        map = createMap(mapBox, { zoom: state.z, center: state.c, land: false, tiles: tileSource(tj, tileParams()) });
+      } else {
+        await setTiles(map, state.ind, { ...tileParams(), before: () => whenStyled(map).then(() => removeChoropleth(map)) });
+      }
+      drawn = whenTilesDrawn(map).then(() => {
+        performance.mark("tiles-drawn");
+        mapBox.dataset.tiles = `${snapshot}/${state.ind}/${state.epoch}`;
+        return whenStyled(map).then(() => addBasemap(map));
+      });
+      legend = await legendP;
+      legendSlot.replaceChildren(legendBox(legend, info.title));
     } else {
+      if (first) map = createMap(mapBox, { zoom: state.z, center: state.c });
+      legend = await legendP;
+      legendSlot.replaceChildren(legendBox(legend, info.title));
+      await whenLoaded(map);
       removeTiles(map);
       const r = await getJSON(`/v1/rankings/${state.ind}`, { level: state.show, epoch: state.epoch, stratum: state.stratum });
       await setChoropleth(map, state.show, r.rows, legend.stops);
     }
+    if (first) wire();
     mapBox.dataset.state = "drawing";
-    performance.mark("tiles-added");
-    await new Promise((resolve) => map.once("idle", resolve));
+    await drawn;
+    await new Promise((resolve) => (map.loaded() ? resolve() : map.once("idle", resolve)));
     mapBox.dataset.state = "idle";
     mapBox.dataset.snapshot = snapshot;
   };
-  const ready = whenLoaded(map).then(draw);
-
-  map.on("moveend", () => {
-    const c = map.getCenter();
-    state.z = map.getZoom();
-    state.c = [c.lng, c.lat];
-    ctx.replace("map", null, params());
-  });
-  map.on("click", async (e) => {
-    const hit = state.show !== "cells" ? map.queryRenderedFeatures(e.point, { layers: [choroplethLayer(map)] })[0] : null;
-    if (hit) return ctx.go("region", hit.properties.id, { ind: state.ind === "sh_class" ? "soc_stock" : state.ind });
-    if (state.show === "cells") await cell(e.lngLat);
-  });
+  const wire = () => {
+    map.on("moveend", () => {
+      const c = map.getCenter();
+      state.z = map.getZoom();
+      state.c = [c.lng, c.lat];
+      ctx.replace("map", null, params());
+    });
+    map.on("click", async (e) => {
+      const hit = state.show !== "cells" ? map.queryRenderedFeatures(e.point, { layers: [choroplethLayer(map)] })[0] : null;
+      if (hit) return ctx.go("region", hit.properties.id, { ind: state.ind === "sh_class" ? "soc_stock" : state.ind });
+      if (state.show === "cells") await cell(e.lngLat);
+    });
+  };
+  const ready = draw(true);
   const cell = async ({ lng, lat }) => {
     side.replaceChildren(el("p", {}, t("loading")));
     try {
       const pt = await getJSON("/v1/point", { lat: lat.toFixed(4), lon: Math.max(-180, Math.min(180, lng)).toFixed(4) });
       const m = pt.maps[state.ind];
+      const { seriesChart } = await import("./charts.js"); // the chart library only when a cell is asked for
       side.replaceChildren(el("h2", {}, t("cell_at", { lat: pt.cell.y, lon: pt.cell.x })));
       const pts = m.epochs.map((ep, i) => ({ epoch: ep, value: m.values[i],
         lower: state.ind === "soc_stock" ? pt.maps.soc_stock_q05?.values[i] : null,
@@ -139,7 +162,7 @@ export async function show(box, route, ctx) {
     },
     dispose: () => {
       clearInterval(timer);
-      map.remove();
+      map?.remove();
     },
   };
 }

@@ -3,8 +3,9 @@
 // countries, and the place of the Initiative's KPI panel.
 import { el, fmt, getJSON, pct, select } from "./api.js";
 import { SH_COLOURS, sharesBar } from "./charts.js";
-import { createMap, legendBox, setChoropleth, whenLoaded } from "./geo.js";
 import { t } from "./i18n.js";
+import { legendBox } from "./legend.js";
+import { worldChoropleth } from "./worldmap.js";
 
 const CHOROPLETH = ["soc_change_rate_permille", "progress_4p1000", "soc_stock", "soc_stock_change", "soc_clay_ratio"];
 // Colour-blind-safe ramps for the choropleth (the API's defaults red-green ones are not).
@@ -20,6 +21,8 @@ function card(key, label, value, bounds, definition) {
 
 export async function show(box, route, ctx) {
   const ind = CHOROPLETH.includes(route.params.ind) ? route.params.ind : CHOROPLETH[0];
+  const basemap = getJSON("/v1/basemap/country.geojson");
+  const legendP = getJSON(`/v1/tiles/${ind}/legend`, { colormap: SAFE_CMAP[ind] });
   const [s, progress, best, worst] = await Promise.all([
     getJSON("/v1/regions/global/summary"),
     getJSON("/v1/rankings/progress_4p1000", { level: "country" }),
@@ -76,16 +79,15 @@ export async function show(box, route, ctx) {
     el("p", {}, el("a", { href: ctx.href("kpis") }, t("kpi_open"))));
   box.append(cards, el("div", { class: "two" }, fresh, kpi), world);
 
-  const map = createMap(mapBox, { zoom: 0.4 });
-  const legend = await getJSON(`/v1/tiles/${ind}/legend`, { colormap: SAFE_CMAP[ind] });
-  legendSlot.append(legendBox(legend, info.title));
   const ready = (async () => {
-    await whenLoaded(map);
-    performance.mark("map-loaded");
-    await setChoropleth(map, "country", best.rows, legend.stops);
-    map.on("click", "land", (e) => ctx.go("region", e.features[0].properties.id, {}));
-    await new Promise((resolve) => map.once("idle", resolve));
+    const [legend, geo] = await Promise.all([legendP, basemap]);
+    legendSlot.append(legendBox(legend, info.title));
+    worldChoropleth(mapBox, geo, best.rows, legend.stops, {
+      label: t("choropleth_title", { indicator: info.title, epoch: best.epoch }),
+      onPick: (id) => ctx.go("region", id, {}),
+    });
+    performance.mark("choropleth-drawn");
     mapBox.dataset.state = "idle";
   })();
-  return { ready, dispose: () => map.remove() };
+  return { ready };
 }
