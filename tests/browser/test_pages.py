@@ -25,6 +25,8 @@ PAGES = [
     ("compare", "compare?ids=FRA,KEN"),
     ("rankings-fr", "rankings?lang=fr"),
     ("kpis", "kpis"),
+    ("exante", "exante?run=1"),
+    ("exante-fr", "exante?run=1&lang=fr&lat=0.5&lon=36.5&ref=measured&zone="),
 ]
 
 
@@ -52,7 +54,8 @@ def test_every_page_loads_clean_and_accessible(
         pg.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
         assert pg.query_selector(".error") is None, pg.inner_text(".error")
         if name.endswith("-fr"):  # the strings of the URL's language
-            assert pg.inner_text("h1").startswith("Classements") and pg.get_attribute("html", "lang") == "fr"
+            assert pg.get_attribute("html", "lang") == "fr"
+            assert pg.inner_text("h1").startswith(("Classements", "Évaluation ex-ante"))
         if found := axe_violations(pg):
             bad[name] = found
     watch.check()
