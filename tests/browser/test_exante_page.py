@@ -84,7 +84,9 @@ def test_the_answer_shown_is_the_apis(page: tuple[Any, Any], dashboard_api: Api)
 def test_a_practice_sets_both_states(page: tuple[Any, Any], dashboard_api: Api) -> None:
     pg, watch = page
     goto(pg, dashboard_api, "exante?zone=warm_temperate_moist&soil=LAC")
-    practices = dashboard_api.json("/v1/practices", climate_zone="warm_temperate_moist", soil_type="LAC")["practices"]
+    practices = dashboard_api.json("/v1/practices", climate_zone="warm_temperate_moist", soil_type="LAC")[
+        "practices"
+    ]
     grass = next(p for p in practices if p["from"]["land_use"] == "grassland" and p["to"].get("input"))
     pg.select_option("#exante-practice", grass["id"])
     for prefix, state in (("baseline", grass["from"]), ("project", grass["to"])):
