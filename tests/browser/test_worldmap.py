@@ -4,6 +4,7 @@ one stay grey, and a click opens the country's page."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,7 @@ def test_equal_earth_equals_proj(page: tuple[Any, Any], dashboard_api: Api) -> N
     watch.check()
 
 
-def _rgb(stops: list[dict[str, Any]], v: float) -> tuple[int, int, int]:
+def _rgb(stops: list[dict[str, Any]], v: float) -> tuple[int, ...]:
     """The legend's colour of ``v``: linear between the two stops around it, clamped at the ends."""
     values = [s["value"] for s in stops]
     cols = [tuple(int(s["color"][i : i + 2], 16) for i in (1, 3, 5)) for s in stops]
@@ -48,14 +49,14 @@ def _rgb(stops: list[dict[str, Any]], v: float) -> tuple[int, int, int]:
     for i in range(1, len(stops)):
         if v <= values[i]:
             f = (v - values[i - 1]) / (values[i] - values[i - 1])
-            return tuple(round(a + f * (b - a)) for a, b in zip(cols[i - 1], cols[i], strict=True))  # type: ignore[return-value]
+            # rounded half up, as the page's Math.round
+            return tuple(math.floor(a + f * (b - a) + 0.5) for a, b in zip(cols[i - 1], cols[i], strict=True))
     return cols[-1]
 
 
-def _parse(fill: str) -> tuple[int, int, int]:
+def _parse(fill: str) -> tuple[int, ...]:
     assert fill.startswith("rgb("), fill
-    r, g, b = (int(x) for x in fill[4:-1].split(","))
-    return r, g, b
+    return tuple(int(x) for x in fill[4:-1].split(","))
 
 
 def test_each_country_has_its_value_colour(page: tuple[Any, Any], dashboard_api: Api) -> None:
