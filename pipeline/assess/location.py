@@ -15,8 +15,9 @@ follow from it with their factors, as in Eq. 2.25. Every answer says which refer
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -87,28 +88,63 @@ def _clay_0_30(ds: Any) -> float | None:
 
 
 def site_at(store: str, lat: float, lon: float, snapshot: str | None = None) -> Site:
-    """The observatory's view of the cell holding (lat, lon) in ``store`` (at ``snapshot``)."""
+    """The observatory's view of the cell holding (lat, lon) in ``store`` (at ``snapshot``).
+
+    A snapshot is immutable, so with a snapshot id the grid and each cell's values are cached
+    (per process: the API reads a cell once per served snapshot); without one (the latest
+    snapshot, as the CLI asks) the store is read every time."""
     if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
         raise AssessError(
             f"location: expected lat in [-90, 90] and lon in [-180, 180] (degrees, WGS84); got "
             f"lat {lat!r}, lon {lon!r}.",
             parameter="location",
         )
+    if snapshot is None:
+        cube = _open(store, None)
+        xs, ys = np.asarray(cube["x"].values, float), np.asarray(cube["y"].values, float)
+        ix, iy = _cell_of(xs, ys, lat, lon)
+        return _read_cell(store, None, cube, ix, iy, lat, lon)
+    xs, ys = _grid(store, snapshot)
+    ix, iy = _cell_of(xs, ys, lat, lon)
+    cell = _cached_cell(store, snapshot, ix, iy)
+    return replace(cell, lat=lat, lon=lon, notes=list(cell.notes))
+
+
+def _open(store: str, snapshot: str | None) -> Any:
     try:
-        cube = open_cube(store, snapshot)
+        return open_cube(store, snapshot)
     except PipelineError as exc:
         raise AssessError(
             f"location: the observatory's store could not be read ({str(exc)[:300]}). Give "
             "climate_zone and soil_type instead of a location, or point --store at a cube.",
             parameter="location",
         ) from None
-    xs, ys = np.asarray(cube["x"].values, float), np.asarray(cube["y"].values, float)
+
+
+@functools.lru_cache(maxsize=8)
+def _grid(store: str, snapshot: str) -> tuple[np.ndarray, np.ndarray]:
+    cube = _open(store, snapshot)
+    return np.asarray(cube["x"].values, float), np.asarray(cube["y"].values, float)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_cell(store: str, snapshot: str, ix: int, iy: int) -> Site:
+    xs, ys = _grid(store, snapshot)
+    return _read_cell(store, snapshot, _open(store, snapshot), ix, iy, float(ys[iy]), float(xs[ix]))
+
+
+def _cell_of(xs: np.ndarray, ys: np.ndarray, lat: float, lon: float) -> tuple[int, int]:
     ix, iy = _index(xs, lon), _index(ys, lat)
     if ix is None or iy is None:
         step = abs(float(xs[1] - xs[0])) if xs.size > 1 else 0.0
         raise _outside(
             lat, lon, (xs.min() - step / 2, ys.min() - step / 2, xs.max() + step / 2, ys.max() + step / 2)
         )
+    return ix, iy
+
+
+def _read_cell(store: str, snapshot: str | None, cube: Any, ix: int, iy: int, lat: float, lon: float) -> Site:
+    xs, ys = np.asarray(cube["x"].values, float), np.asarray(cube["y"].values, float)
     cell = cube.isel(x=ix, y=iy)
     notes: list[str] = []
     clim = {v: np.asarray(cell[v].values, dtype=float) for v in ("tas", "pr", "pet") if v in cell}

@@ -166,3 +166,19 @@ def test_practices_bad_locations(client: TestClient, params: dict, param: str) -
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     assert param in r.text
+
+
+def test_a_snapshots_sites_are_cached_and_equal_to_a_fresh_read(api_store: ApiStore) -> None:
+    snap = str(open_cube(api_store.store).attrs["snapshot_id"])
+    fresh = site_at(api_store.store, LAT, LON)  # no snapshot id: read from the store
+    first = site_at(api_store.store, LAT, LON, snap)
+    again = site_at(api_store.store, LAT + 0.1, LON + 0.1, snap)  # the same cell (2 degrees)
+    assert first == fresh
+    assert (again.cell_lat, again.cell_lon, again.climate_zone) == (
+        first.cell_lat,
+        first.cell_lon,
+        first.climate_zone,
+    )
+    assert (again.lat, again.lon) == (LAT + 0.1, LON + 0.1)
+    again.notes.append("x")  # a caller's change does not reach the cache
+    assert "x" not in site_at(api_store.store, LAT, LON, snap).notes
