@@ -49,6 +49,11 @@ WRITE: dict[int | str, dict[str, Any]] = {
     401: {"description": "No API key, or not a live one"},
     403: {"description": "The key's role is not enough (viewer)"},
 }
+VERSIONED: dict[int | str, dict[str, Any]] = {
+    **WRITE,
+    409: {"description": "Stale version: the body holds current_version and the current project"},
+    428: {"description": "Neither If-Match nor a version was sent"},
+}
 _ETAG = re.compile(r'^\s*(W/)?"?([0-9]{1,9})"?\s*$')
 
 
@@ -168,9 +173,7 @@ def project(request: Request, project_id: ProjectId) -> Response:
     return json_response(out, headers={"ETag": f'"{out["properties"]["version"]}"'})
 
 
-@router.patch(
-    "/projects/{project_id}", tags=[TAG], responses={**WRITE, 409: {"description": "Stale version"}}
-)
+@router.patch("/projects/{project_id}", tags=[TAG], responses=VERSIONED)
 def change_project(
     request: Request,
     who: Editor,
@@ -202,7 +205,7 @@ def change_project(
     "/projects/{project_id}",
     tags=[TAG],
     status_code=204,
-    responses={**WRITE, 409: {"description": "Stale version"}},
+    responses=VERSIONED,
 )
 def remove_project(
     request: Request,

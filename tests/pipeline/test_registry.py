@@ -338,9 +338,15 @@ def test_years_from_dates_reach_the_assessment(url: str) -> None:
 def test_recorded_observations_by_kpi_for_the_report(url: str) -> None:
     from pipeline.registry.kpis import recorded_observations
 
-    service.record_observation(url, "a2_projects_supported", {"value": 9, "date": "2023", "source": "s1"}, "k")
-    service.record_observation(url, "f2_available_budget", {"value": 500, "date": "2024", "source": "s2"}, "k")
-    service.record_observation(url, "a2_projects_supported", {"value": 12, "date": "2024", "source": "s3"}, "k")
+    service.record_observation(
+        url, "a2_projects_supported", {"value": 9, "date": "2023", "source": "s1"}, "k"
+    )
+    service.record_observation(
+        url, "f2_available_budget", {"value": 500, "date": "2024", "source": "s2"}, "k"
+    )
+    service.record_observation(
+        url, "a2_projects_supported", {"value": 12, "date": "2024", "source": "s3"}, "k"
+    )
     got = recorded_observations(url)
     assert [o["value"] for o in got["a2_projects_supported"]] == [9.0, 12.0]
     assert got["f2_available_budget"][0]["source"] == "s2"
