@@ -33,3 +33,24 @@ def api_store(tmp_path_factory: pytest.TempPathFactory) -> ApiStore:
     """A demo store with indicators and RothC maps, built once through the real pipeline."""
     reuse = os.environ.get("SOCOBS_TEST_API_STORE")  # a developer's shortcut: build once, reuse
     return build_api_store(Path(reuse) if reuse else tmp_path_factory.mktemp("api"))
+
+
+# The longest test files first: with two pytest-xdist workers handing out whole files in
+# collection order (--dist loadfile), a long file collected last would run alone at the end.
+# The sort is stable and the same on every worker, so xdist's collections agree.
+LONGEST_FIRST = (
+    "tests/test_docker.py",
+    "tests/integration/test_signals.py",
+    "tests/observatory_api/test_schemathesis.py",
+    "tests/browser/",
+    "tests/integration/",
+)
+
+
+def _rank(item: pytest.Item) -> int:
+    path = item.nodeid.split("::", 1)[0]
+    return next((i for i, p in enumerate(LONGEST_FIRST) if path.startswith(p)), len(LONGEST_FIRST))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_rank)
