@@ -13,7 +13,8 @@ Tiles sample the base grid at each pixel's centre (the cell under it, like the i
 their finest level), reading only the chunks under the tile, at most ``MAX_TILE_CELLS`` cells (the
 TileJSON's ``minzoom`` is the first zoom within it). The regional total reduces the region's window
 of the base grid band by band with the region's exact coverage fractions (exactextract) and true
-cell areas (``kernels.zonal``): sum(fraction x area x dSOC) over the cells of the class.
+cell areas (``kernels.zonal``): sum(fraction x area x dSOC) over the cells of the class; the
+coverages are kept in a byte-bounded LRU, answers in the snapshot's body cache.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pyproj import CRS
 from kernels.climate_zone import ZONES
 from kernels.whatif import whatif_delta
 from kernels.zonal import AREA, AREA_SUM, AREA_TOTAL, Coverage, combine, zonal_stats
+from observatory_api.caches import LRUCache
 from observatory_api.errors import BadParameter, NotFound, PayloadTooLarge
 from observatory_api.reader import LANDCOVER, Level, Snapshot
 from observatory_api.render import TILE, encode_png, tile_cells, tile_geometry, to_index
@@ -58,6 +60,7 @@ DEFAULT_COLORMAP = "brbg"  # diverging, colour-blind safe: brown loses carbon, g
 MAX_TILE_CELLS = 1 << 24  # base-grid cells a tile may read
 MAX_REGION_CELLS = 1 << 26  # base-grid cells of a region's window
 BAND_ROWS = 512  # rows reduced at a time (memory: the band, not the region)
+COVERAGE_CACHE_BYTES = 128 * 2**20  # regions' coverages kept between requests
 ZONE_MAP = "climate_zone"
 SIGN = "delta > 0: the soil gains carbon (a removal; EX-ACT prints removals negative)"
 
@@ -334,11 +337,24 @@ def _region_window(snap: Snapshot, geom: Any) -> tuple[int, int, int, int]:
     return r0, max(r0, r1), c0, max(c0, c1)
 
 
-def _coverage(snap: Snapshot, region_id: str, win: tuple[int, int, int, int]) -> tuple[Coverage, Grid]:
-    """The region's exact coverage of its window (cached per snapshot)."""
-    key = ("whatif_coverage", region_id)
-    hit = snap.memo.get(key)
-    if hit is None:
+@dataclass(frozen=True)
+class _Cover:
+    coverage: Coverage
+    grid: Grid
+
+    @property
+    def nbytes(self) -> int:
+        c = self.coverage
+        return int(c.labels.nbytes + c.border_cell.nbytes + c.border_region.nbytes + c.border_frac.nbytes)
+
+
+_COVERAGES: LRUCache[tuple[str, str], _Cover] = LRUCache("whatif-coverage", COVERAGE_CACHE_BYTES)
+
+
+def _coverage(snap: Snapshot, region_id: str, win: tuple[int, int, int, int]) -> _Cover:
+    """The region's exact coverage of its window (kept in a byte-bounded LRU)."""
+
+    def load() -> _Cover:
         g = snap.base
         r0, r1, c0, c1 = win
         transform = Affine(g.dx, 0.0, g.x0 + c0 * g.dx, 0.0, g.dy, g.y0 + r0 * g.dy)
@@ -346,9 +362,9 @@ def _coverage(snap: Snapshot, region_id: str, win: tuple[int, int, int, int]) ->
         one = gpd.GeoDataFrame(
             {"region_id": [region_id]}, geometry=[snap.regions.loc[region_id].geometry], crs="EPSG:4326"
         )
-        hit = (exact_coverage(one, grid), grid)
-        snap.memo[key] = hit
-    return hit
+        return _Cover(exact_coverage(one, grid), grid)
+
+    return _COVERAGES.get_or_load((snap.snapshot_id, region_id), load)
 
 
 def regional_total(snap: Snapshot, w: WhatIf, region_id: str, k: int) -> dict[str, Any]:
@@ -372,8 +388,8 @@ def regional_total(snap: Snapshot, w: WhatIf, region_id: str, k: int) -> dict[st
         )
     stats = np.zeros(7)
     if cells > 0:
-        cov, grid = _coverage(snap, region_id, (r0, r1, c0, c1))
-        row_area = grid.row_areas()
+        hit = _coverage(snap, region_id, (r0, r1, c0, c1))
+        cov, row_area = hit.coverage, hit.grid.row_areas()
         total = None
         for b0 in range(0, r1 - r0, BAND_ROWS):
             b1 = min(r1 - r0, b0 + BAND_ROWS)
