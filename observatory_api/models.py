@@ -11,7 +11,8 @@ from observatory_api.render import COLORMAPS
 from pipeline.indicators.registry import INDICATORS, STRATA
 from pipeline.regions.hierarchy import LEVELS
 
-IndicatorId = Enum("IndicatorId", {i.id: i.id for i in INDICATORS}, type=str)  # type: ignore[misc]
+# Indicators with region-table values (series, rankings); climate_zone is a map only.
+IndicatorId = Enum("IndicatorId", {i.id: i.id for i in INDICATORS if i.table_vars}, type=str)  # type: ignore[misc]
 MapIndicator = Enum("MapIndicator", {i.id: i.id for i in INDICATORS if i.map_var}, type=str)  # type: ignore[misc]
 Stratum = Enum("Stratum", {s: s for s in STRATA}, type=str)  # type: ignore[misc]
 LevelName = Enum("LevelName", {v: v for v in LEVELS}, type=str)  # type: ignore[misc]
@@ -281,6 +282,32 @@ class StacCollection(BaseModel):
     license: str
     extent: dict[str, Any]
     assets: dict[str, dict[str, Any]]
+    links: list[dict[str, Any]]
+
+
+class StacItem(BaseModel):
+    """A STAC 1.1 item (only the members checked here; the rest as published)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["Feature"]
+    stac_version: str
+    id: str
+    collection: str
+    bbox: list[float]
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+    assets: dict[str, dict[str, Any]]
+    links: list[dict[str, Any]]
+
+
+class StacItemCollection(BaseModel):
+    """Every epoch's item (a GeoJSON FeatureCollection)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["FeatureCollection"]
+    features: list[StacItem]
     links: list[dict[str, Any]]
 
 

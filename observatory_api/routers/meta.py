@@ -6,12 +6,20 @@ import hmac
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
 
 from observatory_api.deps import ReaderDep, SettingsDep, SnapshotDep, json_response, public_base
 from observatory_api.errors import NotFound, Unauthorized
-from observatory_api.models import ERROR_RESPONSES, Refreshed, StacCollection, Status, SystemList
+from observatory_api.models import (
+    ERROR_RESPONSES,
+    Refreshed,
+    StacCollection,
+    StacItem,
+    StacItemCollection,
+    Status,
+    SystemList,
+)
 from observatory_api.services import catalog, stac, status
 
 router = APIRouter(responses=ERROR_RESPONSES)
@@ -32,6 +40,25 @@ def stac_collection(request: Request, snap: SnapshotDep, settings: SettingsDep) 
     """The published products as a STAC collection (maps as Zarr assets with raster:bands)."""
     href = stac.store_href(settings.store, settings.public_store_url)
     return json_response(stac.collection(snap, href, public_base(request, settings)), snap)
+
+
+@router.get("/v1/stac/items", tags=["catalog and status"], response_model=StacItemCollection)
+def stac_items(request: Request, snap: SnapshotDep, settings: SettingsDep) -> Response:
+    """One STAC item per epoch: that epoch's maps as Zarr assets (xarray-assets, projection)."""
+    href = stac.store_href(settings.store, settings.public_store_url)
+    return json_response(stac.items(snap, href, public_base(request, settings)), snap)
+
+
+@router.get("/v1/stac/items/{item_id}", tags=["catalog and status"], response_model=StacItem)
+def stac_item(
+    request: Request,
+    snap: SnapshotDep,
+    settings: SettingsDep,
+    item_id: Annotated[str, Path(max_length=64, description="indicators-<epoch>, e.g. indicators-2017")],
+) -> Response:
+    """One epoch's STAC item."""
+    href = stac.store_href(settings.store, settings.public_store_url)
+    return json_response(stac.item(snap, href, public_base(request, settings), item_id), snap)
 
 
 @router.get("/v1/status", tags=["catalog and status"], response_model=Status)

@@ -1,24 +1,24 @@
-"""Exports of the indicator job: region tables as CSV / Parquet / GeoJSON, and a STAC collection
-describing the published products (maps as Zarr assets with the raster extension)."""
+"""Exports of the indicator job: region tables as CSV / Parquet / GeoJSON, and the STAC
+collection describing the published products (``pipeline.indicators.stac``)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from pipeline.errors import PipelineError
-from pipeline.indicators.registry import BY_ID, INDICATORS, STRATA, TABLE_UNITS
+from pipeline.indicators.registry import STRATA, TABLE_UNITS
+from pipeline.indicators.stac import stac_collection
 from pipeline.store import BRANCH, TABLES, StoreError, open_group, open_repo
 from pipeline.store import INDICATORS as MAPS
 
 Format = Literal["csv", "parquet", "geojson", "stac"]
 FORMATS = ("csv", "parquet", "geojson", "stac")
-RASTER_EXT = "https://stac-extensions.github.io/raster/v1.1.0/schema.json"
 
 
 def open_products(uri: str, snapshot: str | None = None) -> tuple[xr.Dataset, xr.Dataset, str]:
@@ -112,72 +112,3 @@ def export_tables(
         gdf = geoms.merge(df, on="region_id", how="inner")
         dest.write_text(gdf.to_json(na="null", drop_id=True))
     return dest
-
-
-def stac_collection(uri: str, maps: xr.Dataset, input_snapshot: str | None, snapshot: str) -> dict[str, Any]:
-    """A STAC 1.1 collection of the published products: every map is a Zarr array asset with its
-    raster:bands (unit, nodata, data type, resolution); the tables are one more asset."""
-    x, y = maps["x"].values, maps["y"].values
-    rx, ry = abs(float(x[1] - x[0])), abs(float(y[1] - y[0]))
-    bbox = [
-        float(x.min()) - rx / 2,
-        float(y.min()) - ry / 2,
-        float(x.max()) + rx / 2,
-        float(y.max()) + ry / 2,
-    ]
-    epochs = [int(e) for e in maps["epoch"].values]
-    assets: dict[str, Any] = {}
-    for name, da in maps.data_vars.items():
-        ind = BY_ID.get(str(name)) or BY_ID["soc_stock"]
-        band: dict[str, Any] = {
-            "data_type": "uint8" if da.dtype == np.uint8 else "float32",
-            "nodata": 255 if da.dtype == np.uint8 else "nan",
-            "unit": da.attrs.get("units", ind.unit),
-            "spatial_resolution": rx,
-        }
-        assets[str(name)] = {
-            "href": f"{uri}#/indicators/{name}",
-            "type": "application/vnd+zarr",
-            "title": da.attrs.get("long_name", str(name)),
-            "description": ind.definition,
-            "roles": ["data"],
-            "raster:bands": [band],
-            "soc:dims": list(da.dims),
-        }
-    assets["tables"] = {
-        "href": f"{uri}#/tables",
-        "type": "application/vnd+zarr",
-        "roles": ["data", "metadata"],
-        "title": "Region tables (region x epoch x stratum)",
-        "description": "Columns and units: " + ", ".join(f"{k} [{v}]" for k, v in TABLE_UNITS.items()),
-    }
-    return {
-        "type": "Collection",
-        "stac_version": "1.1.0",
-        "stac_extensions": [RASTER_EXT],
-        "id": "soc-observatory-indicators",
-        "title": "soc-observatory: SOC and soil-health indicators",
-        "description": (
-            "SOC stock 0-30 cm, change, rates, 4 per 1000 progress, SOC/clay soil-health ratio and "
-            f"trends per epoch, from cube snapshot {input_snapshot} (indicator "
-            f"snapshot {snapshot}); region tables for every level of the hierarchy."
-        ),
-        "license": "other",
-        "keywords": ["soil organic carbon", "soil health", "4 per 1000", "MRV"],
-        "extent": {
-            "spatial": {"bbox": [bbox]},
-            "temporal": {"interval": [[f"{epochs[0]}-01-01T00:00:00Z", f"{epochs[-1]}-12-31T23:59:59Z"]]},
-        },
-        "summaries": {
-            "soc:epochs": epochs,
-            "soc:strata": list(STRATA),
-            "soc:indicators": [
-                {"id": i.id, "unit": i.unit, "definition": i.definition, "reference": i.reference}
-                for i in INDICATORS
-            ],
-        },
-        "soc:snapshot_id": snapshot,
-        "soc:input_snapshot": input_snapshot,
-        "assets": assets,
-        "links": [],
-    }

@@ -1,0 +1,84 @@
+"""``/v1/stac`` and ``/v1/stac/items``: the published products as a STAC 1.1 collection and one
+item per epoch, valid against the core JSON schemas (pystac's bundled copies: no network), linked
+both ways, and usable: the datacube dimensions are the maps' own, and the xarray-assets open
+kwargs with the named Icechunk snapshot open the very arrays the API serves."""
+
+from __future__ import annotations
+
+import icechunk
+import numpy as np
+import pystac
+import xarray as xr
+from pystac.extensions.datacube import DatacubeExtension
+from pystac.validation import validate_dict
+
+from pipeline.store import INDICATORS, open_group
+
+
+def test_the_collection_is_valid_linked_and_describes_the_cube(client, api_store):
+    body = client.get("/v1/stac").json()
+    validate_dict(body, extensions=[])  # the core schema, offline
+    coll = pystac.Collection.from_dict(body)
+    rels = {link["rel"]: link["href"] for link in body["links"]}  # as published (pystac would fetch them)
+    assert rels["self"] == rels["root"] and rels["self"].endswith("/v1/stac")
+    assert rels["items"].endswith("/v1/stac/items")
+    session = icechunk.Repository.open(icechunk.local_filesystem_storage(api_store.store)).readonly_session(
+        snapshot_id=body["soc:snapshot_id"]
+    )
+    maps = open_group(session, INDICATORS, required=True, chunks={})
+    assert maps is not None
+    cube = DatacubeExtension.ext(coll)
+    assert set(cube.dimensions) == {"x", "y", "epoch"}
+    assert cube.dimensions["epoch"].to_dict()["values"] == [
+        f"{int(e)}-01-01T00:00:00Z" for e in maps["epoch"].values
+    ]
+    x = cube.dimensions["x"].to_dict()
+    assert x["step"] == abs(float(maps["x"][1] - maps["x"][0]))
+    assert x["extent"][0] < float(maps["x"].min()) < float(maps["x"].max()) < x["extent"][1]
+    assert set(cube.variables) == set(maps.data_vars)
+    for name, var in cube.variables.items():
+        assert var.dimensions == list(maps[name].dims), name
+    assert set(body["assets"]) == set(maps.data_vars) | {"tables"}
+
+
+def test_the_assets_open_with_their_kwargs(client, api_store):
+    body = client.get("/v1/stac").json()
+    asset = body["assets"]["soc_stock"]
+    session = icechunk.Repository.open(icechunk.local_filesystem_storage(api_store.store)).readonly_session(
+        snapshot_id=asset["icechunk:snapshot_id"]
+    )
+    ds = xr.open_zarr(session.store, **asset["xarray:open_kwargs"])
+    item = client.get("/v1/stac/items/indicators-2016").json()
+    sel = item["assets"]["soc_stock"]["soc:select"]
+    got = ds["soc_stock"].isel(epoch=sel["epoch_index"])
+    assert int(ds["epoch"][sel["epoch_index"]]) == sel["epoch"] == 2016
+    # the cell under a point equals /v1/point's value for that epoch
+    point = client.get("/v1/point", params={"lat": 0.3, "lon": 20.3}).json()
+    m = point["maps"]["soc_stock"]
+    value = float(got.sel(y=point["cell"]["y"], x=point["cell"]["x"], method="nearest"))
+    np.testing.assert_allclose(value, m["values"][m["epochs"].index(2016)], rtol=1e-6)
+
+
+def test_one_item_per_epoch_linked_to_the_collection(client):
+    coll = client.get("/v1/stac").json()
+    items = client.get("/v1/stac/items").json()
+    epochs = coll["summaries"]["soc:epochs"]
+    assert [f["properties"]["soc:epoch"] for f in items["features"]] == epochs
+    item_links = [link["href"] for link in coll["links"] if link["rel"] == "item"]
+    assert len(item_links) == len(epochs)
+    for feature, href in zip(items["features"], item_links, strict=True):
+        validate_dict(feature, extensions=[])
+        item = pystac.Item.from_dict(feature)
+        assert item.properties["start_datetime"].startswith(str(feature["properties"]["soc:epoch"]))
+        rels = {link["rel"]: link["href"] for link in feature["links"]}
+        assert rels["self"] == href and rels["collection"] == rels["parent"] == rels["root"]
+        assert rels["root"].endswith("/v1/stac")
+        path = href.split("://", 1)[1].split("/", 1)[1]
+        assert client.get(f"/{path}").json() == feature
+        assert item.bbox == coll["extent"]["spatial"]["bbox"][0]
+
+
+def test_an_unknown_item_is_404_naming_the_items(client):
+    r = client.get("/v1/stac/items/indicators-1900")
+    assert r.status_code == 404
+    assert "indicators-2015" in r.json()["detail"] and "indicators-1900" in r.json()["detail"]
