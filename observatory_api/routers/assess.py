@@ -31,6 +31,10 @@ Minimal body: `{{"area_ha": 100, "climate_zone": "tropical_moist", "soil_type": 
 1-100, area > 0 and <= 1e9 ha, at most {MAX_ACTIVITIES} activities, at most {MAX_DRAWS} draws.
 Unknown names and combinations the tables do not define (a tillage factor for grassland) are
 refused (422 naming the allowed values); organic soils are refused with the reason (Table 2.5).
+Without `soil_type` the answer is the range over the soil classes Table 2.3 gives for the zone
+(`soil_type_range`, `by_soil_type`). With a `location` (lat, lon): the climate zone from the
+served snapshot, `reference: measured` for the measured stock, the soil-health (SOC/clay) check
+in the verdict and `tier2`: the same scenario through RothC with the cell's climate and clay.
 """
 
 

@@ -13,7 +13,11 @@ table and row). Modules:
 - ``verdict``: "in line with 4 per 1000?" with its reasons, and the socio-economic block;
 - ``practices``: the practice catalogue (``catalogs/practices.yaml``) and its Tier 1 dSOC per
   stratum;
-- ``run``: ``assess(project)`` -> one JSON-ready result, and its CSV form.
+- ``location``: what the observatory knows at a point (climate zone, measured stock, clay, SOC/clay,
+  monthly climate), cached per served snapshot;
+- ``tier2``: the same scenario through RothC at the location, alongside Tier 1;
+- ``run``: ``assess(project)`` -> one JSON-ready result (a range over the zone's soil classes when
+  soil_type is unknown), and its CSV form.
 
 Sign convention (EX-ACT's): a balance is with-project minus without-project *emissions*, so a
 gain of soil carbon is a negative number (a removal).

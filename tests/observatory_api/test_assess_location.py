@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ from pipeline.store import INDICATORS, open_cube
 from tests.support.api_store import ApiStore
 
 LAT, LON = 48.3, 2.4  # a land cell of the demo (France)
-PROJECT = {
+PROJECT: dict[str, Any] = {
     "soil_type": "HAC",
     "years": 20,
     "area_ha": 50,
