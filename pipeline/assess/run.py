@@ -78,6 +78,16 @@ def _soil_range(p: Project, t: Tables, site: Site | None) -> dict[str, Any]:
         check_zone(zone)
     rows = [t.data.soc_ref.values[z] for z in sorted(zones)]
     soils = [s for s in SOIL_TYPES if all(s in row for row in rows)]
+    # IPCC's sandy class is > 70 % sand and < 8 % clay: the cell's clay can rule it out (the cube
+    # holds no sand, so it cannot rule it in)
+    texture = ""
+    clay = site.clay_pct if site is not None else None
+    if clay is not None and clay >= 8.0 and "sandy" in soils and len(soils) > 1:
+        soils.remove("sandy")
+        texture = (
+            f" The location's clay ({clay:.1f} %) rules out the sandy class (IPCC: < 8 % clay and "
+            "> 70 % sand)."
+        )
     results = {s: _assess(p.model_copy(update={"soil_type": s}), t, site) for s in soils}
     figures: dict[str, Any] = {}
     for k in RANGE_KEYS:
@@ -99,7 +109,7 @@ def _soil_range(p: Project, t: Tables, site: Site | None) -> dict[str, Any]:
             "note": "soil_type was not given and the location does not tell it: the project was run "
             f"once for each mineral soil class Table 2.3 (2019) gives in {', '.join(sorted(zones))} "
             f"({', '.join(soils)}); each figure's range is over those classes. Give soil_type for "
-            "one answer.",
+            "one answer." + texture,
             "soil_types": soils,
             "figures": figures,
             "verdict_levels": levels,

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from pipeline.assess import assess, result_csv
+from pipeline.assess.location import Site
 
 MINIMAL = {
     "area_ha": 100,
@@ -113,3 +114,33 @@ def test_csv_and_cli_of_a_range(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert "sandy" in run.stdout and "volcanic" in run.stdout
     assert json.loads(out.read_text())["soil_type_range"]["soil_types"] == list(TROPICAL_MOIST)
+
+
+def _site(clay: float | None) -> Site:
+    return Site(
+        lat=1.0,
+        lon=1.0,
+        cell_lat=1.0,
+        cell_lon=1.0,
+        snapshot="test",
+        synthetic=True,
+        climate_zone="tropical_moist",
+        mat_c=25.0,
+        map_mm=1500.0,
+        pet_mm=1400.0,
+        clay_pct=clay,
+        soc_stock_t_c_ha=None,
+        soc_stock_epoch=None,
+        soc_clay_ratio=None,
+    )
+
+
+@pytest.mark.parametrize(("clay", "sandy_kept"), [(7.9, True), (8.0, False), (35.0, False), (None, True)])
+def test_the_locations_clay_rules_out_sandy(clay: float | None, sandy_kept: bool) -> None:
+    # IPCC's sandy soils: > 70 % sand and < 8 % clay; the cube has clay but no sand
+    p = {k: v for k, v in MINIMAL.items() if k != "climate_zone"}
+    r = assess({**p, "location": {"lat": 1.0, "lon": 1.0}}, site=_site(clay))
+    soils = r["soil_type_range"]["soil_types"]
+    assert ("sandy" in soils) is sandy_kept
+    assert set(soils) | {"sandy"} == set(TROPICAL_MOIST)
+    assert ("rules out the sandy class" in r["soil_type_range"]["note"]) is not sandy_kept
