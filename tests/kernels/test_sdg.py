@@ -41,9 +41,18 @@ def expected_matrix() -> dict[tuple[str, str], int]:
 WC = {"tree": 10, "grass": 30, "crop": 40, "wet": 90, "art": 50, "other": 60, "water": 80}
 # Every WorldCover v200 class and the UNCCD class it must land in.
 WORLDCOVER = {
-    10: "tree", 20: "grass", 30: "grass", 40: "crop", 50: "art", 60: "other",
-    70: "other", 80: "water", 90: "wet", 95: "wet", 100: "grass",
-}  # fmt: skip
+    10: "tree",
+    20: "grass",
+    30: "grass",
+    40: "crop",
+    50: "art",
+    60: "other",
+    70: "other",
+    80: "water",
+    90: "wet",
+    95: "wet",
+    100: "grass",
+}
 ORDER = ["tree", "grass", "crop", "wet", "art", "other", "water"]
 
 
