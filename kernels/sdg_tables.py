@@ -49,8 +49,8 @@ TREE, GRASS, CROP, WETLAND, ARTIFICIAL, OTHER, WATER = range(7)
 #   70 snow and ice     -> other land     (CCI 220 -> 60)
 #   80 permanent water  -> water bodies   (CCI 210 -> 70)
 #   90 herbaceous wetl. -> wetland        (CCI 180 -> 40)
-#   95 mangroves        -> wetland        (CCI 170 flooded saline tree cover -> 40; TE's default
-#                          legend puts flooded tree cover under tree-covered instead)
+#   95 mangroves        -> wetland        (CCI 170 flooded saline tree cover -> 40). FLAG:
+#                          a national legend may prefer tree-covered; pass ``mapping`` then.
 #   100 moss and lichen -> grassland      (CCI 140 -> 20)
 # Any other code (0, 255, ...) is missing.
 WORLDCOVER_TO_UNCCD: dict[int, int] = {
