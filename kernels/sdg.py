@@ -13,14 +13,15 @@ rows followed, and the tables, are cited in ``kernels/sdg_tables.py``; land prod
 - SOC: relative change of the stock against the baseline stock (S ``soil_organic_carbon.py``:
   ``soc_percent_change`` > 10 improved, < -10 degraded, strictly between stable). FLAG: S leaves
   a change of exactly +-10 % unassigned (class 0, i.e. no data: neither ``gt`` nor ``lt`` holds);
-  TE counts it as degraded / improved (``<= -10``, ``>= 10``). The guidance's words are "a loss
-  (gain) of more than 10 %", so here exactly +-10 % is **stable**: degraded iff
-  ``stock < baseline * (1 - 0.10)``, improved iff ``stock > baseline * (1 + 0.10)`` (the product
+  TE's code counts it as degraded / improved (``<= -10``, ``>= 10``) although its own comment
+  says "a decline of more than 10%". "More than 10 %" (the wording of TE's comment and of issue
+  #20; the GPG PDF itself was not reachable here) is followed, so exactly +-10 % is **stable**:
+  degraded iff ``stock < baseline * (1 - 0.10)``, improved iff ``stock > baseline * (1 + 0.10)`` (the product
   rounded once in float64, so a stock equal to ``baseline * 0.9`` or ``baseline * 1.1`` is stable).
   A missing (NaN) stock or baseline, or a baseline <= 0, is missing.
 - One out, all out: any degraded -> degraded; else any improved -> improved; else stable.
   Missing: by default (``missing="any"``) a pixel with any sub-indicator missing is missing, as
-  TE ``calc_deg_sdg`` does and as the UN metadata's "all three sub-indicators" reading implies.
+  TE ``calc_deg_sdg`` does, and as S does except in its last three rows.
   FLAG: S ``run_15_3_1.indicator_15_3_1`` is not consistent here: it gives degraded when exactly
   one sub-indicator is present and degraded (its last three rows), but no data when one is
   degraded, one stable and one missing. ``missing="degraded_wins"`` offers the consistent
@@ -28,7 +29,8 @@ rows followed, and the tables, are cited in ``kernels/sdg_tables.py``; land prod
   all out holds for any value of the missing ones); otherwise any missing -> missing.
 
 Trends.Earth (TE, ``trends.earth-algorithms`` at ``35b2b7d7``) differs in productivity mostly
-(see ``kernels/sdg_productivity.py``), and in SOC at exactly +-10 % and in the missing rule above.
+(see ``kernels/sdg_productivity.py``) and in SOC at exactly +-10 %; its missing rule is the
+default here.
 """
 
 from __future__ import annotations
