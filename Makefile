@@ -16,7 +16,7 @@ STAC_PORT ?= 8765
 API_PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help venv run demo-catalog test check lint typecheck bench notebooks lock clean vendor browser
+.PHONY: help venv run demo-catalog test check lint typecheck bench notebooks lock clean vendor browser postgres
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -55,6 +55,13 @@ browser:  ## install Debian's chromium for the dashboard's browser tests (when a
 	@if [ -x $(CHROMIUM) ]; then echo "$(CHROMIUM) is there"; else \
 	  $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; fi
 
+# The registry's tests run on SQLite and on a throwaway PostgreSQL server they start themselves
+# (tests/support/postgres.py) from Debian's binaries; `make test` installs them when absent.
+postgres:  ## install Debian's PostgreSQL server binaries for the registry's tests (when absent)
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then echo "PostgreSQL is there"; else \
+	  $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y --no-install-recommends postgresql; fi
+
 # Third-party browser assets, pinned by web/package-lock.json, copied with their licences into
 # observatory_api/static/vendor (and axe-core into tests/browser/vendor). The copies are committed:
 # CI and a running observatory never reach npm.
@@ -66,7 +73,7 @@ vendor:  ## re-vendor the dashboard's JS/CSS libraries from web/package-lock.jso
 TEST_WORKERS ?= 2
 XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
-test: $(STAMP) browser  ## run the test suite (TEST_WORKERS=2 by default; PYTEST_ARGS passes options)
+test: $(STAMP) browser postgres  ## run the test suite (TEST_WORKERS=2 by default; PYTEST_ARGS passes options)
 	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff, the formatter, and the import contracts (layering; pyproject [tool.importlinter])

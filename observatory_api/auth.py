@@ -19,18 +19,9 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from observatory_api import errors
 from observatory_api.deps import limit_client
 from observatory_api.errors import APIError, NotReady, Unauthorized
 from pipeline.registry.keys import RANK, ROLES, verify_key
-
-# 403 and 409 are new to the API with the registry: their titles in the shared problem format
-errors.TITLES.setdefault(403, "Forbidden")
-errors.SLUGS.setdefault(403, "forbidden")
-errors.TITLES.setdefault(409, "Conflict")
-errors.SLUGS.setdefault(409, "conflict")
-errors.TITLES.setdefault(428, "Precondition required")
-errors.SLUGS.setdefault(428, "precondition-required")
 
 HEADERS = {"WWW-Authenticate": 'Bearer realm="soc-observatory registry"'}
 

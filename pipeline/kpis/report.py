@@ -21,6 +21,7 @@ import numpy as np
 
 from pipeline.kpis.catalog import Catalog, Kpi, Objective, Target, load_catalog
 from pipeline.kpis.computed import TableView, Value, compute_all
+from pipeline.registry.kpis import recorded_observations
 
 COMPUTED_BY = "soc-observatory (computed)"
 
@@ -71,9 +72,17 @@ def _computed_points(values: list[Value]) -> list[Point]:
     return out
 
 
-def series(kpi: Kpi, computed: dict[str, list[Value]]) -> list[Point]:
-    """The KPI's observations and computed values, oldest first (recorded before computed at a date)."""
+def series(
+    kpi: Kpi, computed: dict[str, list[Value]], recorded: dict[str, list[dict[str, Any]]] | None = None
+) -> list[Point]:
+    """The KPI's observations (from the catalogue, then from the registry: ``socobs kpi record``,
+    ``POST /v1/kpis/{id}/observations``) and computed values, oldest first (recorded before
+    computed at a date)."""
     pts = [Point(o.value, o.date, o.source, o.note, o.recorded_by) for o in kpi.observations]
+    pts += [
+        Point(o["value"], o["date"], o["source"], o["note"], o["recorded_by"])
+        for o in (recorded or {}).get(kpi.id, [])
+    ]
     if kpi.computation is not None:
         pts += _computed_points(computed.get(kpi.computation, []))
     return sorted(
@@ -118,9 +127,14 @@ def _target(t: Target | None) -> dict[str, Any] | None:
     return None if t is None else t.model_dump()
 
 
-def kpi_entry(objective: Objective, kpi: Kpi, computed: dict[str, list[Value]]) -> dict[str, Any]:
+def kpi_entry(
+    objective: Objective,
+    kpi: Kpi,
+    computed: dict[str, list[Value]],
+    recorded: dict[str, list[dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
     """One KPI with its latest value, targets, progress and trend (and its series under ``series``)."""
-    pts = series(kpi, computed)
+    pts = series(kpi, computed, recorded)
     latest = pts[-1] if pts else None
     value = latest.value if latest is not None else None
     return {
@@ -162,12 +176,13 @@ def report(
     """Every objective with its KPIs (each with its series) at the snapshot of ``view``."""
     cat = catalog or load_catalog()
     computed = compute_all(view, systems)
-    entries = {k.id: kpi_entry(o, k, computed) for o in cat.objectives for k in o.kpis}
+    recorded = recorded_observations()  # {} without a registry
+    entries = {k.id: kpi_entry(o, k, computed, recorded) for o in cat.objectives for k in o.kpis}
     computed["objectives_with_kpi_value"] = [_objectives_with_value(view, entries, cat)]
     for o in cat.objectives:
         for k in o.kpis:
             if k.computation == "objectives_with_kpi_value":
-                entries[k.id] = kpi_entry(o, k, computed)
+                entries[k.id] = kpi_entry(o, k, computed, recorded)
     objectives = []
     for o in cat.objectives:
         head = o.model_dump(exclude={"kpis"})

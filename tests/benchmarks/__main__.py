@@ -1,6 +1,6 @@
 """``make bench``: every benchmark, its figures and its goal, measured side by side in one run.
 
-Usage: python -m tests.benchmarks [--only zonal,stock,theil-sen,rothc,indicators,api,dashboard,ingest,scale] [--quick]
+Usage: python -m tests.benchmarks [--only zonal,stock,theil-sen,whatif,rothc,indicators,api,assess,dashboard,ingest,scale] [--quick]
 (ingest and scale are not in the default set: they take minutes to tens of minutes)
 (--quick uses smaller sizes to check the harness; the goals refer to the full sizes).
 """
@@ -25,11 +25,13 @@ from tests.benchmarks.kernels import bench_stock, bench_theil_sen, bench_zonal
 from tests.benchmarks.rothc import bench_rothc
 from tests.benchmarks.scale import bench_scale
 from tests.benchmarks.scale import goal_rows as scale_rows
+from tests.benchmarks.whatif import bench_whatif
+from tests.benchmarks.whatif import goal_rows as whatif_rows
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--only", default="zonal,stock,theil-sen,rothc,indicators,api,dashboard")
+    ap.add_argument("--only", default="zonal,stock,theil-sen,whatif,rothc,indicators,api,assess,dashboard")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json", type=Path, default=Path("var/bench/latest.json"))
     args = ap.parse_args()
@@ -77,6 +79,9 @@ def main() -> None:
                 t["speedup_vs_scipy"] >= 500,
             )
         )
+    if "whatif" in only:
+        results["whatif"] = bench_whatif(args.quick)
+        rows.extend(whatif_rows(results["whatif"]))
     if "rothc" in only:
         r = results["rothc"] = bench_rothc(100_000 if args.quick else 1_000_000)
         rows.append(("RothC pixel-months per second (2 cores)", f"{r['pixel_months_per_s']:.3g}", "-", True))

@@ -20,6 +20,7 @@ from schemathesis.checks import (
 )
 
 from observatory_api import Settings, create_app
+from observatory_api.services import registry
 
 # Conformance and no 5xx. Not "positive data acceptance": a schema-valid epoch such as 262 is
 # still absent from the store (the schema cannot know which epochs a store holds), and the
@@ -52,6 +53,23 @@ OPERATIONS = [
     "GET /v1/tiles/{indicator}/legend",
     "GET /v1/catalog/systems",
     "GET /v1/stac",
+    "GET /v1/stac/items",
+    "GET /v1/stac/items/{item_id}",
+    "GET /v1/whatif/{practice}",
+    "GET /v1/whatif/{practice}/tiles/{z}/{x}/{y}.png",
+    "GET /v1/whatif/{practice}/tilejson.json",
+    "GET /v1/whatif/{practice}/legend",
+    "GET /v1/organisations",
+    "POST /v1/organisations",
+    "GET /v1/projects",
+    "POST /v1/projects",
+    "GET /v1/projects/{project_id}",
+    "PATCH /v1/projects/{project_id}",
+    "DELETE /v1/projects/{project_id}",
+    "GET /v1/projects/{project_id}/assessment",
+    "POST /v1/kpis/{kpi_id}/observations",
+    "GET /v1/kpis/{kpi_id}/observations",
+    "GET /v1/audit",
     "GET /v1/status",
     "GET /healthz",
     "GET /readyz",
@@ -61,16 +79,18 @@ OPERATIONS = [
 
 
 @pytest.fixture(scope="module")
-def operations(api_store):
+def operations(api_store, tmp_path_factory):
     settings = Settings(
         store=api_store.store,
         registry=api_store.registry,
+        var=tmp_path_factory.mktemp("var"),  # the registry's SQLite database
         poll_seconds=3600,
         admin_api_key="a" * 24,
         client_requests_per_minute=100_000,
     )
     app = create_app(settings)
     asyncio.run(app.state.reader.refresh())  # serve the store without waiting for the lifespan
+    registry.start(app.state)  # and the registry (migrated), as the lifespan does
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     return {f"{op.method.upper()} {op.path}": op for op in (r.ok() for r in schema.get_all_operations())}
 
