@@ -17,6 +17,8 @@ import numba
 
 from tests.benchmarks.api import bench_load, bench_store, bench_tiles
 from tests.benchmarks.api_hostile import hostile_rows
+from tests.benchmarks.assess import bench_assess
+from tests.benchmarks.assess import goal_rows as assess_rows
 from tests.benchmarks.dashboard import bench_dashboard
 from tests.benchmarks.dashboard import goal_rows as dashboard_rows
 from tests.benchmarks.indicators import bench_indicators
@@ -150,6 +152,9 @@ def main() -> None:
             )
         )
         rows.extend(hostile)
+    if "assess" in only:
+        results["assess"] = bench_assess(args.quick)
+        rows.extend(assess_rows(results["assess"]))
     if "dashboard" in only:
         db = results["dashboard"] = bench_dashboard()
         rows.extend(dashboard_rows(db))
