@@ -3,6 +3,9 @@
 import { el, fmt, unitLabel } from "./api.js";
 import { t } from "./i18n.js";
 
+// Colour-blind-safe ramps for choropleths and maps (the API's defaults red-green ones are not).
+export const SAFE_CMAP = { progress_4p1000: "rdbu", soc_clay_ratio: "viridis" };
+
 // A gradient with values and unit, or classes.
 export function legendBox(legend, title) {
   const box = el("figure", { class: "legend", "data-legend": legend.indicator });

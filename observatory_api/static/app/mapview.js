@@ -5,8 +5,7 @@ import { el, errorBox, fmt, getJSON, select } from "./api.js";
 import { addBasemap, choroplethLayer, createMap, removeChoropleth, removeTiles, setChoropleth, setTiles, tileSource, whenLoaded,
   whenStyled, whenTilesDrawn } from "./geo.js";
 import { t } from "./i18n.js";
-import { legendBox } from "./legend.js";
-import { SAFE_CMAP } from "./overview.js";
+import { SAFE_CMAP, legendBox } from "./legend.js";
 
 const CMAPS = ["viridis", "ylorbr", "rdbu", "brbg"]; // colour-blind safe; the API also has rdylgn (not)
 const SHOW = ["cells", "region", "country", "subnational"];
@@ -26,6 +25,9 @@ export async function show(box, route, ctx) {
     z: Number.isFinite(Number(p.z)) && p.z !== undefined ? Number(p.z) : 0.8,
     c: /^-?[\d.]+,-?[\d.]+$/.test(p.c || "") ? p.c.split(",").map(Number) : [10, 20],
   };
+  // The first draw's legend and TileJSON, asked for before the page is built.
+  const early = { legend: getJSON(`/v1/tiles/${state.ind}/legend`, { colormap: state.cmap, rescale: state.range }),
+    tj: state.show === "cells" ? getJSON(`/v1/tiles/${state.ind}/tilejson.json`, { epoch: state.epoch }) : null };
   const params = () => ({ ind: state.ind, epoch: state.epoch, cmap: state.cmap, range: state.range,
     show: state.show, stratum: state.stratum, z: state.z.toFixed(2), c: state.c.map((x) => x.toFixed(2)).join(",") });
   const change = (patch) => ctx.go("map", null, { ...params(), ...patch });
@@ -66,11 +68,11 @@ export async function show(box, route, ctx) {
   // the tiles in its style, so they load with the style; land and borders follow once the tiles
   // are drawn (the cells cover the land). Later draws (epoch, snapshot) swap the tile source.
   const draw = async (first = false) => {
-    const legendP = getJSON(`/v1/tiles/${state.ind}/legend`, { colormap: state.cmap, rescale: state.range });
+    const legendP = first ? early.legend : getJSON(`/v1/tiles/${state.ind}/legend`, { colormap: state.cmap, rescale: state.range });
     let drawn = null;
     if (state.show === "cells") {
       if (first) {
-        const tj = await getJSON(`/v1/tiles/${state.ind}/tilejson.json`, { epoch: state.epoch });
+        const tj = await early.tj;
         map = createMap(mapBox, { zoom: state.z, center: state.c, land: false, tiles: tileSource(tj, tileParams()) });
       } else {
         await setTiles(map, state.ind, { ...tileParams(), before: () => whenStyled(map).then(() => removeChoropleth(map)) });

@@ -4,12 +4,10 @@
 import { el, fmt, getJSON, pct, select } from "./api.js";
 import { SH_COLOURS, sharesBar } from "./charts.js";
 import { t } from "./i18n.js";
-import { legendBox } from "./legend.js";
+import { SAFE_CMAP, legendBox } from "./legend.js";
 import { worldChoropleth } from "./worldmap.js";
 
 const CHOROPLETH = ["soc_change_rate_permille", "progress_4p1000", "soc_stock", "soc_stock_change", "soc_clay_ratio"];
-// Colour-blind-safe ramps for the choropleth (the API's defaults red-green ones are not).
-export const SAFE_CMAP = { progress_4p1000: "rdbu", soc_clay_ratio: "viridis" };
 
 function card(key, label, value, bounds, definition) {
   return el("div", { class: "card", "data-figure": key },
