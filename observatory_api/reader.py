@@ -90,7 +90,8 @@ def _arrays(session: icechunk.Session, group: str, names: list[str]) -> dict[str
 def _level(session: icechunk.Session, group: str, ds: xr.Dataset, factor: int) -> Level:
     x0, y0, dx, dy, shape = _edges(ds)
     names = [str(n) for n, v in ds.data_vars.items() if v.dims[-2:] == ("y", "x")]
-    units = {n: str(ds[n].attrs.get("units", "")) for n in names}
+    # units_label: the project's unit string, kept when the CF ``units`` were respelled
+    units = {n: str(ds[n].attrs.get("units_label", ds[n].attrs.get("units", ""))) for n in names}
     return Level(factor, ds, _arrays(session, group, names), units, x0, y0, dx, dy, shape)
 
 
@@ -227,6 +228,9 @@ class StoreReader:
         self._ready_error: str | None = None
         # called with (new, old) before a swap, e.g. to compute the answers clients will ask for
         self.prepare: Callable[[Snapshot, Snapshot], Awaitable[None]] | None = None
+        # called with the new snapshot right after it became current (must return at once: e.g.
+        # wake a background thread, as the registry's ex-post assessments do)
+        self.on_swap: list[Callable[[Snapshot], None]] = []
 
     @property
     def loaded(self) -> Snapshot | None:
@@ -293,6 +297,11 @@ class StoreReader:
             self._current = snap  # the atomic swap
             self.last_error = None
             log.info("serving snapshot %s", snap.snapshot_id)
+            for hook in list(self.on_swap):
+                try:
+                    hook(snap)
+                except Exception as exc:  # a listener never stops the swap
+                    log.warning("on_swap hook failed: %s: %s", type(exc).__name__, exc)
             return True
 
     async def poll(self) -> None:

@@ -37,6 +37,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        svc.stop(app.state)
         if url is not None:
             unuse(url)
 
@@ -161,7 +162,7 @@ def add_project(request: Request, who: Editor, body: ProjectFeatureIn) -> Respon
     url = registry_url(request)
     data = body.model_dump(mode="json")
     out = _call(request, service.create_project, url, data, who.who, svc.assessor(request.app.state))
-    svc.forget_kpis(request.app.state)
+    svc.after_write(request.app.state)
     headers = {"Location": f"/v1/projects/{out['id']}", "ETag": f'"{out["properties"]["version"]}"'}
     return json_response(out, status=201, headers=headers)
 
@@ -197,7 +198,7 @@ def change_project(
         )
     except ConflictError as exc:
         return _conflict(exc, request)
-    svc.forget_kpis(request.app.state)
+    svc.after_write(request.app.state)
     return json_response(out, headers={"ETag": f'"{out["properties"]["version"]}"'})
 
 
@@ -226,7 +227,8 @@ def remove_project(
 
 @router.get("/projects/{project_id}/assessment", tags=[TAG])
 def project_assessment(request: Request, project_id: ProjectId) -> Response:
-    """The project's newest ex-ante assessment (snapshot id, method, result); ex-post: not yet."""
+    """The project's newest ex-ante (E3 tool) and ex-post (its polygon against a control, as POST
+    /v1/aoi/assess, at the newest snapshot assessed) assessments: snapshot id, method, result."""
     url = registry_url(request)
     ex_ante = _call(request, service.get_assessment, url, project_id, "ex_ante")
     ex_post = _call(request, service.get_assessment, url, project_id, "ex_post")

@@ -70,7 +70,26 @@ def start(state: Any) -> str | None:
         return None
     state.registry_url = url
     use(url)  # the KPIs of this process count this registry
+    from observatory_api.services.expost import ExPost
+
+    state.expost = ExPost(url, state.reader, state.settings)
+    state.expost.start()  # ex-post assessments at each snapshot, in a background thread
     return url
+
+
+def stop(state: Any) -> None:
+    worker = getattr(state, "expost", None)
+    if worker is not None:
+        worker.stop()
+
+
+def after_write(state: Any) -> None:
+    """A project was created or changed: the KPIs are recounted and its ex-post is computed (in
+    the background) if a snapshot is served."""
+    forget_kpis(state)
+    worker = getattr(state, "expost", None)
+    if worker is not None and state.reader.loaded is not None:
+        worker.poke()
 
 
 def assessor(state: Any) -> Any:

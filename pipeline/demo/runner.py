@@ -13,6 +13,7 @@ SIGHUP, SIGINT, or when the demo itself is killed (see :mod:`pipeline.processes`
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -138,9 +139,12 @@ class ApiProcess:
         self.child.stop(timeout)
 
 
-def start_api(store: str, registry: Path, port: int, timeout: float = 180.0) -> ApiProcess:
+def start_api(
+    store: str, registry: Path, port: int, timeout: float = 180.0, var: Path | None = None
+) -> ApiProcess:
     """Start the observatory API (``python -m observatory_api``) on 127.0.0.1 and wait until it
-    serves. A subprocess, not an import: the pipeline never imports the API (layering)."""
+    serves. A subprocess, not an import: the pipeline never imports the API (layering). With
+    ``var`` the API's working folder (``SOCOBS_VAR``: its registry database) is that one."""
     url = f"http://127.0.0.1:{port}"
     try:
         httpx.get(f"{url}/healthz", timeout=1)  # any answer at all: someone serves there
@@ -162,7 +166,8 @@ def start_api(store: str, registry: Path, port: int, timeout: float = 180.0) -> 
         "--log-level",
         "warning",
     ]
-    api = ApiProcess(url, spawn_child(cmd, name="observatory API"))
+    env = {**os.environ, "SOCOBS_VAR": str(var)} if var is not None else None
+    api = ApiProcess(url, spawn_child(cmd, name="observatory API", env=env))
     try:
         t0 = time.perf_counter()
         while time.perf_counter() - t0 < timeout:
@@ -240,12 +245,13 @@ def serve_demo(
     with stop_on_signals(), dask.config.set({"temporary-directory": str(var / "cache" / "dask")}):
         try:
             state = run_demo(var, job_file, port, say)
+            key = registry_stage(state, var, say)
             api = None
             if api_port:
                 t1 = time.perf_counter()
-                api = start_api(state.store, var / "regions", api_port)
+                api = start_api(state.store, var / "regions", api_port, var=var)
                 say(f"{'api':<10} {time.perf_counter() - t1:6.1f} s  serving {api.url}")
-            _banner(state, api, time.perf_counter() - t0, say)
+            _banner(state, api, time.perf_counter() - t0, say, key)
             if not serve:
                 return 0
             say(
@@ -266,7 +272,55 @@ def serve_demo(
     return 0  # pragma: no cover - _serve only returns by raising
 
 
-def _banner(state: DemoState, api: ApiProcess | None, seconds: float, say: Callable[[str], None]) -> None:
+def registry_stage(state: DemoState, var: Path, say: Callable[[str], None]) -> str:
+    """The synthetic demo registry (:mod:`pipeline.demo.registry`) and this start's editor key.
+    The registry is the API's: ``SOCOBS_DATABASE_URL``, else ``VAR/registry.sqlite``. Projects
+    not registered yet are registered in a background thread (each ex-ante assessment reads its
+    cell of the cube: ~1 s), so the API does not wait; a second start finds them all there."""
+    import threading
+
+    from pipeline.demo.registry import demo_key, missing_projects, seed_registry
+    from pipeline.registry.db import database_url, redact
+    from pipeline.store import tip
+
+    t0 = time.perf_counter()
+    url = database_url(var)
+    todo = missing_projects(url)
+    key, revoked = demo_key(url)
+    if todo:
+        what = f"seeding {len(todo)} synthetic demo projects in the background (ex-ante each)"
+        snapshot = tip(state.store)
+
+        def seed() -> None:
+            t1 = time.perf_counter()
+            try:
+                done = seed_registry(url, state.store, snapshot)
+            except Exception as exc:  # the demo serves on; the next start finishes the rest
+                say(f"{'registry':<10} seeding stopped: {str(exc)[:300]}")
+                return
+            say(
+                f"{'registry':<10} {time.perf_counter() - t1:6.1f} s  seeded {done.projects} synthetic "
+                f"demo projects ({done.assessed} assessed ex-ante; {done.total_projects} in all)"
+            )
+
+        threading.Thread(target=seed, name="demo-registry", daemon=True).start()
+    else:
+        what = "reused the synthetic demo registry"
+    seconds = time.perf_counter() - t0
+    state.timings.append(("registry", seconds, what))
+    say(f"{'registry':<10} {seconds:6.1f} s  {what} in {redact(url)}")
+    if revoked:
+        say(f"{'':<10} {'':>6}    revoked the earlier demo editor key(s), id {', '.join(map(str, revoked))}")
+    return key
+
+
+def _banner(
+    state: DemoState,
+    api: ApiProcess | None,
+    seconds: float,
+    say: Callable[[str], None],
+    key: str | None = None,
+) -> None:
     say(f"ready in {seconds:.1f} s")
     say(f"  STAC API   {state.server.url}/collections")
     if api is not None:
@@ -279,6 +333,15 @@ def _banner(state: DemoState, api: ApiProcess | None, seconds: float, say: Calla
             f"{api.url}/v1/tiles/soc_stock/tilejson.json)"
         )
         say(f"  status     {api.url}/v1/status")
+        say(
+            f"  projects   {api.url}/v1/projects  (a SYNTHETIC demo registry; map: {api.url}/#/map?projects=1)"
+        )
+    if key is not None:
+        say(
+            f"  editor key {key}  (new at each start, labelled demo; the previous demo keys are "
+            "revoked). Try: curl -H 'Authorization: Bearer KEY' -H 'Content-Type: application/json' "
+            "-d @project.geojson " + (f"{api.url}/v1/projects" if api is not None else "API/v1/projects")
+        )
     say(
         f"  cube       {state.store}  (python: from pipeline.store import open_cube; open_cube({state.store!r}))"
     )

@@ -121,7 +121,17 @@ def ex_ante(row: dict[str, Any], store: str | None, snapshot: str | None) -> Ass
 
 
 def summary(result: dict[str, Any]) -> dict[str, Any]:
-    """The figures the registry's KPIs and listings use, from a stored result."""
+    """The figures the registry's KPIs and listings use, from a stored result (ex-ante: removals
+    and verdict; ex-post: the polygon's and the control's rates and their difference)."""
+    if "project" in result and "control" in result:
+        return {
+            "start_epoch": result.get("start_epoch"),
+            "end_epoch": result.get("end_epoch"),
+            "rate_t_c_ha_yr": result["project"].get("rate"),
+            "control_rate_t_c_ha_yr": result["control"].get("rate"),
+            "rate_difference_t_c_ha_yr": result.get("rate_difference"),
+            "on_4p1000_path": result.get("on_4p1000_path"),
+        }
     if "balance_t_co2e_per_yr" not in result:
         return {"removals_t_co2e_per_yr": None, "verdict": None}
     return {

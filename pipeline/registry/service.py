@@ -77,12 +77,43 @@ def project_props(p: Project) -> dict[str, Any]:
     }
 
 
-def feature(p: Project) -> dict[str, Any]:
+def feature(p: Project, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "type": "Feature",
         "id": p.id,
         "geometry": json.loads(p.geometry),
-        "properties": project_props(p),
+        "properties": {**project_props(p), **(extra or {})},
+    }
+
+
+def _brief(a: ProjectAssessment | None) -> dict[str, Any] | None:
+    """An assessment in a project's properties: status, snapshot, when, its summary (or error)."""
+    if a is None:
+        return None
+    result = json.loads(a.result)
+    out = {"status": a.status, "snapshot_id": a.snapshot_id, "computed_at": _iso(a.computed_at)}
+    return {**out, **(summary(result) if a.status == "done" else {"error": result.get("error")})}
+
+
+def _listing_extras(s: Session, ids: list[int] | None) -> dict[int, dict[str, Any]]:
+    """Per project: its organisation's name and its newest ex-ante and ex-post (briefly)."""
+    q = select(ProjectAssessment).order_by(ProjectAssessment.id)
+    if ids is not None:
+        q = q.where(ProjectAssessment.project_id.in_(ids))
+    newest: dict[tuple[int, str], ProjectAssessment] = {}
+    for a in s.scalars(q):
+        newest[(a.project_id, a.kind)] = a
+    names = {int(i): str(n) for i, n in s.execute(select(Organisation.id, Organisation.name))}
+    q2 = select(Project.id, Project.organisation_id)
+    if ids is not None:
+        q2 = q2.where(Project.id.in_(ids))
+    return {
+        pid: {
+            "organisation_name": names.get(oid),
+            "ex_ante": _brief(newest.get((pid, "ex_ante"))),
+            "ex_post": _brief(newest.get((pid, "ex_post"))),
+        }
+        for pid, oid in s.execute(q2)
     }
 
 
@@ -242,7 +273,7 @@ def _get(s: Session, project_id: int) -> Project:
 
 def get_project(url: str, project_id: int) -> dict[str, Any]:
     with session(url) as s:
-        return feature(_get(s, project_id))
+        return feature(_get(s, project_id), _listing_extras(s, [project_id]).get(project_id))
 
 
 def list_projects(url: str, country: str | None = None, organisation: int | None = None) -> dict[str, Any]:
@@ -252,7 +283,8 @@ def list_projects(url: str, country: str | None = None, organisation: int | None
             q = q.where(Project.country == country.upper())
         if organisation is not None:
             q = q.where(Project.organisation_id == organisation)
-        return {"type": "FeatureCollection", "features": [feature(p) for p in s.scalars(q)]}
+        extras = _listing_extras(s, None)
+        return {"type": "FeatureCollection", "features": [feature(p, extras.get(p.id)) for p in s.scalars(q)]}
 
 
 def _conflict(p: Project, expected: int) -> ConflictError:
