@@ -7,8 +7,9 @@ Reading: UNCCD Good Practice Guidance v2 (2021) as transcribed by FAO's SEPAL mo
 - trajectory (S ``vi_trend`` + ``productivity_trajectory``): the Mann-Kendall z-score of the
   annual series over the trajectory period. S computes ``tau * 3 sqrt(n(n-1)) / sqrt(2(2n+5))``,
   i.e. ``Z = S / sqrt(n(n-1)(2n+5)/18)``, no continuity correction. Here the same z comes from
-  ``kernels.trend.trends(..., continuity=False)`` (reused, not re-implemented), whose variance
-  also carries the usual tie correction (``- sum t(t-1)(2t+5)``): with no tied values it equals
+  ``kernels.trend.mann_kendall_pixel(..., continuity=False)`` (reused, not re-implemented: the
+  code of ``kernels.trend.trends`` and ``mann_kendall``, equal to their ``mk_z`` to the bit), whose
+  variance also carries the usual tie correction (``- sum t(t-1)(2t+5)``): with no tied values it equals
   S's; with ties it is the textbook Mann-Kendall (and ``scipy.stats.kendalltau``'s asymptotic
   test) rather than S's untied variance. Classes: z < -1.96 degraded, z > 1.96 improved, else
   stable; five levels with +-1.28 (``trajectory5``: -2 z < -1.96, -1 -1.96 <= z < -1.28, 0 in
@@ -35,10 +36,10 @@ the two periods (``recode_state``: a change of >= 2 deciles), and the five-class
 (``calc_prod5``: declining, early decline, stable but stressed, stable, improving) of the 2017
 guidance is collapsed to three classes afterwards (``prod5_to_prod3``).
 
-Cost: the state and performance statistics come from one numba pass over the NDVI cube
-(chunked over pixels, years in memory order); the trajectory is ``kernels.trend.trends`` over
-the trajectory years (its own single pass). Fusing both into one pass would need a per-pixel
-Mann-Kendall helper exposed by ``kernels/trend.py``.
+Cost: state, performance and trajectory come from one numba pass over the NDVI cube (chunked
+over pixels, years in memory order): the pass accumulates the period statistics and copies each
+pixel's valid trajectory years into a pixel-major buffer of the chunk, then runs the Mann-Kendall
+test on each (no Theil-Sen slopes: the trajectory needs only Z).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ from kernels.sdg_tables import (
     Z_AT_RISK,
     Z_SIGNIFICANT,
 )
-from kernels.trend import trends
+from kernels.trend import mann_kendall_pixel
 
 F64 = NDArray[np.float64]
 I8 = NDArray[np.int8]
@@ -85,15 +86,23 @@ class Productivity:
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def _period_stats(y: np.ndarray, role: np.ndarray, out: np.ndarray) -> None:
-    # y: (n_t, n_pix); role bits per year: 1 earlier (state), 2 recent (state), 4 performance.
-    # out rows: 0 state z, 1 performance mean. One pass, years in memory order per pixel chunk.
+def _period_stats(y: np.ndarray, role: np.ndarray, min_years: int, out: np.ndarray) -> None:
+    # y: (n_t, n_pix); role bits per year: 1 earlier (state), 2 recent (state), 4 performance,
+    # 8 trajectory. out rows: 0 state z, 1 performance mean, 2 trajectory z (Mann-Kendall, no
+    # continuity correction). One pass, years in memory order per pixel chunk.
     n_t, n_pix = y.shape
+    n_traj = 0
+    for k in range(n_t):
+        if role[k] & 8:
+            n_traj += 1
     n_chunks = (n_pix + _CHUNK - 1) // _CHUNK
     for c in nb.prange(n_chunks):
         lo = c * _CHUNK
         hi = min(lo + _CHUNK, n_pix)
         m = hi - lo
+        traj = np.empty((m, max(n_traj, 1)))  # each pixel's valid trajectory years, in order
+        n_tr = np.zeros(m, dtype=np.int64)
+        scratch = np.empty(max(n_traj, 1))
         n_e = np.zeros(m)
         mean_e = np.zeros(m)
         m2_e = np.zeros(m)
@@ -120,6 +129,9 @@ def _period_stats(y: np.ndarray, role: np.ndarray, out: np.ndarray) -> None:
                 if r & 4:
                     n_p[j] += 1.0
                     sum_p[j] += v
+                if r & 8:
+                    traj[j, n_tr[j]] = v
+                    n_tr[j] += 1
         for j in range(m):
             z = np.nan
             if n_e[j] >= 2.0 and n_r[j] >= 1.0:
@@ -128,6 +140,10 @@ def _period_stats(y: np.ndarray, role: np.ndarray, out: np.ndarray) -> None:
                     z = (sum_r[j] / n_r[j] - mean_e[j]) / (sigma / math.sqrt(n_r[j]))
             out[0, lo + j] = z
             out[1, lo + j] = sum_p[j] / n_p[j] if n_p[j] > 0.0 else np.nan
+            tz = np.nan
+            if n_tr[j] >= min_years and n_tr[j] >= 2:
+                tz = mann_kendall_pixel(traj[j], n_tr[j], False, scratch)[2]
+            out[2, lo + j] = tz
 
 
 @nb.njit(cache=True, nogil=True)
@@ -302,10 +318,11 @@ def productivity(
             )
     pix_shape = y.shape[1:]
     flat = y.reshape(y.shape[0], -1)
-    role = early.astype(np.int64) * 1 + recent.astype(np.int64) * 2 + perf.astype(np.int64) * 4
-    stats = np.empty((2, flat.shape[1]))
-    _period_stats(flat, role, stats)
-    traj_z = trends(flat[in_traj], yrs[in_traj], min_count=min_years, continuity=False).mk_z
+    role = early.astype(np.int64) + recent.astype(np.int64) * 2 + perf.astype(np.int64) * 4
+    role += in_traj.astype(np.int64) * 8
+    stats = np.empty((3, flat.shape[1]))
+    _period_stats(flat, role, min_years, stats)
+    traj_z = stats[2]
     ratio = performance_ratio(stats[1], lu.reshape(-1))
     out = np.empty((6, flat.shape[1]), dtype=np.int8)
     _classify(traj_z, stats[0], ratio, table, Z_SIGNIFICANT, Z_AT_RISK, PERFORMANCE_CUT, out)
