@@ -32,6 +32,7 @@ import xarray as xr
 import zarr
 from icechunk.xarray import to_icechunk
 
+from pipeline.cf import label
 from pipeline.errors import PipelineError, clip, permission_denied
 from pipeline.ingest.units import CANONICAL
 
@@ -284,8 +285,8 @@ def verify_cube(ds: xr.Dataset) -> list[str]:
     for name, da in ds.data_vars.items():
         if name not in CANONICAL:
             continue
-        if da.attrs.get("units") != CANONICAL[name]:
-            problems.append(f"{name}: units must be {CANONICAL[name]!r}, got {da.attrs.get('units')!r}")
+        if label(da.attrs) != CANONICAL[name]:  # units_label: the canonical unit before CF spelling
+            problems.append(f"{name}: units must be {CANONICAL[name]!r}, got {label(da.attrs)!r}")
         want = dims_of(str(name))
         if want is not None and tuple(d for d in da.dims if d in want) != tuple(
             d for d in want if d in da.dims

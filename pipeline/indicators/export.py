@@ -27,7 +27,7 @@ def open_products(uri: str, snapshot: str | None = None) -> tuple[xr.Dataset, xr
     session = (
         repo.readonly_session(snapshot_id=snapshot) if snapshot else repo.readonly_session(branch=BRANCH)
     )
-    maps = open_group(session, MAPS, required=False, chunks={})
+    maps = open_group(session, MAPS, required=False, chunks={}, mask_and_scale=False)  # class codes
     tables = open_group(session, TABLES, required=False, chunks={})
     if maps is None or tables is None:
         raise StoreError(f"{uri}: no indicators in this snapshot. Run `socobs indicators JOB.yaml` first.")

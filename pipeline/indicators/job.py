@@ -46,6 +46,7 @@ import xarray as xr
 import zarr
 from icechunk.xarray import to_icechunk
 
+from pipeline import cf
 from pipeline.errors import PipelineError
 from pipeline.grid import Grid
 from pipeline.indicators.blocks import STRIP, BlockTask, TableFold, tile_shape, window_of
@@ -122,6 +123,7 @@ def open_inputs(store: str, snapshot: str) -> xr.Dataset:
             group=CUBE,
             consolidated=False,
             chunks=None,
+            mask_and_scale=False,  # the land cover's codes, not floats with NaN for _FillValue
             drop_variables=[n for n in names if n not in keep],
         )
     except (FileNotFoundError, KeyError) as exc:
@@ -286,7 +288,7 @@ def _encode(ds: xr.Dataset, chunks: dict[str, int]) -> xr.Dataset:
 
 def tables_dataset(cube: xr.Dataset, c: Computed, idx: RegionIndex, input_snapshot: str) -> xr.Dataset:
     data: dict[str, tuple[tuple[str, ...], np.ndarray, dict[str, str]]] = {
-        n: (("region", "epoch", "stratum"), np.stack(v, axis=1), {"units": TABLE_UNITS[n]})
+        n: (("region", "epoch", "stratum"), np.stack(v, axis=1), cf.unit_attrs(TABLE_UNITS[n]))
         for n, v in c.tables.items()
     }
     data["input_snapshot"] = (("epoch",), np.array([input_snapshot] * len(c.epochs), dtype="<U32"), {})
@@ -303,7 +305,8 @@ def tables_dataset(cube: xr.Dataset, c: Computed, idx: RegionIndex, input_snapsh
         "level": ("region", np.array(idx.levels, dtype="<U16")),
         "parent_id": ("region", np.array(idx.parents, dtype="<U64")),
     }
-    return _encode(xr.Dataset(data, coords=coords), {"region": -1, "epoch": 1, "stratum": -1})
+    ds = cf.annotate(xr.Dataset(data, coords=coords), None)
+    return _encode(ds, {"region": -1, "epoch": 1, "stratum": -1})
 
 
 def _append(ds: xr.Dataset, session: icechunk.Session, group: str) -> None:

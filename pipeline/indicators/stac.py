@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from pipeline import cf
 from pipeline.indicators.registry import BY_ID, INDICATORS, STRATA, TABLE_UNITS
 
 RASTER_EXT = "https://stac-extensions.github.io/raster/v1.1.0/schema.json"
@@ -50,7 +51,7 @@ def _map_assets(uri: str, maps: xr.Dataset, rx: float, snapshot: str) -> dict[st
         band: dict[str, Any] = {
             "data_type": "uint8" if da.dtype == np.uint8 else "float32",
             "nodata": 255 if da.dtype == np.uint8 else "nan",
-            "unit": da.attrs.get("units", ind.unit),
+            "unit": cf.label(da.attrs) or ind.unit,
             "spatial_resolution": rx,
         }
         assets[str(name)] = {
@@ -95,7 +96,7 @@ def _cube(maps: xr.Dataset, bbox: list[float], rx: float, ry: float) -> dict[str
         str(name): {
             "dimensions": list(da.dims),
             "type": "data",
-            "unit": da.attrs.get("units", (BY_ID.get(str(name)) or BY_ID["soc_stock"]).unit),
+            "unit": cf.label(da.attrs) or (BY_ID.get(str(name)) or BY_ID["soc_stock"]).unit,
             "description": (BY_ID.get(str(name)) or BY_ID["soc_stock"]).definition,
         }
         for name, da in maps.data_vars.items()

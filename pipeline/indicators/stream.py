@@ -23,6 +23,7 @@ import xarray as xr
 import zarr
 from zarr.core.sync import sync
 
+from pipeline import cf
 from pipeline.indicators.blocks import BlockResult, BlockTask
 from pipeline.indicators.registry import BY_ID, CLASS_NODATA, CLASSES
 from pipeline.indicators.static import TileResult, compute_tile
@@ -69,21 +70,19 @@ def block_runner(scheduler: str | None = None, workers: int | None = None) -> It
 
 
 def map_attrs(name: str) -> dict[str, Any]:
+    """A map's attributes: CF units (``units_label``: the registry's), names, class flags."""
     ind = BY_ID.get(name)
     if name.startswith("soc_stock_q"):
         ind = BY_ID["soc_stock"]
-        return {"units": ind.unit, "long_name": f"{ind.title}, {name[-3:]} bound"}
+        return cf.variable_attrs("", {"units": ind.unit, "long_name": f"{ind.title}, {name[-3:]} bound"})
     if ind is None:
         return {}
     attrs: dict[str, Any] = {"units": ind.unit, "long_name": ind.title, "definition": ind.definition}
+    if name == "soc_stock":
+        attrs["comment"] = "mass of organic carbon in the 0-30 cm layer per unit area"
     if ind.kind == "class":
-        codes = CLASSES[name]
-        attrs.update(
-            nodata=CLASS_NODATA,
-            flag_values=[k for k, _ in codes],
-            flag_meanings=" ".join(c for _, c in codes),
-        )
-    return attrs
+        attrs.update(nodata=CLASS_NODATA, **cf.class_attrs(CLASSES[name], CLASS_NODATA))
+    return cf.variable_attrs(name, attrs)
 
 
 def _static(res: BlockResult, factor: int | None = None) -> dict[str, np.ndarray]:
@@ -99,9 +98,10 @@ def _template(
     chunks: tuple[int, int],
     attrs: dict[str, Any],
     static: dict[str, np.ndarray],
+    crs: str,
 ) -> xr.Dataset:
     """A dataset of lazy (never computed) arrays with the groups' shapes, dtypes and chunks:
-    (epoch, y, x) ``layers`` and (y, x) ``static`` maps."""
+    (epoch, y, x) ``layers`` and (y, x) ``static`` maps, with the CF attributes of ``crs``."""
     n, ny, nx = (len(coords["epoch"]), len(coords["y"]), len(coords["x"]))
     cy, cx = min(chunks[0], ny), min(chunks[1], nx)
     data: dict[str, tuple[tuple[str, ...], Any, dict[str, Any]]] = {
@@ -110,7 +110,7 @@ def _template(
     }
     for name, a in static.items():
         data[name] = (("y", "x"), da.zeros((ny, nx), dtype=a.dtype, chunks=(cy, cx)), map_attrs(name))
-    ds = xr.Dataset(data, coords=coords, attrs=attrs)
+    ds = cf.annotate(xr.Dataset(data, coords=coords, attrs=attrs), crs)
     for v in ds.data_vars.values():
         v.encoding["chunks"] = (1, cy, cx) if v.ndim == 3 else (cy, cx)
     return ds
@@ -125,9 +125,7 @@ def create_maps(
         "y": cube["y"].values,
         "x": cube["x"].values,
     }
-    ds = _template(first.maps[0], coords, chunks, {}, _static(first))
-    if "spatial_ref" in cube.coords:
-        ds = ds.assign_coords(spatial_ref=cube["spatial_ref"].compute())
+    ds = _template(first.maps[0], coords, chunks, {}, _static(first), cf.crs_of(cube))
     ds.to_zarr(store, group=MAPS, mode="w", compute=False, consolidated=False, zarr_format=3)
 
 
@@ -144,7 +142,7 @@ def create_overviews(
             "y": float(y[0]) - ry / 2 + ry * f * (np.arange(ny) + 0.5),
             "x": float(x[0]) - rx / 2 + rx * f * (np.arange(nx) + 0.5),
         }
-        ds = _template(layers, coords, chunks, {"factor": f}, _static(first, f))
+        ds = _template(layers, coords, chunks, {"factor": f}, _static(first, f), cf.crs_of(cube))
         ds.to_zarr(store, group=overview_group(f), mode="w", compute=False, consolidated=False, zarr_format=3)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import xarray as xr
 
+from pipeline import cf
 from pipeline.config import MAX_GRID_CELLS, JobSpec, SourceDef, load_source
 from pipeline.errors import CatalogError, PipelineError, permission_denied
 from pipeline.ingest.harmonise import job_bbox, job_geobox, load_source_data, provenance
@@ -168,6 +169,8 @@ def build_dataset(job: JobSpec, items_by_source: dict[str, tuple[SourceDef, list
             ds[name].attrs = dict(da.attrs)
     if "epoch" in ds.coords:
         ds = ds.sel(epoch=slice(job.period.start, job.period.end))
+    crs = geobox.crs.to_wkt() if geobox.crs is not None else None
+    ds = cf.annotate(ds, crs, period=(job.period.start, job.period.end))
     ds = storage_chunks(ds, job.chunks.y, job.chunks.x)
     ds.attrs = {
         "title": f"soc-observatory cube: {job.name}",

@@ -38,6 +38,7 @@ import xarray as xr
 import zarr
 
 from kernels.rothc import Forcing, Soil, falloon_iom, scenarios
+from pipeline import cf
 from pipeline.config import JobSpec
 from pipeline.errors import PipelineError
 from pipeline.store import (
@@ -181,7 +182,11 @@ def _template(cube: xr.Dataset, years: int, chunks: tuple[int, int]) -> xr.Datas
     ny, nx = cube.sizes["y"], cube.sizes["x"]
     cy, cx = min(chunks[0], ny), min(chunks[1], nx)
     scen = [f"+{round(i * 100)}%" for i in INCREASES]
-    per_year = {"units": "t C/ha/yr", "definition": f"(SOC_scenario - SOC_BAU) / {years} years"}
+    per_year = {
+        "units": "t C/ha/yr",
+        "long_name": "SOC sequestration potential relative to business as usual",
+        "definition": f"(SOC_scenario - SOC_BAU) / {years} years",
+    }
     s3 = da.zeros((len(scen), ny, nx), dtype=np.float32, chunks=(len(scen), cy, cx))
     s2 = da.zeros((ny, nx), dtype=np.float32, chunks=(cy, cx))
     dims3, dims2 = ("scenario", "y", "x"), ("y", "x")
@@ -193,20 +198,27 @@ def _template(cube: xr.Dataset, years: int, chunks: tuple[int, int]) -> xr.Datas
             "c_input_eq": (
                 dims2,
                 s2,
-                {"units": "t C/ha/yr", "definition": "plant input keeping the current stock at equilibrium"},
+                {
+                    "units": "t C/ha/yr",
+                    "long_name": "equilibrium carbon input",
+                    "definition": "plant input keeping the current stock at equilibrium",
+                },
             ),
             "soc_bau_end": (
                 dims2,
                 s2,
-                {"units": "t C/ha", "definition": f"SOC after {years} years of business as usual"},
+                {
+                    "units": "t C/ha",
+                    "long_name": "SOC stock 0-30 cm at the end of business as usual",
+                    "definition": f"SOC after {years} years of business as usual",
+                },
             ),
         },
         coords={"scenario": scen, "y": cube["y"].values, "x": cube["x"].values},
     )
+    ds = cf.annotate(ds, cf.crs_of(cube))
     for v in ds.data_vars.values():
         v.encoding["chunks"] = v.data.chunksize
-    if "spatial_ref" in cube.coords:
-        ds = ds.assign_coords(spatial_ref=cube["spatial_ref"].compute())
     return ds
 
 
@@ -238,7 +250,8 @@ def run_rothc_job(job: JobSpec, years: int = 20, *, block: int | None = None) ->
             "Pass a length in that range."
         )
     snapshot = data_snapshot(job.store)  # the data the maps derive from (the tip may be RothC's)
-    cube = open_group(open_repo(job.store).readonly_session(snapshot_id=snapshot), CUBE)
+    session = open_repo(job.store).readonly_session(snapshot_id=snapshot)
+    cube = open_group(session, CUBE, mask_and_scale=False)  # land cover codes, not masked floats
     assert cube is not None  # required=True raises instead
     _require(cube)
     epoch = int(cube["epoch"].values[-1])
