@@ -143,3 +143,36 @@ export function fitBox(map, box) {
   const [w, s, e, n] = box;
   map.fitBounds([[w, s], [e < w ? e + 360 : e, n]], { padding: 20, duration: 0, maxZoom: 5 });
 }
+
+// The registry's projects (a GET /v1/projects FeatureCollection) on top of everything: polygons
+// as an outline with a light fill, points as circles. A click hits PROJECT_LAYERS.
+export const PROJECT_LAYERS = ["projects-fill", "projects-line", "projects-point"];
+const PROJECT_COLOUR = "#6a1b9a";
+
+export function setProjects(map, collection) {
+  removeProjects(map);
+  map.addSource("projects", { type: "geojson", data: collection });
+  const polygons = ["match", ["geometry-type"], ["Polygon", "MultiPolygon"], true, false];
+  map.addLayer({ id: "projects-fill", type: "fill", source: "projects", filter: polygons,
+    paint: { "fill-color": PROJECT_COLOUR, "fill-opacity": 0.25 } });
+  map.addLayer({ id: "projects-line", type: "line", source: "projects", filter: polygons,
+    paint: { "line-color": PROJECT_COLOUR, "line-width": 1.5 } });
+  map.addLayer({ id: "projects-point", type: "circle", source: "projects", filter: ["==", ["geometry-type"], "Point"],
+    paint: { "circle-color": PROJECT_COLOUR, "circle-radius": 5, "circle-stroke-color": "#ffffff", "circle-stroke-width": 1.5 } });
+}
+
+// Keep the projects above layers added after them (borders, a choropleth's outlines).
+export function raiseProjects(map) {
+  for (const id of PROJECT_LAYERS) if (map.getLayer(id)) map.moveLayer(id);
+}
+
+export function removeProjects(map) {
+  for (const id of PROJECT_LAYERS) if (map.getLayer(id)) map.removeLayer(id);
+  if (map.getSource("projects")) map.removeSource("projects");
+}
+
+// The ids of the projects the map has drawn (the source's features, as MapLibre holds them).
+export function drawnProjects(map) {
+  if (!map.getSource("projects")) return [];
+  return [...new Set(map.querySourceFeatures("projects").map((f) => f.properties.id))].sort((a, b) => a - b);
+}

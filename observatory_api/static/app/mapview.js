@@ -1,9 +1,11 @@
 // The map: an indicator's tiles (epoch slider that can play, colour map, range) or a region
 // choropleth at a level; the legend; a click shows the cell's series (/v1/point) or opens the
 // region's page. Everything chosen is in the URL (#/map?ind=...&epoch=...&z=...&c=lon,lat).
+// With "Projects" ticked (&projects=1) the registry's projects are drawn on top; a click on one
+// shows its organisation, practices and its ex-ante and ex-post assessments.
 import { el, errorBox, fmt, getJSON, select } from "./api.js";
-import { addBasemap, choroplethLayer, createMap, removeChoropleth, removeTiles, setChoropleth, setTiles, tileSource, whenLoaded,
-  whenStyled, whenTilesDrawn } from "./geo.js";
+import { PROJECT_LAYERS, addBasemap, choroplethLayer, createMap, drawnProjects, raiseProjects, removeChoropleth, removeTiles,
+  setChoropleth, setProjects, setTiles, tileSource, whenLoaded, whenStyled, whenTilesDrawn } from "./geo.js";
 import { t } from "./i18n.js";
 import { SAFE_CMAP, legendBox } from "./legend.js";
 
@@ -24,12 +26,15 @@ export async function show(box, route, ctx) {
     stratum: info.strata.includes(p.stratum) ? p.stratum : "all",
     z: Number.isFinite(Number(p.z)) && p.z !== undefined ? Number(p.z) : 0.8,
     c: /^-?[\d.]+,-?[\d.]+$/.test(p.c || "") ? p.c.split(",").map(Number) : [10, 20],
+    projects: p.projects === "1",
   };
   // The first draw's legend and TileJSON, asked for before the page is built.
   const early = { legend: getJSON(`/v1/tiles/${state.ind}/legend`, { colormap: state.cmap, rescale: state.range }),
-    tj: state.show === "cells" ? getJSON(`/v1/tiles/${state.ind}/tilejson.json`, { epoch: state.epoch }) : null };
+    tj: state.show === "cells" ? getJSON(`/v1/tiles/${state.ind}/tilejson.json`, { epoch: state.epoch }) : null,
+    projects: state.projects ? getJSON("/v1/projects") : null };
   const params = () => ({ ind: state.ind, epoch: state.epoch, cmap: state.cmap, range: state.range,
-    show: state.show, stratum: state.stratum, z: state.z.toFixed(2), c: state.c.map((x) => x.toFixed(2)).join(",") });
+    show: state.show, stratum: state.stratum, z: state.z.toFixed(2), c: state.c.map((x) => x.toFixed(2)).join(","),
+    projects: state.projects ? "1" : "" });
   const change = (patch) => ctx.go("map", null, { ...params(), ...patch });
 
   const epochInput = el("input", { type: "range", id: "epoch", min: 0, max: epochs.length - 1, step: 1,
@@ -53,7 +58,9 @@ export async function show(box, route, ctx) {
     (v) => change({ stratum: v }), "map-stratum"),
   state.ind === "sh_class" ? null : el("label", { class: "field" }, el("span", {}, t("range_min")), minIn),
   state.ind === "sh_class" ? null : el("label", { class: "field" }, el("span", {}, t("range_max")), maxIn),
-  state.ind === "sh_class" ? null : el("button", { type: "submit" }, t("apply")));
+  state.ind === "sh_class" ? null : el("button", { type: "submit" }, t("apply")),
+  el("label", { class: "field check" }, el("input", { type: "checkbox", id: "map-projects", checked: state.projects,
+    onchange: (e) => change({ projects: e.target.checked ? "1" : "" }) }), el("span", {}, t("projects_layer"))));
   const mapBox = el("div", { class: "map", role: "region", "aria-label": `${t("map_title")}: ${info.title}` });
   const legendSlot = el("div", { class: "legend-slot" });
   const side = el("aside", { class: "side", "aria-live": "polite" }, el("p", {}, t("click_cell")));
@@ -63,6 +70,7 @@ export async function show(box, route, ctx) {
   let snapshot = ctx.status.snapshot_id;
   let legend = null;
   let map = null;
+  let projects = null;
   const tileParams = () => ({ epoch: state.epoch, colormap: state.cmap, rescale: state.range, snapshot });
   // The first frame: the legend and the TileJSON are asked for at once, and the map starts with
   // the tiles in its style, so they load with the style; land and borders follow once the tiles
@@ -96,7 +104,14 @@ export async function show(box, route, ctx) {
     if (first) wire();
     mapBox.dataset.state = "drawing";
     await drawn;
+    if (first && early.projects) {
+      projects = await early.projects;
+      await whenStyled(map);
+      setProjects(map, projects);
+    }
+    raiseProjects(map);
     await new Promise((resolve) => (map.loaded() ? resolve() : map.once("idle", resolve)));
+    if (projects) mapBox.dataset.projects = drawnProjects(map).join(",");
     mapBox.dataset.state = "idle";
     mapBox.dataset.snapshot = snapshot;
   };
@@ -108,6 +123,9 @@ export async function show(box, route, ctx) {
       ctx.replace("map", null, params());
     });
     map.on("click", async (e) => {
+      const layers = PROJECT_LAYERS.filter((id) => map.getLayer(id));
+      const project = layers.length ? map.queryRenderedFeatures(e.point, { layers })[0] : null;
+      if (project) return projectPanel(side, projects.features.find((f) => f.id === project.properties.id));
       const hit = state.show !== "cells" ? map.queryRenderedFeatures(e.point, { layers: [choroplethLayer(map)] })[0] : null;
       if (hit) return ctx.go("region", hit.properties.id, { ind: state.ind === "sh_class" ? "soc_stock" : state.ind });
       if (state.show === "cells") await cell(e.lngLat);
@@ -167,4 +185,28 @@ export async function show(box, route, ctx) {
       map?.remove();
     },
   };
+}
+
+// The side panel of a project: who, where, what, and its assessments (the newest of each kind).
+function projectPanel(side, f) {
+  if (!f) return;
+  const p = f.properties;
+  const row = (k, v) => [el("dt", {}, k), el("dd", {}, v)];
+  const ante = p.ex_ante;
+  const post = p.ex_post;
+  const assessed = (a, done) => (!a ? t("project_not_assessed") : a.status === "done" ? done(a) : `${t("project_failed")}: ${a.error || ""}`);
+  side.replaceChildren(
+    el("h2", {}, p.name),
+    el("dl", { class: "project" },
+      ...row(t("project_organisation"), p.organisation_name || String(p.organisation_id)),
+      ...row(t("project_country"), p.country),
+      ...row(t("project_practices"), p.practices.join(", ")),
+      ...row(t("project_area"), fmt(p.area_ha, "ha")),
+      ...row(t("project_period"), `${p.start_date} – ${p.end_date} (${p.status})`),
+      ...row(t("project_ex_ante"), assessed(ante, (a) => `${fmt(a.removals_t_co2e_per_yr, "t CO2e/yr")} · ${a.verdict ?? ""}`)),
+      ...row(t("project_ex_post"), assessed(post, (a) => t("project_ex_post_value", {
+        rate: fmt(a.rate_t_c_ha_yr, "t C/ha/yr"), control: fmt(a.control_rate_t_c_ha_yr, "t C/ha/yr"),
+        diff: fmt(a.rate_difference_t_c_ha_yr, "t C/ha/yr"), from: a.start_epoch, to: a.end_epoch })))),
+    el("p", {}, el("a", { href: `/v1/projects/${p.id}/assessment` }, t("project_assessment_json"))));
+  side.dataset.project = String(p.id);
 }
