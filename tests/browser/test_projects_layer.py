@@ -24,7 +24,7 @@ from tests.browser.test_pages import axe_violations
 
 pytestmark = pytest.mark.integration
 SOCOBS = Path(sys.executable).parent / "socobs"
-PROJECTS = [
+PROJECTS: list[dict[str, Any]] = [
     {
         "name": "Beauce cover crops",
         "country": "FRA",
