@@ -88,26 +88,52 @@ def _served(request: Request) -> tuple[str, str | None]:
 @router.get("/v1/practices")
 def practices(
     request: Request,
-    soil_type: Annotated[str, Query(max_length=40, description=f"One of: {', '.join(SOIL_TYPES)}")],
+    soil_type: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description=f"One of: {', '.join(SOIL_TYPES)}; without it, the answer per soil class "
+            "plausible in the zone (by_soil_type) and each practice's range over them",
+        ),
+    ] = None,
     climate_zone: Annotated[
         str | None,
-        Query(max_length=40, description=f"One of: {', '.join(CLIMATE_ZONES)}; or give lat and lon"),
+        Query(
+            max_length=40,
+            description=f"One of: {', '.join(CLIMATE_ZONES)}; or give lat and lon, or a region",
+        ),
     ] = None,
     land_use: Annotated[
         str | None, Query(max_length=40, description=f"Only practices for: {', '.join(LAND_USES)}")
     ] = None,
     lat: Annotated[float | None, Query(ge=-90, le=90, description="Latitude (WGS84 degrees)")] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180, description="Longitude (WGS84 degrees)")] = None,
+    region: Annotated[
+        str | None, Query(max_length=100, description="A region id of GET /v1/regions (instead of lat/lon)")
+    ] = None,
 ) -> Response:
     """The practice catalogue with each practice's Tier 1 dSOC for the stratum (t C/ha/yr and
     t CO2e/ha/yr, 95 % range), or the method a practice needs where Eq. 2.25 does not cover it.
     With `lat` and `lon`: the climate zone from the observatory's cube there (unless given) and,
-    per practice, `local`: the change scaled to the measured 0-30 cm stock at that cell."""
+    per practice, `local`: the change scaled to the measured 0-30 cm stock at that cell. With
+    `region`: the climate zone covering the largest share of the region's area (`region`:
+    `climate_zone_share`, every zone's share) and `local` scaled to the region's area-weighted
+    mean measured stock at the first epoch. Without `soil_type`: as POST /v1/assess/ex-ante, the
+    answer once per soil class Table 2.3 gives in the zone (`by_soil_type`, `soil_type_range`)."""
     if (lat is None) != (lon is None):
         raise BadParameter(
             f"lat, lon: expected both or neither; got lat={lat!r}, lon={lon!r}.",
             parameter="lat" if lat is None else "lon",
         )
     at = (lat, lon) if lat is not None and lon is not None else None
-    store, snap = _served(request)
-    return json_response(service.practices(climate_zone, soil_type, land_use, at, store, snap))
+    if at is not None and region is not None:
+        raise BadParameter(
+            f"region: expected either lat and lon or a region, not both; got lat={lat!r}, lon={lon!r} "
+            f"and region={region[:100]!r}. Leave out one of them.",
+            parameter="region",
+        )
+    loaded = request.app.state.reader.loaded  # read once: the cell and the region see one snapshot
+    store, snap_id = request.app.state.settings.store, loaded.snapshot_id if loaded is not None else None
+    return json_response(
+        service.practices(climate_zone, soil_type, land_use, at, store, snap_id, region=region, snap=loaded)
+    )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,7 @@ from pyproj import CRS
 
 from kernels.climate_zone import ZONES
 from kernels.whatif import whatif_delta
-from kernels.zonal import AREA, AREA_SUM, AREA_TOTAL, Coverage, combine, zonal_stats
+from kernels.zonal import AREA, AREA_SUM, AREA_TOTAL, STATS, Coverage, combine, zonal_stats
 from observatory_api.caches import LRUCache
 from observatory_api.errors import BadParameter, NotFound, PayloadTooLarge
 from observatory_api.reader import LANDCOVER, Level, Snapshot
@@ -367,6 +368,44 @@ def _coverage(snap: Snapshot, region_id: str, win: tuple[int, int, int, int]) ->
     return _COVERAGES.get_or_load((snap.snapshot_id, region_id), load)
 
 
+Band = Callable[[tuple[int, int], tuple[int, int]], tuple[np.ndarray, np.ndarray | None]]
+
+
+def reduce_region(
+    snap: Snapshot, region_id: str, band: Band, n_strata: int = 0, what: str = ""
+) -> np.ndarray:
+    """Zonal statistics (``kernels.zonal.STATS``, shape (n_strata + 1, 7)) over a region of the
+    values (and uint8 strata, with ``n_strata``) that ``band(rows, cols)`` gives for windows of
+    the base grid, reduced band by band with the region's exact coverage fractions and true cell
+    areas (shared by the what-if totals and the practices' regional climate zone). 413 when the
+    region's window is larger than ``MAX_REGION_CELLS``; zeros for an empty window."""
+    geom = snap.regions.loc[region_id].geometry
+    r0, r1, c0, c1 = _region_window(snap, geom) if geom is not None else (0, 0, 0, 0)
+    cells = (r1 - r0) * (c1 - c0)
+    if cells > MAX_REGION_CELLS:
+        raise PayloadTooLarge(
+            f"region: {region_id!r} spans {cells:,} cells of the {abs(snap.base.dx):g}-degree grid; "
+            f"{what or 'a regional reduction'} reads at most {MAX_REGION_CELLS:,}. Ask for its countries "
+            "or sub-regions.",
+            parameter="region",
+        )
+    if cells == 0:
+        return np.zeros((n_strata + 1, len(STATS)))
+    hit = _coverage(snap, region_id, (r0, r1, c0, c1))
+    cov, row_area = hit.coverage, hit.grid.row_areas()
+    total = None
+    for b0 in range(0, r1 - r0, BAND_ROWS):
+        b1 = min(r1 - r0, b0 + BAND_ROWS)
+        values, strata = band((r0 + b0, r0 + b1), (c0, c1))
+        part = zonal_stats(
+            values, cov, row_area, strata=strata, n_strata=n_strata, row_offset=b0, minmax=False, n_chunks=8
+        )
+        total = part if total is None else combine(total, part)
+    assert total is not None
+    out: np.ndarray = total[0]
+    return out
+
+
 def regional_total(snap: Snapshot, w: WhatIf, region_id: str, k: int) -> dict[str, Any]:
     """Sum over the region's cells of the class: fraction x true area x dSOC."""
     if region_id not in snap.row or region_id not in snap.regions.index:
@@ -377,27 +416,12 @@ def regional_total(snap: Snapshot, w: WhatIf, region_id: str, k: int) -> dict[st
         )
     _require_zones(snap)
     _landcover_index(snap, snap.epochs[k])
-    geom = snap.regions.loc[region_id].geometry
-    r0, r1, c0, c1 = _region_window(snap, geom) if geom is not None else (0, 0, 0, 0)
-    cells = (r1 - r0) * (c1 - c0)
-    if cells > MAX_REGION_CELLS:
-        raise PayloadTooLarge(
-            f"region: {region_id!r} spans {cells:,} cells of the {abs(snap.base.dx):g}-degree grid; a "
-            f"what-if total reads at most {MAX_REGION_CELLS:,}. Ask for its countries or sub-regions.",
-            parameter="region",
-        )
-    stats = np.zeros(7)
-    if cells > 0:
-        hit = _coverage(snap, region_id, (r0, r1, c0, c1))
-        cov, row_area = hit.coverage, hit.grid.row_areas()
-        total = None
-        for b0 in range(0, r1 - r0, BAND_ROWS):
-            b1 = min(r1 - r0, b0 + BAND_ROWS)
-            delta = delta_window(snap, w, k, (r0 + b0, r0 + b1), (c0, c1))
-            part = zonal_stats(delta, cov, row_area, row_offset=b0, minmax=False, n_chunks=8)
-            total = part if total is None else combine(total, part)
-        assert total is not None
-        stats = total[0, -1]
+    stats = reduce_region(
+        snap,
+        region_id,
+        lambda rows, cols: (delta_window(snap, w, k, rows, cols), None),
+        what="a what-if total",
+    )[-1]
     area, area_sum = float(stats[AREA]), float(stats[AREA_SUM])
     total_c = area_sum / 1e4  # t C/ha/yr x m2 / (1e4 m2/ha)
     return {

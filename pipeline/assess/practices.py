@@ -6,6 +6,10 @@ and t CO2e/ha/yr (x 44/12, positive = the soil gains carbon here, per hectare), 
 range of a seeded Monte Carlo over the defaults' ranges. A practice outside the stratum's land
 use, or whose states the tables do not define there, says why instead of a number; a practice
 that Eq. 2.25 does not cover says which method it needs.
+
+At a place (a cell, or a region's area-weighted mean) the observatory's measured 0-30 cm stock
+scales each change (``local``: Tier 1 with measured reference). Without a soil class the answer is
+given once per plausible class (``soil_classes``), as the ex-ante assessment does.
 """
 
 from __future__ import annotations
@@ -22,7 +26,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pipeline.assess import montecarlo
 from pipeline.assess.location import Site
 from pipeline.assess.project import State
-from pipeline.assess.tables import LAND_USES, AssessError, Tables, load_tables, unknown
+from pipeline.assess.tables import (
+    LAND_USES,
+    SOIL_TYPES,
+    AssessError,
+    Tables,
+    check_zone,
+    load_tables,
+    unknown,
+)
 from pipeline.errors import PipelineError
 from pipeline.paths import catalogs_dir
 
@@ -146,20 +158,25 @@ def _values(climate_zone: str, soil_type: str, land_use: str | None, t: Tables) 
     }
 
 
-def practices_at(site: Site, soil_type: str, land_use: str | None = None) -> dict[str, Any]:
-    """The stratum's values for the climate zone the observatory finds at ``site``, and, where it
-    measured a 0-30 cm stock there, each practice's change scaled to that local stock (the
-    practice's "from" state is taken to hold the measured stock; Eq. 2.25's factor ratio is kept,
-    so the change and its range scale by measured / Tier 1 "from" stock)."""
-    if site.climate_zone is None:
-        raise AssessError(
-            f"lat/lon: the observatory could not tell the climate zone at ({site.lat:g}, {site.lon:g}) "
-            f"({'; '.join(site.notes)}); give climate_zone instead.",
-            parameter="climate_zone",
+def soil_classes(zone: str, clay_pct: float | None = None, t: Tables | None = None) -> tuple[list[str], str]:
+    """The mineral soil classes Table 2.3 (2019) gives a reference stock for in ``zone``, less the
+    sandy class where a clay content of >= 8 % rules it out (IPCC's sandy: > 70 % sand and < 8 %
+    clay; the cube holds no sand, so it cannot rule sandy in), and a sentence saying so (empty if
+    nothing was ruled out). The rule of the ex-ante assessment's soil-class range
+    (``pipeline.assess.run``, soil_type not given)."""
+    check_zone(zone)
+    row = (t or load_tables()).data.soc_ref.values[zone]
+    soils = [s for s in SOIL_TYPES if s in row]
+    if clay_pct is not None and clay_pct >= 8.0 and "sandy" in soils and len(soils) > 1:
+        soils.remove("sandy")
+        return soils, (
+            f" The place's clay ({clay_pct:.1f} %) rules out the sandy class (IPCC: < 8 % clay and > 70 % sand)."
         )
-    out = practice_values(site.climate_zone, soil_type, land_use)
-    out["location"] = site.as_dict()
-    measured = site.soc_stock_t_c_ha
+    return soils, ""
+
+
+def _add_local(out: dict[str, Any], measured: float | None, source: str) -> None:
+    """Each practice's change scaled to a measured 0-30 cm stock (``local``; None without one)."""
     for row in out["practices"]:
         t1 = row["tier1"]
         if t1 is None or measured is None or not t1["soc_from_t_c_ha"] > 0:
@@ -175,7 +192,89 @@ def practices_at(site: Site, soil_type: str, land_use: str | None = None) -> dic
             "delta_soc_t_c_ha_yr_range": [lo, hi],
             "delta_t_co2e_ha_yr": d * CO2_PER_C,
             "delta_t_co2e_ha_yr_range": [lo * CO2_PER_C, hi * CO2_PER_C],
-            "note": f"from the observatory's measured stock (epoch {site.soc_stock_epoch}, snapshot "
-            f"{site.snapshot}{', synthetic demo data' if site.synthetic else ''})",
+            "note": f"from {source}",
         }
+
+
+def practice_answer(
+    climate_zone: str,
+    soil_type: str | None,
+    land_use: str | None = None,
+    *,
+    measured: float | None = None,
+    source: str | None = None,
+    clay_pct: float | None = None,
+) -> dict[str, Any]:
+    """The practices' Tier 1 values in the stratum; with a ``source`` (a measured stock's origin)
+    each practice's ``local`` change scaled to ``measured`` (None where unmeasured). Without
+    ``soil_type``: the answer once per plausible soil class (``soil_classes``) in
+    ``by_soil_type``, and each practice's range over them in ``soil_type_range``."""
+    if soil_type is not None:
+        out = practice_values(climate_zone, soil_type, land_use)
+        if source is not None:
+            _add_local(out, measured, source)
+        return out
+    soils, texture = soil_classes(climate_zone, clay_pct)
+    by = {s: practice_answer(climate_zone, s, land_use, measured=measured, source=source) for s in soils}
+    figures: dict[str, Any] = {}
+    for i, row in enumerate(by[soils[0]]["practices"]):
+        fig: dict[str, Any] = {}
+        for part in ("tier1", "local"):
+            vals = {s: by[s]["practices"][i].get(part) for s in soils}
+            got = {s: v["delta_soc_t_c_ha_yr"] for s, v in vals.items() if v is not None}
+            if got:
+                lo, hi = min(got, key=got.__getitem__), max(got, key=got.__getitem__)
+                fig[part] = {"min": got[lo], "max": got[hi], "min_soil_type": lo, "max_soil_type": hi}
+            else:
+                fig[part] = None
+        figures[row["id"]] = fig
+    local = (
+        " With a measured stock the local change hardly depends on the class (the measured stock "
+        "replaces SOC_REF x F_from; only the Monte Carlo range keeps SOC_REF's uncertainty)."
+        if source is not None
+        else ""
+    )
+    first = by[soils[0]]
+    return {
+        "stratum": {"climate_zone": climate_zone, "soil_type": None, "land_use": land_use},
+        "soil_type": None,
+        "soil_type_range": {
+            "note": "soil_type was not given and the observatory cannot tell it: the practices were "
+            f"computed once for each mineral soil class Table 2.3 (2019) gives in {climate_zone} "
+            f"({', '.join(soils)}); figures gives each practice's delta_soc_t_c_ha_yr range over "
+            "those classes. Give soil_type for one answer." + texture + local,
+            "soil_types": soils,
+            "figures": figures,
+        },
+        "by_soil_type": by,
+        "sign": first["sign"],
+        "uncertainty": first["uncertainty"],
+    }
+
+
+def practices_at(site: Site, soil_type: str | None, land_use: str | None = None) -> dict[str, Any]:
+    """The stratum's values for the climate zone the observatory finds at ``site``, and, where it
+    measured a 0-30 cm stock there, each practice's change scaled to that local stock (the
+    practice's "from" state is taken to hold the measured stock; Eq. 2.25's factor ratio is kept,
+    so the change and its range scale by measured / Tier 1 "from" stock). Without ``soil_type``:
+    per plausible soil class (the cell's clay can rule out sandy)."""
+    if site.climate_zone is None:
+        raise AssessError(
+            f"lat/lon: the observatory could not tell the climate zone at ({site.lat:g}, {site.lon:g}) "
+            f"({'; '.join(site.notes)}); give climate_zone instead.",
+            parameter="climate_zone",
+        )
+    source = (
+        f"the observatory's measured stock (epoch {site.soc_stock_epoch}, snapshot "
+        f"{site.snapshot}{', synthetic demo data' if site.synthetic else ''})"
+    )
+    out = practice_answer(
+        site.climate_zone,
+        soil_type,
+        land_use,
+        measured=site.soc_stock_t_c_ha,
+        source=source,
+        clay_pct=site.clay_pct,
+    )
+    out["location"] = site.as_dict()
     return out
