@@ -1,4 +1,5 @@
-"""``socobs indicators`` and ``socobs export indicators``: maps, region tables and their exports."""
+"""``socobs indicators``, ``socobs export indicators`` and ``socobs export map``: maps, region tables
+and their exports."""
 
 from __future__ import annotations
 
@@ -145,4 +146,22 @@ def export_indicators(
         level=None if level is None else level.value,
         registry=registry or paths.registry,
     )
+    console.print(f"[green]wrote[/] {path}")
+
+
+@export_app.command("map")
+def export_map_cmd(
+    indicator: Annotated[
+        str, typer.Argument(metavar="INDICATOR", help="Map name in the indicators group, e.g. soc_stock.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output GeoTIFF (Cloud-Optimized), e.g. X.tif.")],
+    epoch: Annotated[int | None, typer.Option(help="Epoch (year) of the map (default: the latest).")] = None,
+    store: Store = None,
+    snapshot: Snapshot = None,
+    var: Var = None,
+) -> None:
+    """Export one indicator map of one epoch as a Cloud-Optimized GeoTIFF (CRS, nodata, overviews)."""
+    from pipeline.indicators.geotiff import export_map
+
+    path = export_map(store or work_paths(var).store, indicator, out, epoch=epoch, snapshot=snapshot)
     console.print(f"[green]wrote[/] {path}")
