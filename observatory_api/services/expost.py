@@ -55,8 +55,9 @@ def assess_polygon(snap: Snapshot, settings: Settings, geom: dict[str, Any]) -> 
 class ExPost:
     """The background worker of one API process (see the module docstring)."""
 
-    def __init__(self, url: str, reader: StoreReader, settings: Settings) -> None:
+    def __init__(self, url: str, reader: StoreReader, settings: Settings, on_stored: Any = None) -> None:
         self.url = url
+        self.on_stored = on_stored  # called after a pass stored something (the KPIs recount)
         self.reader = reader
         self.settings = settings
         self._wake = threading.Event()
@@ -105,6 +106,8 @@ class ExPost:
                 break
             stored += expost.store(self.url, item, assess_polygon(snap, self.settings, item.geometry))
         self.passes += 1
+        if stored and self.on_stored is not None:
+            self.on_stored()
         if stored:
             log.info("ex-post: %d project(s) assessed at snapshot %s", stored, snap.snapshot_id)
         return stored

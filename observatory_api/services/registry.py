@@ -72,7 +72,7 @@ def start(state: Any) -> str | None:
     use(url)  # the KPIs of this process count this registry
     from observatory_api.services.expost import ExPost
 
-    state.expost = ExPost(url, state.reader, state.settings)
+    state.expost = ExPost(url, state.reader, state.settings, lambda: forget_kpis(state))
     state.expost.start()  # ex-post assessments at each snapshot, in a background thread
     return url
 

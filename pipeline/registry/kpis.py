@@ -5,7 +5,10 @@ observations checked against the objectives catalogue.
 assessment: projects registered, projects assessed (an assessment that succeeded), projects in
 line with the "4 per 1000" vision (the E3 tool's verdict ``in_line``), the area under improved
 practices (ha) and the expected removals (t CO2e per year, positive = removal, from each
-project's ex-ante balance over its accounting period).
+project's ex-ante balance over its accounting period); and over their newest ex-post
+assessment (E2): the projects observed (a polygon assessed against its control) and the
+area-weighted mean difference of their SOC change rate from their control's (t C/ha/yr; NaN
+when none is observed).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ REGISTRY_KPIS = (
     "projects_in_line",
     "project_area_ha",
     "expected_removals_t_co2e_yr",
+    "projects_observed",
+    "observed_rate_difference_t_c_ha_yr",
 )
 
 
@@ -36,12 +41,9 @@ def registry_kpis(url: str) -> dict[str, float]:
     with session(url) as s:
         projects = {p.id: p.area_ha for p in s.scalars(select(Project))}
         newest: dict[int, ProjectAssessment] = {}
-        for a in s.scalars(
-            select(ProjectAssessment)
-            .where(ProjectAssessment.kind == "ex_ante")
-            .order_by(ProjectAssessment.id)
-        ):
-            newest[a.project_id] = a
+        post: dict[int, ProjectAssessment] = {}
+        for a in s.scalars(select(ProjectAssessment).order_by(ProjectAssessment.id)):
+            (newest if a.kind == "ex_ante" else post)[a.project_id] = a
     assessed = in_line = 0
     removals = 0.0
     for a in newest.values():
@@ -51,7 +53,19 @@ def registry_kpis(url: str) -> dict[str, float]:
         assessed += 1
         in_line += bool((result.get("verdict") or {}).get("in_line"))
         removals += -float(result.get("balance_t_co2e_per_yr", 0.0))
+    observed, weighted, weights = 0, 0.0, 0.0
+    for a in post.values():
+        if a.status != "done" or a.project_id not in projects:
+            continue
+        diff = json.loads(a.result).get("rate_difference")
+        if diff is None:
+            continue
+        observed += 1
+        weighted += float(diff) * projects[a.project_id]
+        weights += projects[a.project_id]
     return {
+        "projects_observed": float(observed),
+        "observed_rate_difference_t_c_ha_yr": weighted / weights if weights > 0 else float("nan"),
         "projects_registered": float(len(projects)),
         "projects_assessed": float(assessed),
         "projects_in_line": float(in_line),

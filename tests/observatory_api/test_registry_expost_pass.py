@@ -16,6 +16,7 @@ from observatory_api.services.expost import ExPost, assess_polygon
 from observatory_api.settings import Settings
 from pipeline.registry.assessment import Assessment
 from pipeline.registry.db import session, upgrade
+from pipeline.registry.kpis import registry_kpis
 from pipeline.registry.models import Project
 from pipeline.registry.service import create_organisation, create_project, get_assessment
 
@@ -66,6 +67,9 @@ def test_a_pass_stores_failures_with_the_reason_and_never_twice(api_store: Any, 
     a, b = (get_assessment(url, i, "ex_post") for i in ids)
     assert a is not None and a["status"] == "done" and a["snapshot_id"] == snap.snapshot_id
     assert b is not None and b["status"] == "failed" and "no cell with data" in b["result"]["error"]
+    figures = registry_kpis(url)  # E2: the observed projects and their difference from the control
+    assert figures["projects_observed"] == 1
+    assert figures["observed_rate_difference_t_c_ha_yr"] == a["result"]["rate_difference"]
     assert worker.run_pass() == 0  # never twice for the same project, version and snapshot
     with session(url) as s:  # a change (a new version) makes the project due again
         s.scalars(select(Project).where(Project.id == ids[0])).one().name = "A2"
