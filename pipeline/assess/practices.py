@@ -170,7 +170,7 @@ def soil_classes(zone: str, clay_pct: float | None = None, t: Tables | None = No
     if clay_pct is not None and clay_pct >= 8.0 and "sandy" in soils and len(soils) > 1:
         soils.remove("sandy")
         return soils, (
-            f" The place's clay ({clay_pct:.1f} %) rules out the sandy class (IPCC: < 8 % clay and > 70 % sand)."
+            f" The location's clay ({clay_pct:.1f} %) rules out the sandy class (IPCC: < 8 % clay and > 70 % sand)."
         )
     return soils, ""
 
