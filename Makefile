@@ -71,7 +71,7 @@ vendor:  ## re-vendor the dashboard's JS/CSS libraries from web/package-lock.jso
 # Two pytest workers (pytest-xdist), one test file per worker at a time (module fixtures stay
 # shared): much of the suite waits on real servers and subprocesses. TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= 2
-XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 test: $(STAMP) browser postgres  ## run the test suite (TEST_WORKERS=2 by default; PYTEST_ARGS passes options)
 	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)

@@ -36,7 +36,8 @@ def api_store(tmp_path_factory: pytest.TempPathFactory) -> ApiStore:
 
 
 # The longest test files first: with two pytest-xdist workers handing out whole files in
-# collection order (--dist loadfile), a long file collected last would run alone at the end.
+# collection order (`make test`: --dist loadfile --no-loadscope-reorder; xdist would otherwise
+# order files by their number of tests), a long file collected last would run alone at the end.
 # The sort is stable and the same on every worker, so xdist's collections agree.
 LONGEST_FIRST = (
     "tests/test_docker.py",
