@@ -28,11 +28,10 @@ from pipeline.assess.location import Site
 from pipeline.assess.project import State
 from pipeline.assess.tables import (
     LAND_USES,
-    SOIL_TYPES,
     AssessError,
     Tables,
-    check_zone,
     load_tables,
+    soil_classes,
     unknown,
 )
 from pipeline.errors import PipelineError
@@ -156,23 +155,6 @@ def _values(climate_zone: str, soil_type: str, land_use: str | None, t: Tables) 
         "uncertainty": f"95 % range of {DRAWS} seeded Monte Carlo draws over the defaults' ranges",
         "practices": out,
     }
-
-
-def soil_classes(zone: str, clay_pct: float | None = None, t: Tables | None = None) -> tuple[list[str], str]:
-    """The mineral soil classes Table 2.3 (2019) gives a reference stock for in ``zone``, less the
-    sandy class where a clay content of >= 8 % rules it out (IPCC's sandy: > 70 % sand and < 8 %
-    clay; the cube holds no sand, so it cannot rule sandy in), and a sentence saying so (empty if
-    nothing was ruled out). The rule of the ex-ante assessment's soil-class range
-    (``pipeline.assess.run``, soil_type not given)."""
-    check_zone(zone)
-    row = (t or load_tables()).data.soc_ref.values[zone]
-    soils = [s for s in SOIL_TYPES if s in row]
-    if clay_pct is not None and clay_pct >= 8.0 and "sandy" in soils and len(soils) > 1:
-        soils.remove("sandy")
-        return soils, (
-            f" The location's clay ({clay_pct:.1f} %) rules out the sandy class (IPCC: < 8 % clay and > 70 % sand)."
-        )
-    return soils, ""
 
 
 def _add_local(out: dict[str, Any], measured: float | None, source: str) -> None:

@@ -12,7 +12,15 @@ import numpy as np
 from pipeline.assess import balance, montecarlo
 from pipeline.assess.location import Site, site_at
 from pipeline.assess.project import Project, parse_project, read_project
-from pipeline.assess.tables import SOIL_TYPES, AssessError, Factor, Tables, check_zone, load_tables
+from pipeline.assess.tables import (
+    SOIL_TYPES,
+    AssessError,
+    Factor,
+    Tables,
+    check_zone,
+    load_tables,
+    soil_classes,
+)
 from pipeline.assess.tier2 import tier2
 from pipeline.assess.tier2 import unavailable as tier2_unavailable
 from pipeline.assess.verdict import socio_economic, soil_health, verdict
@@ -76,18 +84,10 @@ def _soil_range(p: Project, t: Tables, site: Site | None) -> dict[str, Any]:
             zones.add(zone)
     for zone in zones:
         check_zone(zone)
-    rows = [t.data.soc_ref.values[z] for z in sorted(zones)]
-    soils = [s for s in SOIL_TYPES if all(s in row for row in rows)]
-    # IPCC's sandy class is > 70 % sand and < 8 % clay: the cell's clay can rule it out (the cube
-    # holds no sand, so it cannot rule it in)
-    texture = ""
     clay = site.clay_pct if site is not None else None
-    if clay is not None and clay >= 8.0 and "sandy" in soils and len(soils) > 1:
-        soils.remove("sandy")
-        texture = (
-            f" The location's clay ({clay:.1f} %) rules out the sandy class (IPCC: < 8 % clay and "
-            "> 70 % sand)."
-        )
+    per_zone = {z: soil_classes(z, clay, t) for z in sorted(zones)}
+    soils = [s for s in SOIL_TYPES if all(s in got for got, _ in per_zone.values())]
+    texture = next((note for _, note in per_zone.values() if note), "")
     results = {s: _assess(p.model_copy(update={"soil_type": s}), t, site) for s in soils}
     figures: dict[str, Any] = {}
     for k in RANGE_KEYS:

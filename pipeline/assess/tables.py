@@ -267,6 +267,23 @@ def check_zone(climate_zone: object) -> None:
         raise unknown("climate_zone", climate_zone, CLIMATE_ZONES, "IPCC 2019 Vol. 4 Ch. 3 Annex 3A.5 zones.")
 
 
+def soil_classes(zone: str, clay_pct: float | None = None, t: Tables | None = None) -> tuple[list[str], str]:
+    """The mineral soil classes Table 2.3 (2019) gives a reference stock for in ``zone``, less the
+    sandy class where a clay content of >= 8 % rules it out (IPCC's sandy: > 70 % sand and < 8 %
+    clay; the cube holds no sand, so it cannot rule sandy in), and a sentence saying so (empty if
+    nothing was ruled out). The rule of the ex-ante assessment's soil-class range
+    (``pipeline.assess.run``, soil_type not given)."""
+    check_zone(zone)
+    row = (t or load_tables()).data.soc_ref.values[zone]
+    soils = [s for s in SOIL_TYPES if s in row]
+    if clay_pct is not None and clay_pct >= 8.0 and "sandy" in soils and len(soils) > 1:
+        soils.remove("sandy")
+        return soils, (
+            f" The location's clay ({clay_pct:.1f} %) rules out the sandy class (IPCC: < 8 % clay and > 70 % sand)."
+        )
+    return soils, ""
+
+
 def tables_path() -> Path:
     return catalogs_dir() / "ipcc" / "tier1_2019.yaml"
 
