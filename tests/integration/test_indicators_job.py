@@ -30,7 +30,8 @@ GROUPS = ("indicators", "tables", "overviews")
 
 def _open(store: str, snapshot: str, group: str) -> xr.Dataset:
     s = open_repo(store).readonly_session(snapshot_id=snapshot)
-    return xr.open_zarr(s.store, group=group, consolidated=False).load()
+    # as stored: class maps as uint8 codes (decoded, their _FillValue would make them float/NaN)
+    return xr.open_zarr(s.store, group=group, consolidated=False, mask_and_scale=False).load()
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ def test_scenario_maps_are_written_in_one_commit(stac_api, tmp_path):
     maps = xr.open_zarr(session.store, group="rothc", consolidated=False)
     sp = maps["seq_potential"].values
     assert maps["scenario"].values.tolist() == ["+5%", "+10%", "+20%"]
-    assert maps["seq_potential"].attrs["units"] == "t C/ha/yr"
+    assert maps["seq_potential"].attrs["units_label"] == "t C/ha/yr"  # units: "t/ha/year" (CF)
     ok = np.isfinite(sp[0])
     assert ok.sum() == res.pixels
     assert np.all(sp[:, ok] > 0) and np.all(np.diff(sp[:, ok], axis=0) > 0)  # more input, more carbon

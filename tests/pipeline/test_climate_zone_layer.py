@@ -26,7 +26,8 @@ pytestmark = pytest.mark.integration
 
 def _group(store: str, snapshot: str, group: str) -> xr.Dataset:
     s = open_repo(store).readonly_session(snapshot_id=snapshot)
-    return xr.open_zarr(s.store, group=group, consolidated=False, chunks=None).load()
+    # as stored: class maps as uint8 codes (decoded, their _FillValue would make them float/NaN)
+    return xr.open_zarr(s.store, group=group, consolidated=False, chunks=None, mask_and_scale=False).load()
 
 
 @pytest.fixture(scope="module")
