@@ -41,6 +41,8 @@ COMPUTATIONS = (
     "registry_projects_in_line",
     "registry_project_area_ha",
     "registry_expected_removals",
+    "registry_projects_observed",
+    "registry_observed_rate_difference",
 )
 DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 SCHEMA_PATH = Path("schemas") / "kpis.schema.json"

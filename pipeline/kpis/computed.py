@@ -24,10 +24,13 @@ before its first project), one value at the date it is counted:
     registry_projects_in_line      projects whose ex-ante verdict is in line with the vision
     registry_project_area_ha       area of the registered projects (ha)
     registry_expected_removals     expected removals, t CO2e/yr (sum of the ex-ante balances)
+    registry_projects_observed     projects with an ex-post result (polygon vs control ring, E2)
+    registry_observed_rate_difference  area-weighted project - control SOC change rate (E2)
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -203,6 +206,8 @@ REGISTRY_KPIS = {
     "registry_projects_in_line": "projects_in_line",
     "registry_project_area_ha": "project_area_ha",
     "registry_expected_removals": "expected_removals_t_co2e_yr",
+    "registry_projects_observed": "projects_observed",
+    "registry_observed_rate_difference": "observed_rate_difference_t_c_ha_yr",
 }
 
 
@@ -215,8 +220,9 @@ def registry_values(view: TableView) -> dict[str, list[Value]]:
         return {name: [] for name in REGISTRY_KPIS}
     today = datetime.now(UTC).date().isoformat()
     detail = {"catalog": "the registry of projects"}
-    return {
-        name: [Value(figures[k], today, view.snapshot_id, None, detail)] for name, k in REGISTRY_KPIS.items()
+    return {  # a figure with nothing to average (NaN: no project observed yet) has no value
+        name: [Value(figures[k], today, view.snapshot_id, None, detail)] if math.isfinite(figures[k]) else []
+        for name, k in REGISTRY_KPIS.items()
     }
 
 
