@@ -111,8 +111,11 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("dashboard-screenshots")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module. Not for the session: Playwright's sync API keeps an asyncio
+    loop running in the thread while it is open, and a later test module on the same xdist
+    worker could then not call asyncio.run."""
     if not CHROMIUM.exists():
         pytest.fail(
             f"The dashboard's browser tests need Debian's chromium at {CHROMIUM}, which is not "

@@ -30,7 +30,9 @@ EPOCHS = (2015, 2017)  # three epochs: the trend maps are computed, not NaN
 
 def _group(store: str, snapshot: str, group: str) -> xr.Dataset:
     s = open_repo(store).readonly_session(snapshot_id=snapshot)
-    return xr.open_zarr(s.store, group=group, consolidated=False, chunks=None).load()
+    return xr.open_zarr(
+        s.store, group=group, consolidated=False, chunks=None, mask_and_scale=False
+    ).load()  # class codes as stored
 
 
 def _groups(store: str, snapshot: str) -> dict[str, xr.Dataset]:

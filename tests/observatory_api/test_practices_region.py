@@ -24,7 +24,9 @@ LAT, LON = 48.3, 2.4  # a land cell of the demo (France), as test_assess_locatio
 @pytest.fixture(scope="module")
 def stored(api_store: ApiStore) -> dict[str, xr.Dataset]:
     s = open_repo(api_store.store).readonly_session(branch="main")
-    maps = xr.open_zarr(s.store, group="indicators", consolidated=False)[["climate_zone"]].load()
+    maps = xr.open_zarr(s.store, group="indicators", consolidated=False, mask_and_scale=False)[
+        ["climate_zone"]
+    ].load()
     tables = xr.open_zarr(s.store, group="tables", consolidated=False)[["soc_stock"]].load()
     return {"maps": maps, "tables": tables}
 

@@ -30,8 +30,8 @@ EPOCH = 2017
 @pytest.fixture(scope="module")
 def stored(api_store: ApiStore) -> dict[str, Any]:
     s = open_repo(api_store.store).readonly_session(branch="main")
-    maps = xr.open_zarr(s.store, group="indicators", consolidated=False).load()
-    cube = xr.open_zarr(s.store, group="cube", consolidated=False)[["landcover"]].load()
+    maps = xr.open_zarr(s.store, group="indicators", consolidated=False, mask_and_scale=False).load()
+    cube = xr.open_zarr(s.store, group="cube", consolidated=False, mask_and_scale=False)[["landcover"]].load()
     return {"maps": maps, "cube": cube}
 
 
