@@ -36,8 +36,10 @@ from pipeline.store import (
     BRANCH,
     CUBE,
     INDICATORS,
+    MONTHLY,
     OVERVIEWS,
     ROTHC,
+    SDG,
     TABLES,
     StoreError,
     open_group,
@@ -45,6 +47,7 @@ from pipeline.store import (
 )
 
 log = logging.getLogger("observatory_api")
+OPTIONAL_GROUPS = (SDG, MONTHLY)  # lazily opened groups a snapshot may hold (Snapshot.groups)
 READY_TTL = 1.0  # seconds a readiness check of the store is reused
 BODY_CACHE_BYTES = 64 * 2**20
 LANDCOVER = f"{CUBE}/landcover"  # keys of Snapshot.extra
@@ -117,6 +120,7 @@ class Snapshot:
     rothc: xr.Dataset | None
     attrs: dict[str, Any]
     extra: dict[str, MapArray] = field(default_factory=dict)  # cube landcover, RothC maps
+    groups: dict[str, xr.Dataset] = field(default_factory=dict)  # optional groups (OPTIONAL_GROUPS)
     chunks: ChunkCache = field(default_factory=ChunkCache)
     bodies: LRUCache[Any, bytes] = field(default_factory=lambda: LRUCache("bodies", BODY_CACHE_BYTES))
     memo: dict[Any, Any] = field(default_factory=dict)  # small per-snapshot facts (bboxes, STAC)
@@ -185,6 +189,7 @@ def load_snapshot(settings: Settings, snapshot_id: str | None = None) -> Snapsho
         extra[LANDCOVER] = _arrays(session, CUBE, ["landcover"])["landcover"]
     if rothc is not None and "seq_potential" in rothc:
         extra[SEQ_POTENTIAL] = _arrays(session, ROTHC, ["seq_potential"])["seq_potential"]
+    groups = {g: ds for g in OPTIONAL_GROUPS if (ds := open_group(session, g, required=False)) is not None}
     return Snapshot(
         snapshot_id=sid,
         written_at=info.written_at,
@@ -204,6 +209,7 @@ def load_snapshot(settings: Settings, snapshot_id: str | None = None) -> Snapsho
         rothc=rothc,
         attrs=dict(maps.attrs),
         extra=extra,
+        groups=groups,
     )
 
 

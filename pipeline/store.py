@@ -43,6 +43,8 @@ INDICATORS = "indicators"  # per-pixel indicator maps (indicator job)
 TABLES = "tables"  # region x epoch x stratum tables (indicator job)
 OVERVIEWS = "overviews"  # OVERVIEWS/<factor>: area-weighted overview levels of INDICATORS
 ROTHC = "rothc"  # RothC scenario maps (rothc job)
+SDG = "sdg"  # SDG 15.3.1 sub-indicator maps and region tables (indicator job)
+MONTHLY = "monthly"  # monthly signals from NDVI: maps and region tables (monthly job)
 GROUP = CUBE  # the default group of open_cube
 
 
@@ -58,6 +60,8 @@ class Kind(StrEnum):
     UPDATE = "update"
     INDICATORS = "indicators"
     ROTHC = "rothc"
+    SDG = "sdg"
+    MONTHLY = "monthly"
 
 
 DATA_KINDS = (Kind.INGEST, Kind.UPDATE)  # commits that change the cube's data
