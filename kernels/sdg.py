@@ -47,6 +47,8 @@ from kernels.sdg_tables import (
     DEFAULT_LC_MATRIX,
     NODATA,
     SOC_THRESHOLD,
+    STATUS_EXPANDED,
+    STATUS_SIMPLE,
     UNCCD_CLASSES,
     WORLDCOVER_TO_UNCCD,
 )
@@ -273,3 +275,17 @@ def sdg15_3_1(
     lc, prod, soc_ = (a.reshape(-1) for a in arrs)
     _one_out_all_out(lc, prod, soc_, missing == "degraded_wins", out)
     return out.reshape(arrs[0].shape)
+
+
+def status(baseline: ArrayLike, reporting: ArrayLike, *, expanded: bool = False) -> I8:
+    """A reporting period's status against the baseline (int8 -1/0/+1/``NODATA``, or with
+    ``expanded`` the codes 1-7 of ``STATUS_NAMES``, 0 missing): ``STATUS_EXPANDED[baseline, reporting]``
+    (the GPG v2 status matrix, see ``kernels.sdg_tables``); missing in either -> missing."""
+    b = check_classes("baseline", baseline, (-1, 0, 1))
+    r = check_classes("reporting", reporting, (-1, 0, 1))
+    if b.shape != r.shape:
+        raise KernelInputError(f"reporting: expected the shape of baseline {b.shape}, got {r.shape}.")
+    missing = (b == NODATA) | (r == NODATA)
+    code = STATUS_EXPANDED[np.where(missing, 1, b + 1), np.where(missing, 1, r + 1)]
+    code = np.where(missing, 0, code).astype(np.int8)
+    return code if expanded else STATUS_SIMPLE[code]

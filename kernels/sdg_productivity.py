@@ -256,24 +256,7 @@ def _period(name: str, period: Period | None, years: NDArray[np.int64]) -> Perio
     return start, end
 
 
-def productivity(
-    ndvi: ArrayLike,
-    years: ArrayLike,
-    land_unit: ArrayLike,
-    *,
-    trajectory_period: Period | None = None,
-    state_period: Period | None = None,
-    performance_period: Period | None = None,
-    lookup: str | ArrayLike = "gpg2",
-    min_years: int = 3,
-) -> Productivity:
-    """Trajectory, state, performance and their lookup for an NDVI cube ``(years, y, x)``.
-
-    ``ndvi``: annual NDVI integrals (NaN = missing year of a pixel). ``years``: one whole year per
-    layer, strictly increasing. ``land_unit``: int array of the pixel shape. Periods are
-    inclusive ``(first, last)`` years, each defaulting to all years. ``min_years``: fewest valid
-    years for a trajectory (else missing).
-    """
+def _ndvi(ndvi: ArrayLike) -> F64:
     arr = np.asarray(ndvi)
     if arr.dtype.kind not in "iuf" or arr.ndim < 2:
         raise KernelInputError(
@@ -285,18 +268,19 @@ def productivity(
         raise KernelInputError(
             f"ndvi: expected finite values or NaN, got {int(np.isinf(y).sum())} infinite. Mask them as NaN."
         )
-    yrs = _years(years, y.shape[0])
-    lu = np.asarray(land_unit)
-    if lu.dtype.kind not in "iu":
-        raise KernelInputError(
-            f"land_unit: expected an integer array of unit ids, got dtype {lu.dtype}. Rasterise the "
-            "land units to integer ids (e.g. astype(np.int32))."
-        )
-    if lu.shape != y.shape[1:]:
-        raise KernelInputError(f"land_unit: expected the pixel shape of ndvi {y.shape[1:]}, got {lu.shape}.")
+    return y
+
+
+def _roles(
+    yrs: NDArray[np.int64],
+    trajectory_period: Period | None,
+    state_period: Period | None,
+    performance_period: Period | None,
+    min_years: int,
+) -> NDArray[np.int64]:
+    """Role bits of each year (see ``_period_stats``); raise when a period has too few years."""
     if not (isinstance(min_years, int) and min_years >= 3):
         raise KernelInputError(f"min_years: expected a whole number >= 3, got {min_years!r}.")
-    table = _lookup_table(lookup)
     t0, t1 = _period("trajectory_period", trajectory_period, yrs)
     s0, s1 = _period("state_period", state_period, yrs)
     p0, p1 = _period("performance_period", performance_period, yrs)
@@ -316,22 +300,92 @@ def productivity(
                 f"before the last {STATE_RECENT_YEARS} and >= 1 among them), got years "
                 f"{yrs[sel].tolist()} of {yrs.tolist()}. Widen the period or add years."
             )
-    pix_shape = y.shape[1:]
-    flat = y.reshape(y.shape[0], -1)
     role = early.astype(np.int64) + recent.astype(np.int64) * 2 + perf.astype(np.int64) * 4
-    role += in_traj.astype(np.int64) * 8
+    return np.asarray(role + in_traj.astype(np.int64) * 8)
+
+
+def period_statistics(
+    ndvi: ArrayLike,
+    years: ArrayLike,
+    *,
+    trajectory_period: Period | None = None,
+    state_period: Period | None = None,
+    performance_period: Period | None = None,
+    min_years: int = 3,
+) -> tuple[F64, F64, F64]:
+    """The per-pixel statistics of one pass over ``ndvi`` (years, ...): (state z, mean over the
+    performance period, trajectory z), each of the pixel shape. They depend on the pixel alone,
+    so a grid can be done tile by tile; the performance ratio then needs the land units' 90th
+    percentiles over the whole grid (``performance_ratio``) before ``classify``."""
+    y = _ndvi(ndvi)
+    yrs = _years(years, y.shape[0])
+    role = _roles(yrs, trajectory_period, state_period, performance_period, min_years)
+    flat = y.reshape(y.shape[0], -1)
     stats = np.empty((3, flat.shape[1]))
     _period_stats(flat, role, min_years, stats)
-    traj_z = stats[2]
-    ratio = performance_ratio(stats[1], lu.reshape(-1))
-    out = np.empty((6, flat.shape[1]), dtype=np.int8)
-    _classify(traj_z, stats[0], ratio, table, Z_SIGNIFICANT, Z_AT_RISK, PERFORMANCE_CUT, out)
-    return Productivity(
-        traj_z.reshape(pix_shape),
-        stats[0].reshape(pix_shape),
-        ratio.reshape(pix_shape),
-        *(out[i].reshape(pix_shape) for i in range(6)),
+    shape = y.shape[1:]
+    return stats[0].reshape(shape), stats[1].reshape(shape), stats[2].reshape(shape)
+
+
+def classify(
+    trajectory_z: ArrayLike, state_z: ArrayLike, ratio: ArrayLike, *, lookup: str | ArrayLike = "gpg2"
+) -> Productivity:
+    """Classes of the three metrics (z-scores and the performance ratio; NaN = missing) and
+    their lookup."""
+    table = _lookup_table(lookup)
+    tz = np.ascontiguousarray(trajectory_z, dtype=np.float64)
+    sz = np.ascontiguousarray(state_z, dtype=np.float64)
+    r = np.ascontiguousarray(ratio, dtype=np.float64)
+    if not tz.shape == sz.shape == r.shape:
+        raise KernelInputError(
+            f"state_z, ratio: expected the shape of trajectory_z {tz.shape}, got {sz.shape} and {r.shape}."
+        )
+    out = np.empty((6, tz.size), dtype=np.int8)
+    _classify(
+        tz.reshape(-1), sz.reshape(-1), r.reshape(-1), table, Z_SIGNIFICANT, Z_AT_RISK, PERFORMANCE_CUT, out
     )
+    return Productivity(tz, sz, r, *(out[i].reshape(tz.shape) for i in range(6)))
+
+
+def productivity(
+    ndvi: ArrayLike,
+    years: ArrayLike,
+    land_unit: ArrayLike,
+    *,
+    trajectory_period: Period | None = None,
+    state_period: Period | None = None,
+    performance_period: Period | None = None,
+    lookup: str | ArrayLike = "gpg2",
+    min_years: int = 3,
+) -> Productivity:
+    """Trajectory, state, performance and their lookup for an NDVI cube ``(years, y, x)``.
+
+    ``ndvi``: annual NDVI integrals (NaN = missing year of a pixel). ``years``: one whole year per
+    layer, strictly increasing. ``land_unit``: int array of the pixel shape. Periods are
+    inclusive ``(first, last)`` years, each defaulting to all years. ``min_years``: fewest valid
+    years for a trajectory (else missing). The same as ``period_statistics`` then
+    ``performance_ratio`` then ``classify``.
+    """
+    y = _ndvi(ndvi)
+    lu = np.asarray(land_unit)
+    if lu.dtype.kind not in "iu":
+        raise KernelInputError(
+            f"land_unit: expected an integer array of unit ids, got dtype {lu.dtype}. Rasterise the "
+            "land units to integer ids (e.g. astype(np.int32))."
+        )
+    if lu.shape != y.shape[1:]:
+        raise KernelInputError(f"land_unit: expected the pixel shape of ndvi {y.shape[1:]}, got {lu.shape}.")
+    _lookup_table(lookup)  # fail before the pass
+    state_z, mean, traj_z = period_statistics(
+        y,
+        years,
+        trajectory_period=trajectory_period,
+        state_period=state_period,
+        performance_period=performance_period,
+        min_years=min_years,
+    )
+    ratio = performance_ratio(mean, lu).reshape(mean.shape)
+    return classify(traj_z, state_z, ratio, lookup=lookup)
 
 
 def performance_ratio(mean: F64, land_unit: NDArray[np.integer], q: float = PERFORMANCE_PERCENTILE) -> F64:
@@ -358,4 +412,12 @@ def performance_ratio(mean: F64, land_unit: NDArray[np.integer], q: float = PERF
         return np.where(valid & (p > 0), mean / np.where(p > 0, p, 1.0), np.nan)
 
 
-__all__ = ["NODATA", "Productivity", "lookup_productivity", "performance_ratio", "productivity"]
+__all__ = [
+    "NODATA",
+    "Productivity",
+    "classify",
+    "lookup_productivity",
+    "performance_ratio",
+    "period_statistics",
+    "productivity",
+]

@@ -131,3 +131,33 @@ PERFORMANCE_CUT = 0.5
 PERFORMANCE_PERCENTILE = 90.0
 STATE_RECENT_YEARS = 3
 SOC_THRESHOLD = 0.10
+
+# Status of a reporting period against the baseline (GPG v2 "status matrix", in TE's reading:
+# ``sdg_status_expanded`` then ``sdg_status_expanded_to_simple`` at ``35b2b7d7``; S reports each
+# period on its own). STATUS_EXPANDED[baseline + 1, reporting + 1] -> 1..7:
+#   1 persistent degradation (degraded, degraded)      5 baseline improvement (improved, stable)
+#   2 recent degradation (stable/improved, degraded)   6 recent improvement (degraded/stable, improved)
+#   3 baseline degradation (degraded, stable)          7 persistent improvement (improved, improved)
+#   4 stable (stable, stable)
+# and the three-class status: 1-3 degraded, 4 stable, 5-7 improved. So a pixel degraded in the
+# baseline stays degraded until the reporting period shows an improvement; missing in either
+# period -> missing.
+STATUS_EXPANDED = np.array(
+    [
+        # reporting: degraded, stable, improved
+        [1, 3, 6],  # baseline degraded
+        [2, 4, 6],  # baseline stable
+        [2, 5, 7],  # baseline improved
+    ],
+    dtype=np.int8,
+)
+STATUS_NAMES = (
+    "persistent degradation",
+    "recent degradation",
+    "baseline degradation",
+    "stable",
+    "baseline improvement",
+    "recent improvement",
+    "persistent improvement",
+)
+STATUS_SIMPLE = np.array([NODATA, -1, -1, -1, 0, 1, 1, 1], dtype=np.int8)  # by expanded code

@@ -52,6 +52,8 @@ from pipeline.grid import Grid
 from pipeline.indicators.blocks import STRIP, BlockTask, TableFold, tile_shape, window_of
 from pipeline.indicators.maps import STOCK_INPUTS, overview_factors
 from pipeline.indicators.registry import STATIC_MAPS, STRATA, TABLE_UNITS
+from pipeline.indicators.sdg import run as run_sdg
+from pipeline.indicators.sdg_periods import SdgSpec
 from pipeline.indicators.stream import Runner, block_runner, create_maps, create_overviews, grow, write_block
 from pipeline.indicators.tables import (
     RegionIndex,
@@ -355,10 +357,12 @@ def run_indicators(
     block: int | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
+    sdg: SdgSpec | None = None,
 ) -> IndicatorResult:
     """Compute what the newest data snapshot needs and commit it (see the module docstring).
     ``block``: the tiles' side in cells (rounded up to a power of two; default the chunks' rows);
-    ``scheduler``: run the tiles on that dask cluster, else on ``workers`` threads."""
+    ``scheduler``: run the tiles on that dask cluster, else on ``workers`` threads; ``sdg``: the
+    SDG 15.3.1 periods (``pipeline.indicators.sdg``), written in the same commit."""
     t0 = time.perf_counter()
     data_snap = data_snapshot(store)
     cube = open_inputs(store, data_snap)
@@ -409,6 +413,7 @@ def run_indicators(
         full_attrs = _table_attrs(cube, attrs, factors)
         zarr.open_group(sink, path=MAPS).attrs.update(full_attrs)
         zarr.open_group(sink, path=TABLES).attrs.update(full_attrs)
+        run_sdg(store, data_snap, sink, idx, sdg or SdgSpec(), chunks, block or chunks[0])
     return IndicatorResult(
         tx.snapshot_id, data_snap, mode, c.epochs, len(idx.ids), time.perf_counter() - t0, factors
     )

@@ -1,0 +1,303 @@
+"""SDG 15.3.1 in the indicator job: sub-indicator maps, the result and region tables.
+
+Method: UNCCD Good Practice Guidance v2 (Sims et al. 2021) as transcribed by FAO SEPAL's
+``sepal-contrib/sdg_15.3.1`` (the kernels: ``kernels.sdg``, ``kernels.sdg_productivity``, whose
+docstrings cite the rows followed and flag the doubtful ones); the periods: ``sdg_periods``.
+Per period and cell:
+
+- land cover: ``land_cover_degradation(landcover[lc_from], landcover[lc_to])`` (WorldCover ->
+  the 7 UNCCD classes -> the 7x7 matrix);
+- land productivity: annual integrals of the cube's monthly ``ndvi`` (the sum of the 12 monthly
+  composites of a calendar year, NDVI x month; a year the cube does not hold whole, or a cell
+  with a missing month in it, is a missing year), then trajectory, state and performance over
+  the period's NDVI years and the lookup. Land units of the performance: the IPCC climate zone
+  (the job's ``climate_zone`` map) x the UNCCD class at ``lc_from``. A cube without ``ndvi``, or
+  with too few whole years for the period, gives productivity *missing* (recorded in the
+  period's ``productivity_note``), never zeros;
+- SOC: ``soc_degradation(soc_stock[lc_to], soc_stock[lc_from])`` from the indicator maps just
+  written (+-10 %, exactly 10 % stable);
+- ``sdg_period``: "one out, all out" of the three; ``sdg_15_3_1``: the baseline's
+  ``sdg_period``, and for a reporting period its status against the baseline (GPG v2 status
+  matrix, ``kernels.sdg.status``).
+
+Only land counts: a cell is land when its land cover at ``lc_to`` is a WorldCover class other
+than 80 (permanent water bodies: the UN metadata's denominator is the total land area without
+inland water); other cells (water, the sea, no land cover) are ``NODATA`` in every map and
+outside every table. Codes: int8 -1 degraded, 0 stable, +1 improved, -128 no data.
+
+Memory: the NDVI months are read tile by tile (``tile`` x ``tile`` cells, every month of the
+tile), never for the whole grid; what is held for the grid is a few per-cell numbers per period
+(three float64 statistics and the int8 classes), because the performance's 90th percentile is
+over each land unit of the whole grid. Tables: ``pipeline.indicators.sdg_tables``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+import zarr
+
+from kernels.errors import KernelInputError
+from kernels.sdg import land_cover_degradation, sdg15_3_1, soc_degradation, status, to_unccd
+from kernels.sdg_productivity import classify, performance_ratio, period_statistics
+from kernels.sdg_tables import NODATA, WATER
+from pipeline import cf
+from pipeline.indicators.sdg_periods import Period, SdgSpec, periods
+from pipeline.store import CUBE, INDICATORS, SDG, open_repo
+
+LAYERS = ("sdg_15_3_1", "sdg_period", "sdg_land_cover", "sdg_productivity", "sdg_soc")
+TITLES = {
+    "sdg_15_3_1": "SDG 15.3.1 land degradation (status against the baseline)",
+    "sdg_period": "SDG 15.3.1 one out, all out within the period",
+    "sdg_land_cover": "SDG 15.3.1 sub-indicator: land cover",
+    "sdg_productivity": "SDG 15.3.1 sub-indicator: land productivity",
+    "sdg_soc": "SDG 15.3.1 sub-indicator: SOC stock",
+}
+FLAGS = ((-1, "degraded"), (0, "stable"), (1, "improved"))
+METHOD = (
+    "UNCCD Good Practice Guidance for SDG indicator 15.3.1, version 2 (Sims et al. 2021, UNCCD, "
+    "Bonn, ISBN 978-92-95118-29-4), as transcribed by FAO SEPAL sepal-contrib/sdg_15.3.1 at "
+    "6131daa3 (productivity lookup gpg2, land-cover matrix, SOC +-10 %); status matrix as "
+    "Trends.Earth sdg_status_expanded (35b2b7d7)"
+)
+N_UNIT_CLASSES = 8  # UNCCD classes 0-6 and 7 = no land cover
+
+
+def class_attrs(name: str) -> dict[str, Any]:
+    """CF attributes of an SDG map (int8 flags, ``_FillValue`` -128)."""
+    return {
+        "long_name": TITLES[name],
+        "units": "1",
+        "flag_values": np.asarray([c for c, _ in FLAGS], dtype=np.int8),
+        "flag_meanings": " ".join(n for _, n in FLAGS),
+        "_FillValue": np.int8(NODATA),
+        "references": METHOD,
+    }
+
+
+@dataclass
+class Grids:
+    """Per-cell results for the whole grid of one period (filled tile by tile)."""
+
+    land: np.ndarray  # bool
+    land_cover: np.ndarray  # int8
+    soc: np.ndarray  # int8
+    unit: np.ndarray  # int32 land unit of the performance
+    stats: np.ndarray | None  # (3, ny, nx) state z, performance mean, trajectory z; None = missing
+    note: str = ""  # why productivity is missing
+    maps: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def ndvi_years(times: np.ndarray) -> list[int]:
+    """Calendar years the cube's ``time`` axis holds whole (all 12 months)."""
+    t = pd.DatetimeIndex(times)
+    months = pd.Series(t.month, index=t.year).groupby(level=0).nunique()
+    return [int(y) for y, n in months.items() if n == 12]
+
+
+def annual_integrals(ndvi: np.ndarray, times: np.ndarray, years: list[int]) -> np.ndarray:
+    """(years, ...) sums of the 12 monthly NDVI of each year (NaN if any month is missing)."""
+    t = pd.DatetimeIndex(times)
+    out = np.empty((len(years), *ndvi.shape[1:]))
+    for k, year in enumerate(years):
+        sel = np.flatnonzero(t.year == year)
+        out[k] = np.sum(ndvi[sel].astype(np.float64), axis=0)  # NaN propagates
+    return out
+
+
+def _productivity_note(p: Period, years: list[int], has_ndvi: bool) -> str:
+    """Why productivity cannot be computed for ``p`` ("" when it can)."""
+    if not has_ndvi:
+        return "the cube holds no ndvi: add an NDVI source (e.g. demo-ndvi) to the job and ingest"
+    try:
+        probe = np.zeros((len(years), 1, 1))
+        window = (p.ndvi_first, p.ndvi_last)
+        period_statistics(
+            probe, years, trajectory_period=window, state_period=window, performance_period=window
+        )
+    except KernelInputError as exc:
+        return f"too few whole NDVI years for {p.ndvi_first}-{p.ndvi_last}: {exc}"
+    return ""
+
+
+def _open(store: str, snapshot: str) -> tuple[xr.Dataset, bool]:
+    session = open_repo(store).readonly_session(snapshot_id=snapshot)
+    names = list(zarr.open_group(session.store, path=CUBE, mode="r").array_keys())
+    keep = {"landcover", "ndvi", "epoch", "time", "y", "x", "spatial_ref"}
+    ds = xr.open_zarr(
+        session.store,
+        group=CUBE,
+        consolidated=False,
+        chunks=None,
+        mask_and_scale=False,
+        drop_variables=[n for n in names if n not in keep],
+    )
+    return ds, "ndvi" in ds and ds["ndvi"].dims == ("time", "y", "x")
+
+
+def compute_grids(
+    store: str, data_snap: str, sink: Any, spec: SdgSpec, tile: int
+) -> tuple[list[Period], list[Grids], xr.Dataset]:
+    """Pass over the grid tile by tile: every period's land mask, land-cover and SOC classes,
+    land units and productivity statistics. ``sink``: the store holding this run's indicator
+    maps (``soc_stock``, ``climate_zone``)."""
+    cube, has_ndvi = _open(store, data_snap)
+    epochs = [int(e) for e in cube["epoch"].values]
+    pers = periods(epochs, spec)
+    maps = zarr.open_group(sink, path=INDICATORS, mode="r")
+    map_epochs = [int(e) for e in np.asarray(maps["epoch"][:])]  # type: ignore[index]
+    stock, zone = maps["soc_stock"], maps["climate_zone"]
+    times = cube["time"].values if has_ndvi else np.array([], dtype="datetime64[ns]")
+    years = ndvi_years(times) if has_ndvi else []
+    ny, nx = cube.sizes["y"], cube.sizes["x"]
+    grids = []
+    for p in pers:
+        note = _productivity_note(p, years, has_ndvi)
+        grids.append(
+            Grids(
+                np.zeros((ny, nx), bool),
+                np.empty((ny, nx), np.int8),
+                np.empty((ny, nx), np.int8),
+                np.empty((ny, nx), np.int32),
+                None if note else np.empty((3, ny, nx)),
+                note,
+            )
+        )
+    matrix = None if spec.matrix is None else np.asarray(spec.matrix)
+    need = sorted({e for p in pers for e in (p.lc_from, p.lc_to)})
+    for r0 in range(0, ny, tile):
+        r1 = min(ny, r0 + tile)
+        for c0 in range(0, nx, tile):
+            c1 = min(nx, c0 + tile)
+            win = {"y": slice(r0, r1), "x": slice(c0, c1)}
+            lc = {e: cube["landcover"].isel({"epoch": epochs.index(e), **win}).values for e in need}
+            st = {e: np.asarray(stock[map_epochs.index(e), r0:r1, c0:c1], dtype=np.float64) for e in need}  # type: ignore[index]
+            cz = np.asarray(zone[r0:r1, c0:c1]).astype(np.int32)  # type: ignore[index]
+            integrals = None
+            if any(g.stats is not None for g in grids):
+                integrals = annual_integrals(cube["ndvi"].isel(win).values, times, years)
+            for p, g in zip(pers, grids, strict=True):
+                cls_to = to_unccd(lc[p.lc_to])
+                g.land[r0:r1, c0:c1] = (cls_to != NODATA) & (cls_to != WATER)
+                g.land_cover[r0:r1, c0:c1] = land_cover_degradation(lc[p.lc_from], lc[p.lc_to], matrix=matrix)
+                g.soc[r0:r1, c0:c1] = soc_degradation(
+                    st[p.lc_to], st[p.lc_from], threshold=spec.soc_threshold
+                )
+                cls_from = to_unccd(lc[p.lc_from]).astype(np.int32)
+                g.unit[r0:r1, c0:c1] = cz * N_UNIT_CLASSES + np.where(
+                    cls_from < 0, N_UNIT_CLASSES - 1, cls_from
+                )
+                if g.stats is not None and integrals is not None:
+                    w = (p.ndvi_first, p.ndvi_last)
+                    s = period_statistics(
+                        integrals, years, trajectory_period=w, state_period=w, performance_period=w
+                    )
+                    for k in range(3):
+                        g.stats[k, r0:r1, c0:c1] = s[k]
+    return pers, grids, cube
+
+
+def classify_grids(pers: list[Period], grids: list[Grids], spec: SdgSpec) -> None:
+    """Each period's maps (``LAYERS``) from its grids; cells that are not land -> ``NODATA``."""
+    base: np.ndarray | None = None
+    for p, g in zip(pers, grids, strict=True):
+        if g.stats is None:
+            prod = np.full(g.land.shape, NODATA, dtype=np.int8)
+        else:
+            ratio = performance_ratio(g.stats[1], g.unit).reshape(g.land.shape)
+            prod = classify(g.stats[2], g.stats[0], ratio, lookup=spec.lookup).productivity
+        result = sdg15_3_1(g.land_cover, prod, g.soc, missing=spec.missing)
+        layers = {
+            "sdg_period": result,
+            "sdg_land_cover": g.land_cover,
+            "sdg_productivity": prod,
+            "sdg_soc": g.soc,
+        }
+        layers = {n: np.where(g.land, a, np.int8(NODATA)).astype(np.int8) for n, a in layers.items()}
+        if p.kind == "baseline":
+            base = layers["sdg_period"]
+            indicator = base
+        else:
+            assert base is not None
+            indicator = np.where(g.land, status(base, layers["sdg_period"]), np.int8(NODATA)).astype(np.int8)
+        g.maps = {"sdg_15_3_1": indicator, **layers}
+
+
+def maps_dataset(
+    cube: xr.Dataset, pers: list[Period], grids: list[Grids], chunks: tuple[int, int]
+) -> xr.Dataset:
+    """The (period, y, x) int8 maps with CF attributes and the periods' description."""
+    data = {n: (("period", "y", "x"), np.stack([g.maps[n] for g in grids]), class_attrs(n)) for n in LAYERS}
+    ds = xr.Dataset(
+        data, coords={"period": [p.label for p in pers], "y": cube["y"].values, "x": cube["x"].values}
+    )
+    ds = period_coords(ds, pers, grids)
+    ds = cf.annotate(ds, cf.crs_of(cube))
+    cy, cx = min(chunks[0], ds.sizes["y"]), min(chunks[1], ds.sizes["x"])
+    for n in LAYERS:
+        ds[n].encoding["chunks"] = (1, cy, cx)
+    return ds
+
+
+def period_coords(ds: xr.Dataset, pers: list[Period], grids: list[Grids]) -> xr.Dataset:
+    """Per-period coordinates: kind, years, compared epochs, NDVI window, productivity note."""
+    cols: dict[str, list[Any]] = {
+        "period_kind": [p.kind for p in pers],
+        "first_year": [p.first for p in pers],
+        "last_year": [p.last for p in pers],
+        "lc_from": [p.lc_from for p in pers],
+        "lc_to": [p.lc_to for p in pers],
+        "ndvi_first": [p.ndvi_first for p in pers],
+        "ndvi_last": [p.ndvi_last for p in pers],
+        "productivity_note": [g.note for g in grids],
+    }
+    coords = {
+        k: ("period", np.asarray(v, dtype="<U512" if k == "productivity_note" else None))
+        for k, v in cols.items()
+    }
+    return ds.assign_coords(coords)
+
+
+def write(session_store: Any, maps: xr.Dataset, tables: xr.Dataset, attrs: dict[str, Any]) -> None:
+    """Replace the ``sdg`` group with the maps and tables (one dataset: they share ``period``)."""
+    ds = xr.merge([maps, tables], combine_attrs="override", join="exact")
+    ds.attrs = {**attrs, "method": METHOD}
+    ds.to_zarr(session_store, group=SDG, mode="w", consolidated=False, zarr_format=3)
+
+
+def run(
+    store: str,
+    data_snap: str,
+    sink: Any,
+    idx: Any,
+    spec: SdgSpec,
+    chunks: tuple[int, int],
+    tile: int,
+) -> list[str]:
+    """The SDG pass of the indicator job into ``sink`` (its transaction's store, after the
+    indicator maps were written there); returns the periods' labels. Recomputed whole on every
+    run that computes indicators (the default periods move with the epochs)."""
+    from pipeline.grid import Grid
+    from pipeline.indicators.sdg_tables import tables_dataset
+
+    if spec.skip:
+        return []
+    pers, grids, cube = compute_grids(store, data_snap, sink, spec, tile)
+    classify_grids(pers, grids, spec)
+    labels = [p.label for p in pers]
+    maps = maps_dataset(cube, pers, grids, chunks)
+    tables = tables_dataset(idx, Grid.of(cube), labels, grids)
+    attrs = {
+        "input_snapshot": data_snap,
+        "lookup": spec.lookup,
+        "missing": spec.missing,
+        "soc_threshold": spec.soc_threshold,
+        "baseline": labels[0],
+        "land": "WorldCover classes other than 80 (permanent water bodies) at the period's last epoch",
+    }
+    write(sink, maps, tables, attrs)
+    return labels

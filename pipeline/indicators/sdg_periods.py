@@ -1,0 +1,111 @@
+"""SDG 15.3.1 periods: the baseline and the reporting periods, and what each compares.
+
+UNCCD Good Practice Guidance v2 (2021): a baseline period (GPG v2: 2000-2015) and reporting
+periods after it (2016-2019, ...). For each period:
+
+- land cover and SOC compare two epochs of the cube: the baseline's first and last epochs; a
+  reporting period's last epoch against the baseline's last (GPG v2: 2015 -> 2019);
+- land productivity runs over a window of NDVI years: the baseline's own years; for a reporting
+  period, the years ending at its last year with the baseline's length (GPG v2: 2004-2019
+  against 2000-2015), so that trajectory and state weigh the same number of years.
+
+The job file has no indicators section, so the periods are arguments of the job
+(``SdgSpec``) with a default derived from the cube's epochs (``default_periods``): the
+baseline is the first ``max(5, n // 2)`` epochs (five years are the fewest the productivity state
+needs: two earlier years and the last three), capped so that one epoch is left to report on, and
+one reporting period runs from the epoch after the baseline to the last epoch. The demo cube
+(epochs 2015-2024) gets baseline 2015-2019 and reporting 2020-2024.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from kernels.sdg import Missing
+from kernels.sdg_tables import SOC_THRESHOLD
+from pipeline.errors import PipelineError
+
+Kind = Literal["baseline", "reporting"]
+MIN_BASELINE_YEARS = 5
+
+
+@dataclass(frozen=True)
+class Period:
+    """One period: its label (``"2015-2019"``), kind, years, compared epochs and NDVI years."""
+
+    label: str
+    kind: Kind
+    first: int
+    last: int
+    lc_from: int  # epoch of the land cover / SOC compared against
+    lc_to: int
+    ndvi_first: int  # productivity window (inclusive)
+    ndvi_last: int
+
+
+@dataclass(frozen=True)
+class SdgSpec:
+    """Settings of the SDG pass. ``baseline`` / ``reporting``: (first year, last year), None for
+    the default of ``default_periods``. ``lookup``: the productivity lookup ("gpg2", "gpg1");
+    ``missing``: the one-out-all-out rule for missing sub-indicators (``kernels.sdg``)."""
+
+    baseline: tuple[int, int] | None = None
+    reporting: tuple[tuple[int, int], ...] | None = None
+    lookup: str = "gpg2"
+    missing: Missing = "any"
+    soc_threshold: float = SOC_THRESHOLD
+    matrix: tuple[tuple[int, ...], ...] | None = None  # 7x7 land-cover matrix, None = GPG v2
+    skip: bool = False  # compute no SDG at all
+
+
+def label(first: int, last: int) -> str:
+    return f"{first}-{last}"
+
+
+def default_periods(epochs: list[int]) -> tuple[tuple[int, int], tuple[tuple[int, int], ...]]:
+    """(baseline, reporting periods) for a cube with these epochs (see the module docstring)."""
+    n = len(epochs)
+    k = min(max(MIN_BASELINE_YEARS, n // 2), n - 1)
+    return (epochs[0], epochs[k - 1]), ((epochs[k], epochs[-1]),)
+
+
+def periods(epochs: list[int], spec: SdgSpec) -> list[Period]:
+    """The periods of ``spec`` (or the defaults) checked against the cube's epochs."""
+    if len(epochs) < 2:
+        raise PipelineError(
+            f"SDG 15.3.1: expected a cube with at least two epochs (a baseline and a later one), got "
+            f"{epochs}. Ingest more years, or pass SdgSpec(skip=True)."
+        )
+    default_b, default_r = default_periods(epochs)
+    b0, b1 = spec.baseline or default_b
+    reporting = spec.reporting if spec.reporting is not None else default_r
+
+    def need_epoch(year: int, what: str) -> None:
+        if year not in epochs:
+            raise PipelineError(
+                f"SDG 15.3.1 {what}: expected a year that is an epoch of the cube ({epochs[0]}-"
+                f"{epochs[-1]}: {epochs}), got {year}. Choose periods whose first and last years are "
+                "epochs."
+            )
+
+    if b0 >= b1:
+        raise PipelineError(
+            f"SDG 15.3.1 baseline: expected first year < last year, got {b0}-{b1}. Give a baseline "
+            "of at least two epochs (five years for land productivity)."
+        )
+    need_epoch(b0, "baseline start")
+    need_epoch(b1, "baseline end")
+    out = [Period(label(b0, b1), "baseline", b0, b1, b0, b1, b0, b1)]
+    for r0, r1 in reporting:
+        if not b1 < r0 <= r1:
+            raise PipelineError(
+                f"SDG 15.3.1 reporting period {r0}-{r1}: expected years after the baseline "
+                f"{b0}-{b1}, first <= last. Choose a reporting period that starts after {b1}."
+            )
+        need_epoch(r1, f"reporting period {r0}-{r1} end")
+        out.append(Period(label(r0, r1), "reporting", r0, r1, b1, r1, r1 - (b1 - b0), r1))
+    labels = [p.label for p in out]
+    if len(set(labels)) != len(labels):
+        raise PipelineError(f"SDG 15.3.1: expected distinct periods, got {labels}. Remove the repeats.")
+    return out
