@@ -36,6 +36,12 @@ def main() -> None:
     ap.add_argument("--only", default="zonal,stock,theil-sen,whatif,rothc,indicators,api,assess,dashboard")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json", type=Path, default=Path("var/bench/latest.json"))
+    ap.add_argument(
+        "--scale-resolutions",
+        default="0.05,0.02,0.01",
+        help="degrees, each 0.1 / an integer (--quick: 0.1,0.05)",
+    )
+    ap.add_argument("--scale-no-rothc", action="store_true", help="scale: ingest and indicators only")
     args = ap.parse_args()
     only = set(args.only.split(","))
     res = 0.1 if args.quick else 0.025
@@ -159,7 +165,8 @@ def main() -> None:
         db = results["dashboard"] = bench_dashboard()
         rows.extend(dashboard_rows(db))
     if "scale" in only:
-        sc = bench_scale((0.2, 0.1) if args.quick else (0.05, 0.02))
+        scale_res = (0.1, 0.05) if args.quick else tuple(float(r) for r in args.scale_resolutions.split(","))
+        sc = bench_scale(scale_res, rothc=not args.scale_no_rothc)
         results.update({f"scale_{k}": v for k, v in sc.items()})
         rows.extend(scale_rows(sc))
     if "ingest" in only:
