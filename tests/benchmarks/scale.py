@@ -64,21 +64,28 @@ def _tree_rss(proc: psutil.Process, extra: list[psutil.Process]) -> int:
 
 
 def run_stage(code: str, extra: list[psutil.Process] | None = None) -> tuple[float, float, str]:
-    """Run ``code`` in a child Python: (wall s, peak tree RSS MiB, its last stdout line)."""
+    """Run ``code`` in a child Python under the project's watchdog (it dies with this process):
+    (wall s, peak tree RSS MiB, its last stdout line)."""
+    from pipeline.processes import spawn_child, stop_children
+
     t0 = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    proc = psutil.Process(child.pid)
-    peak = 0
-    while child.poll() is None:
-        peak = max(peak, _tree_rss(proc, extra or []))
-        time.sleep(0.05)
-    wall = time.perf_counter() - t0
-    out, err = child.communicate()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        child = spawn_child([sys.executable, "-c", code], name="stage", stdout=out, stderr=err)
+        try:
+            proc = psutil.Process(child.pid)
+            peak = 0
+            while child.running():
+                peak = max(peak, _tree_rss(proc, extra or []))
+                time.sleep(0.05)
+        finally:
+            stop_children([child])
+        wall = time.perf_counter() - t0
+        out.seek(0)
+        err.seek(0)
+        text, errors = out.read().decode(), err.read().decode()
     if child.returncode != 0:
-        raise RuntimeError(err[-3000:])
-    return wall, peak / 2**20, (out.strip().splitlines() or [""])[-1]
+        raise RuntimeError(errors[-3000:])
+    return wall, peak / 2**20, (text.strip().splitlines() or [""])[-1]
 
 
 def _code(body: str) -> str:
