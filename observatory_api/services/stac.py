@@ -4,8 +4,9 @@ epoch), memoised per snapshot.
 Asset hrefs never name a server path: they point under ``SOCOBS_PUBLIC_STORE_URL`` when it is
 set, at the store itself when it is an object-store or web URL, and otherwise are relative
 (``store#/indicators/soc_stock``: the store as published next to the catalog). Links are absolute
-under the API's public base URL: the collection is its own root; items link to it as root,
-parent and collection."""
+under the API's public base URL: the collection is the root of this STAC graph (self, root and
+parent name it: nothing is above it), links to its items one by one and to the item collection;
+items link to it as root, parent and collection."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ def collection(snap: Snapshot, href: str, base_url: str) -> dict[str, Any]:
         body["links"] = [
             {"rel": "self", "href": root, "type": JSON},
             {"rel": "root", "href": root, "type": JSON},
+            {"rel": "parent", "href": root, "type": JSON, "title": "the root: nothing is above it"},
             {"rel": "items", "href": f"{root}/items", "type": GEOJSON},
             *({"rel": "item", "href": f"{root}/items/{i}", "type": GEOJSON} for i in item_ids(snap.base.ds)),
         ]
