@@ -16,7 +16,7 @@ import pytest
 import xarray as xr
 from pystac.errors import STACValidationError
 from pystac.extensions.datacube import DatacubeExtension
-from pystac.extensions.xarray_assets import XarrayAssetsExtension
+from pystac.extensions.xarray_assets import AssetXarrayAssetsExtension, XarrayAssetsExtension
 from pystac.validation import validate_dict
 from pystac.validation.stac_validator import JsonSchemaSTACValidator
 
@@ -73,8 +73,9 @@ def test_the_collection_is_valid_linked_and_describes_the_cube(client, api_store
     x = cube.dimensions["x"].to_dict()
     assert x["step"] == abs(float(maps["x"][1] - maps["x"][0]))
     assert x["extent"][0] < float(maps["x"].min()) < float(maps["x"].max()) < x["extent"][1]
-    assert set(cube.variables) == set(maps.data_vars)
-    for name, var in cube.variables.items():
+    variables = cube.variables
+    assert variables is not None and set(variables) == set(maps.data_vars)
+    for name, var in variables.items():
         assert var.dimensions == list(maps[name].dims), name
     assert set(body["assets"]) == set(maps.data_vars) | {"tables"}
 
@@ -166,5 +167,7 @@ def test_the_zarr_assets_carry_xarray_open_kwargs(client):
     coll = pystac.Collection.from_dict(client.get("/v1/stac").json())
     for key, asset in coll.assets.items():
         assert asset.media_type == "application/vnd+zarr", key
-        kwargs = XarrayAssetsExtension.ext(asset).open_kwargs
+        ext = XarrayAssetsExtension.ext(asset)
+        assert isinstance(ext, AssetXarrayAssetsExtension)
+        kwargs = ext.open_kwargs
         assert kwargs is not None and kwargs["group"] == asset.href.rsplit("#/", 1)[1].split("/")[0], key
