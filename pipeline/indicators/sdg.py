@@ -113,6 +113,12 @@ def _productivity_note(p: Period, years: list[int], has_ndvi: bool) -> str:
     """Why productivity cannot be computed for ``p`` ("" when it can)."""
     if not has_ndvi:
         return "the cube holds no ndvi: add an NDVI source (e.g. demo-ndvi) to the job and ingest"
+    absent = [y for y in range(p.ndvi_first, p.ndvi_last + 1) if y not in years]
+    if absent:
+        return (
+            f"too few whole NDVI years for {p.ndvi_first}-{p.ndvi_last}: the cube lacks (some months "
+            f"of) {absent}; ingest them, or choose periods within the NDVI years {years}"
+        )
     try:
         probe = np.zeros((len(years), 1, 1))
         window = (p.ndvi_first, p.ndvi_last)

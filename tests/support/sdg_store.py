@@ -33,8 +33,37 @@ def build_sdg_store(root: Path) -> SdgStore:
     root.mkdir(parents=True, exist_ok=True)
     catalog = root / "catalog"
     make_demo_catalog(catalog, DemoSpec(resolution=RES, start_year=YEARS[0], end_year=YEARS[1], seed=5))
-    job = demo_job(root / "repo", grid=GridSpec(resolution=RES), period=PeriodSpec(start=YEARS[0], end=YEARS[1]))
+    job = demo_job(
+        root / "repo", grid=GridSpec(resolution=RES), period=PeriodSpec(start=YEARS[0], end=YEARS[1])
+    )
     with serve_catalog(catalog) as srv:
         run_ingest(job, stac_url=srv.url)
     (root / "done").touch()
+    return out
+
+
+BOX = (10.3, -20.7, 41.9, 13.1)  # a custom region (lon/lat) cutting through cells: exact areas
+
+
+def build_sdg_indicators(root: Path) -> SdgStore:
+    """``build_sdg_store`` plus a custom region set (``BOX``, id ``SDG_BOX``) and one run of the
+    indicator job on 16 x 16 tiles (several tiles on the 37 x 90 grid)."""
+    import geopandas as gpd
+    import shapely
+
+    from pipeline.indicators.job import run_indicators
+    from pipeline.regions.hierarchy import add_region_set
+
+    out = build_sdg_store(root)
+    if (root / "indicators-done").exists():
+        return out
+    box = gpd.GeoDataFrame(
+        {"rid": ["SDG_BOX"], "label": ["SDG test box"]}, geometry=[shapely.box(*BOX)], crs=4326
+    )
+    box.to_file(root / "box.gpkg")
+    add_region_set(
+        root / "box.gpkg", registry=out.registry, level="custom", id_field="rid", name_field="label"
+    )
+    run_indicators(out.store, registry=out.registry, cache_dir=out.cache, block=16)
+    (root / "indicators-done").touch()
     return out
