@@ -1,14 +1,23 @@
 """``socobs indicators``, ``socobs export indicators`` and ``socobs export map``: maps, region tables
-and their exports."""
+and their exports; ``socobs indicators`` also brings the monthly signals up to date (``monthly_after``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from pipeline.cli._app import Stages, app, console, load_job_for, out_dir, progress, writable_store
+from pipeline.cli._app import (
+    Stages,
+    app,
+    console,
+    load_job_for,
+    out_dir,
+    parse_years,
+    progress,
+    writable_store,
+)
 from pipeline.cli.options import (
     Cache,
     ExportFormat,
@@ -57,11 +66,21 @@ def indicators(
         str | None,
         typer.Option(help="Dask scheduler (tcp://HOST:PORT) to run the blocks on; default: threads here."),
     ] = None,
+    monthly_baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--monthly-baseline",
+            metavar="START-END",
+            help="Baseline years of the monthly NDVI climatology (default: the one stored, else "
+            "the years the cube holds all 12 months of). A new baseline recomputes every month.",
+        ),
+    ] = None,
     registry: Registry = None,
     cache: Cache = None,
     var: Var = None,
 ) -> None:
-    """Maps, overviews and region tables from the cube (only what new epochs change); one commit."""
+    """Maps, overviews and region tables from the cube (only what new epochs change); one commit.
+    Then the monthly signals from the NDVI (only the new months; a second commit)."""
     from pipeline.indicators.job import reproduce, run_indicators
 
     paths = work_paths(var)
@@ -94,6 +113,7 @@ def indicators(
         else:
             console.print(f"[green]identical[/] bit for bit to indicator commit {rep.compared_with}")
         return
+    baseline = _baseline(monthly_baseline)
     writable_store(job.store)
     with progress() as prog:
         res = run_indicators(
@@ -108,11 +128,70 @@ def indicators(
         )
     if res.mode == "up-to-date":
         console.print(f"up to date: the indicators already derive from {res.input_snapshot}")
+    else:
+        console.print(
+            f"[green]committed[/] {res.snapshot_id} ({res.mode}): epochs {res.computed_epochs}, "
+            f"{res.regions} regions, overviews x{res.overview_factors}, from {res.input_snapshot} "
+            f"in {res.seconds:.1f} s"
+        )
+    monthly_after(job, registry, cache, baseline=baseline, force_full=full, block=block)
+
+
+def _baseline(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    try:
+        return parse_years(value)
+    except PipelineError:
+        raise PipelineError(
+            f"--monthly-baseline: expected START-END years (e.g. 2015-2024), got {value!r}."
+        ) from None
+
+
+def monthly_after(
+    job: Any,
+    registry: Path | None,
+    cache: Path | None,
+    *,
+    baseline: tuple[int, int] | None = None,
+    force_full: bool = False,
+    block: int | None = None,
+) -> None:
+    """The monthly signals of whatever months are new (``pipeline.monthly``); a note, not an
+    error, when the cube has no monthly NDVI or too short a record (unless a baseline was asked)."""
+    from pipeline.monthly.job import MonthlyUnavailable, has_ndvi, run_monthly
+
+    if not has_ndvi(job.store):
+        if baseline is not None:
+            raise PipelineError(
+                "--monthly-baseline: the cube has no monthly NDVI to compute monthly signals from. "
+                "Add a monthly NDVI source (e.g. demo-ndvi) to the job, or drop the option."
+            )
         return
+    try:
+        with progress() as prog:
+            res = run_monthly(
+                job.store,
+                chunks=(job.chunks.y, job.chunks.x),
+                registry=registry,
+                cache_dir=cache,
+                baseline=baseline,
+                force_full=force_full,
+                block=block,
+                report=Stages(prog),
+            )
+    except MonthlyUnavailable as exc:
+        if baseline is not None:
+            raise
+        console.print(f"monthly signals skipped: {exc}")
+        return
+    if res.mode == "up-to-date":
+        console.print(f"up to date: the monthly signals already derive from {res.input_snapshot}")
+        return
+    span = f"{res.months[0]}..{res.months[-1]}" if len(res.months) > 1 else res.months[0]
     console.print(
-        f"[green]committed[/] {res.snapshot_id} ({res.mode}): epochs {res.computed_epochs}, "
-        f"{res.regions} regions, overviews x{res.overview_factors}, from {res.input_snapshot} "
-        f"in {res.seconds:.1f} s"
+        f"[green]committed[/] {res.snapshot_id}: monthly signals ({res.mode}) for {span}, baseline "
+        f"{res.baseline[0]}-{res.baseline[1]}, {res.regions} regions, in {res.seconds:.1f} s"
     )
 
 

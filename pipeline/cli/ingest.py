@@ -12,7 +12,11 @@ from pipeline.cli.options import JobArg, Scheduler, Stac, StoreOverride, Var
 from pipeline.cli.settings import WorkPaths, work_paths
 
 WithIndicators = Annotated[
-    bool, typer.Option("--indicators/--no-indicators", help="Then compute the new epochs' indicators.")
+    bool,
+    typer.Option(
+        "--indicators/--no-indicators",
+        help="Then compute the new epochs' indicators and the new months' monthly signals.",
+    ),
 ]
 
 
@@ -67,24 +71,35 @@ def update(
     with progress() as prog:
         res = run_update(job, stac_url=stac, report=Stages(prog), max_cells=_max_cells(paths))
     if res.committed:
-        console.print(f"[green]committed[/] {res.snapshot_id}: new epochs {res.epochs}")
+        what = f"new epochs {res.epochs}" if res.epochs else f"new months of {', '.join(res.variables)}"
+        console.print(f"[green]committed[/] {res.snapshot_id}: {what}")
     else:
         console.print(f"nothing new; the cube stays at {res.snapshot_id}")
     if with_indicators:
-        indicators_after(job, paths)
+        indicators_after(job, paths, res)
 
 
-def indicators_after(job: Any, paths: WorkPaths) -> None:
-    """The indicators of whatever is new (nothing when they are current)."""
+def indicators_after(job: Any, paths: WorkPaths, update: Any = None) -> None:
+    """The indicators of whatever is new (nothing when they are current), then the monthly
+    signals of the new months. An update that appended months but no epoch leaves the yearly
+    indicators alone (they would only be recomputed to the same values)."""
+    from pipeline.cli.indicators import monthly_after
     from pipeline.indicators.job import run_indicators
+    from pipeline.store import BRANCH, INDICATORS, open_group, open_repo
 
-    res = run_indicators(
-        job.store, chunks=(job.chunks.y, job.chunks.x), registry=paths.registry, cache_dir=paths.cache
-    )
-    if res.mode != "up-to-date":
-        console.print(
-            f"[green]committed[/] {res.snapshot_id}: indicators ({res.mode}) for epochs {res.computed_epochs}"
+    months_only = update is not None and update.committed and not update.epochs
+    has_yearly = open_group(open_repo(job.store).readonly_session(branch=BRANCH), INDICATORS, required=False)
+    if months_only and has_yearly is not None:
+        console.print("no new epoch: the yearly indicators stay as they are")
+    else:
+        res = run_indicators(
+            job.store, chunks=(job.chunks.y, job.chunks.x), registry=paths.registry, cache_dir=paths.cache
         )
+        if res.mode != "up-to-date":
+            console.print(
+                f"[green]committed[/] {res.snapshot_id}: indicators ({res.mode}) for epochs {res.computed_epochs}"
+            )
+    monthly_after(job, paths.registry, paths.cache)
 
 
 @app.command("watch")
@@ -110,13 +125,13 @@ def watch(
         res = run_update(job, stac_url=stac, max_cells=_max_cells(paths))
         stamp = time.strftime("%H:%M:%S")
         what = (
-            f"committed {res.snapshot_id}: epochs {res.epochs}"
+            f"committed {res.snapshot_id}: epochs {res.epochs}, variables {res.variables}"
             if res.committed
             else f"nothing new ({res.snapshot_id})"
         )
         console.print(f"{stamp} {what}")
         if res.committed and with_indicators:
-            indicators_after(job, paths)
+            indicators_after(job, paths, res)
         n += 1
         if times and n >= times:
             return
