@@ -29,6 +29,7 @@ from observatory_api.responses import ResponseCache
 from observatory_api.routers import aoi, assess, dashboard, health, maps, meta, regions
 from observatory_api.routers import kpis as kpi_router
 from observatory_api.routers import registry as registry_router
+from observatory_api.routers import sdg as sdg_router
 from observatory_api.routers import whatif as whatif_router
 from observatory_api.services import aoi as aoi_service
 from observatory_api.settings import Settings
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(kpi_router.router)
     app.include_router(registry_router.router)  # organisations, projects, KPI observations, audit
     app.include_router(whatif_router.router)  # what-if maps of practices (#17 item 7)
+    app.include_router(sdg_router.router)  # SDG 15.3.1 by region and period, and its tiles (#20)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

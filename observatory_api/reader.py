@@ -190,6 +190,9 @@ def load_snapshot(settings: Settings, snapshot_id: str | None = None) -> Snapsho
     if rothc is not None and "seq_potential" in rothc:
         extra[SEQ_POTENTIAL] = _arrays(session, ROTHC, ["seq_potential"])["seq_potential"]
     groups = {g: ds for g in OPTIONAL_GROUPS if (ds := open_group(session, g, required=False)) is not None}
+    if SDG in groups:  # the SDG maps (period, y, x), tileable: observatory_api.services.sdg
+        sdg_maps = [str(n) for n, v in groups[SDG].data_vars.items() if v.dims == ("period", "y", "x")]
+        extra.update({f"{SDG}/{n}": a for n, a in _arrays(session, SDG, sdg_maps).items()})
     return Snapshot(
         snapshot_id=sid,
         written_at=info.written_at,

@@ -108,6 +108,8 @@ CLASS_COLOURS = {
         "777777",
         "dddddd",
     ],
+    # SDG 15.3.1 (index = code + 1): degraded, stable, improved, as Trends.Earth draws them
+    "sdg": ["9b2779", "ffffe0", "006500"],
 }
 COLORMAPS = tuple(RAMPS) + tuple(CLASS_COLOURS)
 

@@ -10,6 +10,7 @@ import orjson
 import shapely
 
 from observatory_api.reader import Snapshot
+from observatory_api.services import sdg as sdg_service
 from pipeline.indicators.registry import INDICATORS, STRATA
 
 BOX_COLUMNS = ("bbox", "main_bbox")
@@ -108,4 +109,8 @@ def indicators(snap: Snapshot) -> dict[str, Any]:
         }
         for i in INDICATORS
     ]
-    return {"snapshot_id": snap.snapshot_id, "baseline_epoch": snap.epochs[0], "indicators": rows}
+    body = {"snapshot_id": snap.snapshot_id, "baseline_epoch": snap.epochs[0], "indicators": rows}
+    sdg = sdg_service.catalogue(snap)  # SDG 15.3.1 maps by period (not epoch): listed apart
+    if sdg is not None:
+        body["sdg15_3_1"] = sdg
+    return body

@@ -1,0 +1,78 @@
+"""SDG 15.3.1: a region's land degradation by period, and its maps as tiles (#20)."""
+
+from __future__ import annotations
+
+import hashlib
+from enum import Enum
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query
+from fastapi.responses import Response
+
+from observatory_api.deps import SnapshotDep, json_response, region_row
+from observatory_api.models import ERROR_RESPONSES
+from observatory_api.routers.maps import CACHE_CONTROL, TileCacheDep
+from observatory_api.services import maps as map_service
+from observatory_api.services import sdg
+from pipeline.indicators.sdg import LAYERS
+
+router = APIRouter(responses=ERROR_RESPONSES)
+SdgLayer = Enum("SdgLayer", {n: n for n in LAYERS}, type=str)  # type: ignore[misc]
+PeriodQuery = Annotated[
+    str | None,
+    Query(
+        max_length=32, description="An SDG period label, e.g. 2015-2019 (default: the last reporting period)"
+    ),
+]
+
+
+@router.get("/v1/regions/{region_id}/sdg15_3_1", tags=["regions and indicators"])
+def region_sdg(
+    snap: SnapshotDep,
+    region_id: Annotated[str, Path(max_length=100)],
+    period: PeriodQuery = None,
+) -> Response:
+    """SDG 15.3.1 of a region in one period: land area and the area and share degraded, stable,
+    improved and without data, for the indicator and each sub-indicator (land cover, land
+    productivity, SOC), with the period, the method and the units."""
+    region_row(snap, region_id)  # 404 for an unknown region, naming close ids
+    return json_response(sdg.region_sdg(snap, region_id, period), snap)
+
+
+@router.get("/v1/tiles/sdg/{layer}/legend", tags=["tiles"])
+def legend(snap: SnapshotDep, layer: SdgLayer) -> Response:
+    """Classes and colours of an SDG 15.3.1 map (the same for every layer)."""
+    return json_response(sdg.legend(), snap)
+
+
+@router.get(
+    "/v1/tiles/sdg/{layer}/{z}/{x}/{y}.png",
+    tags=["tiles"],
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}, 304: {"description": "Not modified"}},
+)
+def tile(
+    snap: SnapshotDep,
+    cache: TileCacheDep,
+    layer: SdgLayer,
+    z: Annotated[int, Path(ge=0, le=map_service.MAX_ZOOM)],
+    x: Annotated[int, Path(ge=0)],
+    y: Annotated[int, Path(ge=0)],
+    period: PeriodQuery = None,
+    if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    """A 256 x 256 PNG tile of an SDG 15.3.1 map on WebMercatorQuad (degraded, stable, improved;
+    transparent where no data, inland water or sea)."""
+    map_service.check_tile(z, x, y)
+    t = sdg.tables(snap)
+    label = t.periods[sdg.period_index(t, period)]
+    key = f"{snap.snapshot_id}/sdg/{layer.value}/{label}/{z}/{x}/{y}"
+    etag = '"' + hashlib.blake2b(key.encode(), digest_size=12).hexdigest() + '"'
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "X-Snapshot-Id": snap.snapshot_id}
+    if if_none_match is not None and etag in if_none_match:
+        return Response(status_code=304, headers=headers)
+    png = cache.get(key)
+    if png is None:
+        png = sdg.render_tile(snap, layer.value, z, x, y, label)
+        cache.put(key, png)
+    return Response(png, media_type="image/png", headers=headers)
