@@ -14,7 +14,7 @@ from observatory_api.models import ERROR_RESPONSES
 from observatory_api.routers.maps import CACHE_CONTROL, TileCacheDep
 from observatory_api.services import maps as map_service
 from observatory_api.services import sdg
-from pipeline.indicators.sdg import LAYERS
+from pipeline.indicators.sdg_periods import LAYERS
 
 router = APIRouter(responses=ERROR_RESPONSES)
 SdgLayer = Enum("SdgLayer", {n: n for n in LAYERS}, type=str)  # type: ignore[misc]

@@ -12,8 +12,7 @@ from observatory_api.errors import BadParameter, NotFound
 from observatory_api.reader import Snapshot
 from observatory_api.render import encode_png, tile_cells, tile_geometry
 from observatory_api.services.common import num
-from pipeline.indicators.sdg import LAYERS, METHOD, TITLES
-from pipeline.indicators.sdg_tables import CLASSES
+from pipeline.indicators.sdg_periods import CLASSES, LAYERS, METHOD, TITLES
 from pipeline.store import SDG
 
 COLORMAP = "sdg"  # observatory_api.render.CLASS_COLOURS: degraded, stable, improved

@@ -46,24 +46,9 @@ from kernels.sdg import land_cover_degradation, sdg15_3_1, soc_degradation, stat
 from kernels.sdg_productivity import classify, performance_ratio, period_statistics
 from kernels.sdg_tables import NODATA, WATER
 from pipeline import cf
-from pipeline.indicators.sdg_periods import Period, SdgSpec, periods
+from pipeline.indicators.sdg_periods import FLAGS, LAYERS, METHOD, TITLES, Period, SdgSpec, periods
 from pipeline.store import CUBE, INDICATORS, SDG, open_repo
 
-LAYERS = ("sdg_15_3_1", "sdg_period", "sdg_land_cover", "sdg_productivity", "sdg_soc")
-TITLES = {
-    "sdg_15_3_1": "SDG 15.3.1 land degradation (status against the baseline)",
-    "sdg_period": "SDG 15.3.1 one out, all out within the period",
-    "sdg_land_cover": "SDG 15.3.1 sub-indicator: land cover",
-    "sdg_productivity": "SDG 15.3.1 sub-indicator: land productivity",
-    "sdg_soc": "SDG 15.3.1 sub-indicator: SOC stock",
-}
-FLAGS = ((-1, "degraded"), (0, "stable"), (1, "improved"))
-METHOD = (
-    "UNCCD Good Practice Guidance for SDG indicator 15.3.1, version 2 (Sims et al. 2021, UNCCD, "
-    "Bonn, ISBN 978-92-95118-29-4), as transcribed by FAO SEPAL sepal-contrib/sdg_15.3.1 at "
-    "6131daa3 (productivity lookup gpg2, land-cover matrix, SOC +-10 %); status matrix as "
-    "Trends.Earth sdg_status_expanded (35b2b7d7)"
-)
 N_UNIT_CLASSES = 8  # UNCCD classes 0-6 and 7 = no land cover
 
 

@@ -1,4 +1,5 @@
-"""SDG 15.3.1 periods: the baseline and the reporting periods, and what each compares.
+"""SDG 15.3.1 periods (the baseline and the reporting periods, and what each compares) and the
+names of its maps and classes (imported by the API: this module writes nothing).
 
 UNCCD Good Practice Guidance v2 (2021): a baseline period (GPG v2: 2000-2015) and reporting
 periods after it (2016-2019, ...). For each period:
@@ -27,6 +28,22 @@ from kernels.sdg_tables import SOC_THRESHOLD
 from pipeline.errors import PipelineError
 
 Kind = Literal["baseline", "reporting"]
+LAYERS = ("sdg_15_3_1", "sdg_period", "sdg_land_cover", "sdg_productivity", "sdg_soc")
+TITLES = {
+    "sdg_15_3_1": "SDG 15.3.1 land degradation (status against the baseline)",
+    "sdg_period": "SDG 15.3.1 one out, all out within the period",
+    "sdg_land_cover": "SDG 15.3.1 sub-indicator: land cover",
+    "sdg_productivity": "SDG 15.3.1 sub-indicator: land productivity",
+    "sdg_soc": "SDG 15.3.1 sub-indicator: SOC stock",
+}
+FLAGS = ((-1, "degraded"), (0, "stable"), (1, "improved"))
+METHOD = (
+    "UNCCD Good Practice Guidance for SDG indicator 15.3.1, version 2 (Sims et al. 2021, UNCCD, "
+    "Bonn, ISBN 978-92-95118-29-4), as transcribed by FAO SEPAL sepal-contrib/sdg_15.3.1 at "
+    "6131daa3 (productivity lookup gpg2, land-cover matrix, SOC +-10 %); status matrix as "
+    "Trends.Earth sdg_status_expanded (35b2b7d7)"
+)
+CLASSES = ("degraded", "stable", "improved", "no_data")  # table classes
 MIN_BASELINE_YEARS = 5
 
 

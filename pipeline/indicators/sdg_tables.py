@@ -23,10 +23,10 @@ from kernels.sdg_tables import NODATA
 from kernels.zonal import AREA, rollup, zonal_stats
 from pipeline import cf
 from pipeline.grid import Grid
-from pipeline.indicators.sdg import LAYERS, Grids
+from pipeline.indicators.sdg import Grids
+from pipeline.indicators.sdg_periods import CLASSES, LAYERS
 from pipeline.indicators.tables import RegionIndex, coverages
 
-CLASSES = ("degraded", "stable", "improved", "no_data")
 CODES = (-1, 0, 1, NODATA)
 N_CHUNKS = 8  # fixed partial accumulators: sums independent of the thread count
 
