@@ -5,6 +5,7 @@ import { el, fmt, getJSON, pct, select, url } from "./api.js";
 import { SH_COLOURS, path4p1000, seriesChart, sharesBar } from "./charts.js";
 import { t } from "./i18n.js";
 import { rankTable } from "./rankings.js";
+import { sdgPanel } from "./sdg.js";
 
 const SERIES = ["soc_stock", "soc_stock_change", "soc_change_rate"];
 
@@ -59,6 +60,9 @@ export async function show(box, route, ctx) {
       fig("progress_4p1000", t("fig_progress"), pct(summary.progress_4p1000?.value), null, t("progress_def")),
       el("div", { class: "card wide", "data-figure": "sh_class_shares" }, el("h3", {}, t("fig_sh")),
         sharesBar(summary.sh_class_shares, SH_COLOURS))));
+
+  const sdg = await sdgPanel(id, p.sdg, (x) => ctx.go("region", id, { ind, stratum, sdg: x }));
+  if (sdg) box.append(sdg);
 
   const charts = el("section", { class: "panel charts", "aria-labelledby": "series-h" }, el("h2", { id: "series-h" }, t("series")));
   box.append(charts);
