@@ -277,6 +277,10 @@ def run(
 
     if spec.skip:
         return []
+    if spec.baseline is None and spec.reporting is None:
+        epochs = zarr.open_group(sink, path=INDICATORS, mode="r")["epoch"]
+        if epochs.shape[0] < 2:  # type: ignore[union-attr]  # nothing to compare yet: no SDG group (the API says so)
+            return []
     pers, grids, cube = compute_grids(store, data_snap, sink, spec, tile)
     classify_grids(pers, grids, spec)
     labels = [p.label for p in pers]
