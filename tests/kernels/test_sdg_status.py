@@ -78,12 +78,19 @@ def test_tile_statistics_then_whole_grid_classes_equal_the_kernel() -> None:
     ndvi[rng.random(ndvi.shape) < 0.05] = np.nan
     units = rng.integers(0, 3, (12, 10)).astype(np.int32)
     window = (2011, 2019)
-    kw = {"trajectory_period": window, "state_period": window, "performance_period": window}
-    whole = productivity(ndvi, years, units, **kw)
+    whole = productivity(
+        ndvi, years, units, trajectory_period=window, state_period=window, performance_period=window
+    )
     stats = np.empty((3, 12, 10))
     for r0, c0 in itertools.product((0, 5), (0, 4)):  # four uneven tiles
         r1, c1 = (12 if r0 else 5), (10 if c0 else 4)
-        s = period_statistics(ndvi[:, r0:r1, c0:c1], years, **kw)
+        s = period_statistics(
+            ndvi[:, r0:r1, c0:c1],
+            years,
+            trajectory_period=window,
+            state_period=window,
+            performance_period=window,
+        )
         for k in range(3):
             stats[k, r0:r1, c0:c1] = s[k]
     ratio = performance_ratio(stats[1], units).reshape(12, 10)
