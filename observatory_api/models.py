@@ -199,6 +199,14 @@ class AoiResult(BaseModel):
     units: dict[str, str]
 
 
+class SystemChange(BaseModel):
+    """Whether a system measures SOC change (catalogs/mrv_systems.yaml explains the values)."""
+
+    measured: Literal["yes", "partly", "no", "unknown"]
+    interval: str | None = Field(description="how often change is measured or estimated")
+    how: str
+
+
 class System(BaseModel):
     id: str
     name: str
@@ -213,6 +221,9 @@ class System(BaseModel):
     indicators: list[str]
     uncertainty: str
     link: str
+    link_kind: Literal["system", "organisation"]
+    change: SystemChange
+    unverified: list[str] = Field(description="fields not yet checked against the system's own pages")
 
 
 class SystemList(BaseModel):
@@ -228,6 +239,36 @@ class SourceFreshness(BaseModel):
     age_days: float | None
 
 
+class MonthlyFreshness(BaseModel):
+    """The monthly signals from NDVI: their newest month is their freshness."""
+
+    newest_month: str
+    first_month: str
+    months: int
+    baseline: list[int]
+    input_snapshot: str | None
+    indicators: list[str]
+
+
+class MonthlyPoint(BaseModel):
+    month: str
+    value: float | None
+    valid_fraction: float | None
+
+
+class MonthlySeries(BaseModel):
+    region_id: str
+    name: str
+    indicator: str
+    unit: str
+    frequency: Literal["monthly"]
+    definition: str
+    baseline: list[int]
+    input_snapshot: str | None
+    snapshot_id: str
+    series: list[MonthlyPoint]
+
+
 class Status(BaseModel):
     snapshot_id: str
     committed_at: str
@@ -235,6 +276,7 @@ class Status(BaseModel):
     input_snapshot: str | None
     newest_source_item: str | None
     sources: list[SourceFreshness]
+    monthly: MonthlyFreshness | None = None
     checked_at: str | None
     last_error: str | None
     poll_seconds: float

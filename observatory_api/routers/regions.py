@@ -21,11 +21,13 @@ from observatory_api.deps import (
     region_row,
     stratum_index,
 )
+from observatory_api.errors import NotFound
 from observatory_api.models import (
     ERROR_RESPONSES,
     IndicatorId,
     IndicatorList,
     LevelName,
+    MonthlySeries,
     Ranking,
     RegionDetail,
     RegionList,
@@ -97,6 +99,51 @@ async def region(
 async def indicators(snap: SnapshotDep) -> Response:
     """The registry: id, unit, definition, reference, available epochs and strata."""
     return json_response(region_service.indicators(snap), snap)
+
+
+def _monthly_route(signal: str) -> None:
+    """``GET /v1/regions/{region_id}/indicators/<signal>`` for a monthly signal: registered before
+    the yearly route, so the same series door answers months (the yearly ids are unchanged)."""
+
+    async def monthly(
+        snap: SnapshotDep,
+        region_id: str,
+        format: Annotated[Literal["json", "csv"] | None, Query(description="Or use Accept: text/csv")] = None,
+        accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> Response:
+        want_csv = format == "csv" or (format is None and accept is not None and "text/csv" in accept)
+        i = region_row(snap, region_id)
+        if series_service.monthly_group(snap) is None:
+            raise NotFound(
+                f"{signal}: the store has no monthly signals yet. They come from a monthly NDVI "
+                "source (e.g. demo-ndvi): run `socobs indicators JOB.yaml` on a cube that has one.",
+                parameter="indicator",
+            )
+        key = ("monthly", region_id, signal, want_csv)
+        body = snap.bodies.get(key)
+        if body is None:
+            data = series_service.monthly_series(snap, i, signal)
+            body = series_service.monthly_csv(data).encode() if want_csv else orjson.dumps(data)
+            snap.bodies.put(key, body)
+        return _json(snap, body, "text/csv; charset=utf-8" if want_csv else "application/json")
+
+    monthly.__doc__ = (
+        f"Monthly series of {signal} for a region: {series_service.MONTHLY_SIGNALS[signal]}; one "
+        "value per month of the monthly NDVI (JSON or CSV). 404 while the store has no monthly signals."
+    )
+    router.add_api_route(
+        f"/regions/{{region_id}}/indicators/{signal}",
+        monthly,
+        methods=["GET"],
+        response_model=MonthlySeries,
+        responses={200: {"content": {"text/csv": {}}}},
+        name=f"monthly_{signal}",
+        summary=f"Monthly series: {signal}",
+    )
+
+
+for _signal in series_service.MONTHLY_SIGNALS:
+    _monthly_route(_signal)
 
 
 @router.get(
