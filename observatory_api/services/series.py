@@ -1,4 +1,5 @@
-"""A region's time series of one indicator, as JSON rows or CSV."""
+"""A region's time series of one indicator (yearly epochs, or months for the monthly signals),
+as JSON rows or CSV."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from observatory_api.reader import Snapshot
 from observatory_api.services.common import num
 from pipeline.indicators.registry import BY_ID, STRATA
+from pipeline.store import MONTHLY
 
 
 def series(snap: Snapshot, i: int, indicator: str, s: int) -> dict[str, Any]:
@@ -53,4 +55,57 @@ def series_csv(snap: Snapshot, body: dict[str, Any]) -> str:
         cells = ("" if v is None else repr(v) for v in vals)
         prov = (p["input_snapshot"], p["source_latest"], snap.snapshot_id)
         w.writerow([body["region_id"], body["stratum"], p["epoch"], *cells, ind.unit, *prov])
+    return buf.getvalue()
+
+
+# ---- monthly signals (group ``monthly``, pipeline.monthly) ---------------------------------
+
+MONTHLY_SIGNALS: dict[str, str] = {
+    "ndvi_anomaly": "area-weighted mean NDVI z-score against the monthly climatology of the baseline years",
+    "bare_soil_frequency": "area-weighted mean share of the last 12 months with NDVI < the threshold (bare soil); "
+    "soil-cover frequency = 1 - this",
+    "productivity_ratio": "NDVI integral January..month over the baseline's (1 = as productive as the baseline)",
+}
+
+
+def monthly_group(snap: Snapshot) -> Any:
+    """The snapshot's monthly group, or None when it has none yet."""
+    return snap.groups.get(MONTHLY)
+
+
+def monthly_series(snap: Snapshot, i: int, signal: str) -> dict[str, Any]:
+    """Every month's area-weighted value of one monthly signal for region row ``i``."""
+    g = snap.groups[MONTHLY]
+    values = g[f"region_{signal}"].values[i]
+    valid = g["region_valid_fraction"].values[i]
+    months = [str(t)[:7] for t in g["time"].values]
+    return {
+        "region_id": snap.region_ids[i],
+        "name": snap.names[i],
+        "indicator": signal,
+        "unit": "1",
+        "frequency": "monthly",
+        "definition": MONTHLY_SIGNALS[signal],
+        "baseline": [int(y) for y in g.attrs.get("baseline", [])],
+        "input_snapshot": g.attrs.get("input_snapshot"),
+        "snapshot_id": snap.snapshot_id,
+        "series": [
+            {"month": m, "value": num(v), "valid_fraction": num(f)}
+            for m, v, f in zip(months, values, valid, strict=True)
+        ],
+    }
+
+
+def monthly_csv(body: dict[str, Any]) -> str:
+    """The same rows as CSV: one line per month."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(
+        ["region_id", "month", body["indicator"], "valid_fraction", "unit", "input_snapshot", "snapshot_id"]
+    )
+    for p in body["series"]:
+        cells = ["" if v is None else repr(v) for v in (p["value"], p["valid_fraction"])]
+        w.writerow(
+            [body["region_id"], p["month"], *cells, body["unit"], body["input_snapshot"], body["snapshot_id"]]
+        )
     return buf.getvalue()

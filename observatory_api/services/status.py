@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from observatory_api.reader import Snapshot
+from pipeline.store import MONTHLY
 
 
 def source_freshness(snap: Snapshot, now: datetime) -> list[dict[str, Any]]:
@@ -27,10 +28,27 @@ def source_freshness(snap: Snapshot, now: datetime) -> list[dict[str, Any]]:
     return sorted(by_source.values(), key=lambda s: s["source"])
 
 
+def monthly_freshness(snap: Snapshot) -> dict[str, Any] | None:
+    """The monthly signals' freshness: their newest month (None without a monthly group)."""
+    g = snap.groups.get(MONTHLY)
+    if g is None or "time" not in g.coords or g["time"].size == 0:
+        return None
+    months = [str(t)[:7] for t in g["time"].values]
+    return {
+        "newest_month": months[-1],
+        "first_month": months[0],
+        "months": len(months),
+        "baseline": [int(y) for y in g.attrs.get("baseline", [])],
+        "input_snapshot": g.attrs.get("input_snapshot"),
+        "indicators": ["ndvi_anomaly", "bare_soil_frequency", "productivity_ratio"],
+    }
+
+
 def status(
     snap: Snapshot, now: datetime, checked_at: datetime | None, last_error: str | None, poll_seconds: float
 ) -> dict[str, Any]:
-    """Last commit, snapshot id, newest source item, per-source freshness and the poller's state."""
+    """Last commit, snapshot id, newest source item, per-source freshness, the monthly signals'
+    newest month and the poller's state."""
     sources = source_freshness(snap, now)
     newest = max((s["latest_item"] for s in sources if s["latest_item"]), default=None)
     return {
@@ -40,6 +58,7 @@ def status(
         "input_snapshot": snap.attrs.get("input_snapshot"),
         "newest_source_item": newest,
         "sources": sources,
+        "monthly": monthly_freshness(snap),
         "checked_at": checked_at.isoformat() if checked_at else None,
         "last_error": last_error,
         "poll_seconds": poll_seconds,

@@ -391,3 +391,77 @@ def publish_year(directory: str | Path, spec: DemoSpec, year: int) -> list[str]:
         tmp.write_text(json.dumps(doc, indent=2))
         tmp.replace(col_path)
     return ids
+
+
+def _month_ndvi(spec: DemoSpec, year: int, month: int) -> tuple[np.ndarray, Any, tuple[int, int]]:
+    """The synthetic NDVI of one month, as a catalog generated with that year would hold it."""
+    w, s, e, n = spec.bbox
+    grid = syn.Grid(w, s, e, n, spec.resolution)
+    transform = from_origin(w, n, spec.resolution, spec.resolution)
+    land, region, antarctica = _rasterize_regions(grid, transform)
+    static = syn.make_static(grid, land, region, antarctica, spec.seed)
+    base = spec.base_year if spec.base_year is not None else spec.start_year
+    clim = syn.climate_for_year(grid, static, year, base, spec.seed)
+    lc = syn.landcover(static, clim, year - base, REGION_IDS)
+    m = month - 1
+    return syn.ndvi_month(lc, clim.tas[m], clim.pr[m], clim.pet[m]), transform, grid.shape
+
+
+def publish_month(directory: str | Path, spec: DemoSpec, year: int, month: int) -> list[str]:
+    """Publish one more month of NDVI into an existing demo catalog, as a provider of monthly
+    composites would: the month's item and COG (continuing ``spec``'s synthetic series, equal to
+    what a catalog generated with that year holds) are written under ``.published/YYYY-MM/`` and
+    linked from the ``demo-ndvi`` collection. Only the NDVI is published (the yearly soil and
+    land-cover products and the climate, a climatology, wait for the year). Returns the new
+    item ids. A STAC server must be restarted to serve them (see ``publish_year``)."""
+    if not 1 <= month <= 12:
+        raise CatalogError(f"month: expected 1-12, got {month}.")
+    root = Path(directory).resolve()
+    col_path = root / "demo-ndvi" / "collection.json"
+    if not col_path.exists():
+        raise CatalogError(
+            f"{root}: no demo-ndvi collection; expected a demo catalog (`socobs demo-catalog`)."
+        )
+    stamp = f"{year}-{month:02d}"
+    staged = root / ".published" / stamp
+    if staged.exists():
+        raise CatalogError(f"{root}: month {stamp} was already published ({staged}).")
+    values, transform, shape = _month_ndvi(spec, year, month)
+    staged.parent.mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{stamp}.", dir=staged.parent))
+    try:
+        tif = work / "data" / f"ndvi_{stamp}.tif"
+        _write_cog(tif, values, ENCODINGS["ndvi"], transform)
+        m0 = datetime(year, month, 1, tzinfo=UTC)
+        m1 = datetime.fromtimestamp(
+            datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC).timestamp() - 1, tz=UTC
+        )
+        item_id = f"demo-ndvi-{stamp}"
+        item = _item(item_id, spec.bbox, shape, transform, m0, m1, "demo-ndvi")
+        item.add_asset("ndvi", _asset(staged / tif.relative_to(work), "ndvi", "NDVI", spec.resolution))
+        doc = item.to_dict(include_self_link=False)
+        doc["links"] = [
+            {
+                "rel": "collection",
+                "href": os.path.relpath(col_path, staged / item_id),
+                "type": "application/json",
+            }
+        ]
+        (work / item_id).mkdir()
+        (work / item_id / f"{item_id}.json").write_text(json.dumps(doc, indent=2))
+        work.rename(staged)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    col = json.loads(col_path.read_text())
+    item_path = staged / item_id / f"{item_id}.json"
+    col["links"].append(
+        {"rel": "item", "href": os.path.relpath(item_path, col_path.parent), "type": "application/json"}
+    )
+    interval = col["extent"]["temporal"]["interval"][0]
+    end = m1.strftime("%Y-%m-%dT%H:%M:%SZ")
+    interval[1] = max(str(interval[1]), end)
+    tmp = col_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(col, indent=2))
+    tmp.replace(col_path)
+    return [item_id]

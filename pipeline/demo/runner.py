@@ -2,7 +2,7 @@
 
 Stages: demo catalog (generated once) -> STAC API (rustac, 127.0.0.1) -> ingestion into the
 Icechunk store (skipped when the store already holds this job's cube) -> indicator maps,
-overviews and region tables (only what is new) -> RothC scenarios (skipped when they were
+overviews and region tables, then the monthly signals from the NDVI (only what is new) -> RothC scenarios (skipped when they were
 computed from the current cube) -> the observatory API (a subprocess) -> keep serving.
 
 Everything it writes lives under ``--var`` (the cube store is ``VAR/store`` whatever the job
@@ -20,15 +20,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import httpx
 
 from pipeline.config import JobSpec, PeriodSpec, load_job
-from pipeline.demo.catalog import DemoSpec, make_demo_catalog, publish_year
+from pipeline.demo.catalog import DemoSpec, make_demo_catalog, publish_month, publish_year
 from pipeline.errors import PipelineError, ServerError
 from pipeline.indicators.job import run_indicators
 from pipeline.ingest.job import run_ingest, run_update
 from pipeline.ingest.stac_server import StacServer, start_server
+from pipeline.monthly.job import MonthlyResult, has_ndvi, run_monthly
 from pipeline.processes import Child, exit_status, signal_name, spawn_child, stop_on_signals
 from pipeline.rothc.job import run_rothc_job
 from pipeline.store import Kind, StoreError, data_snapshot, latest_commit, open_cube
@@ -104,8 +106,15 @@ def run_demo(var: Path, job_file: Path, port: int, say: Callable[[str], None]) -
                 cache_dir=var / "cache",
             )
             if res.mode == "up-to-date":
-                return f"reused indicators from {res.input_snapshot}"
-            return f"committed {res.snapshot_id} ({res.mode}, {len(res.computed_epochs)} epochs, {res.regions} regions)"
+                what = f"reused indicators from {res.input_snapshot}"
+            else:
+                what = f"committed {res.snapshot_id} ({res.mode}, {len(res.computed_epochs)} epochs, {res.regions} regions)"
+            mon = monthly_stage(job, var)
+            if mon is None:
+                return what
+            if mon.mode == "up-to-date":
+                return f"{what}; reused monthly signals"
+            return f"{what}; monthly {mon.snapshot_id} ({mon.mode}, {len(mon.months)} months)"
 
         stage("indicators", indicators_stage)
 
@@ -121,6 +130,15 @@ def run_demo(var: Path, job_file: Path, port: int, say: Callable[[str], None]) -
         server.stop()
         raise
     return DemoState(server, job.store, timings)
+
+
+def monthly_stage(job: JobSpec, var: Path) -> MonthlyResult | None:
+    """The monthly signals of the new months (None when the cube has no monthly NDVI)."""
+    if not has_ndvi(job.store):
+        return None
+    return run_monthly(
+        job.store, chunks=(job.chunks.y, job.chunks.x), registry=var / "regions", cache_dir=var / "cache"
+    )
 
 
 @dataclass
@@ -192,30 +210,69 @@ class LiveRound:
     year: int
     update_snapshot: str | None
     indicators_snapshot: str | None
-    rothc_snapshot: str
+    rothc_snapshot: str | None  # None for a month: the scenarios follow epochs
     seconds: float
+    month: str | None = None  # YYYY-MM published by a monthly round
+    monthly_snapshot: str | None = None  # the monthly signals' commit
 
 
-def live_round(state: DemoState, job_file: Path, var: Path, spec: DemoSpec | None = None) -> LiveRound:
-    """One cycle of live mode: publish the next year to the demo catalog, restart the STAC API
-    over it, ingest what is new (``socobs update``), update the indicators and the RothC maps.
-    The API, which polls the store, shows the new epoch by itself."""
+LiveUnit = Literal["year", "month"]
+
+
+def _next_month(job: JobSpec) -> tuple[int, int]:
+    """The month after the newest NDVI month of the cube (January after the newest epoch when
+    the cube has no NDVI time axis)."""
+    cube = open_cube(job.store)
+    if "time" not in cube.coords:
+        return int(cube["epoch"].values[-1]) + 1, 1
+    last = cube["time"].values[-1].astype("datetime64[M]").astype(int)  # months since 1970-01
+    nxt = int(last) + 1
+    return 1970 + nxt // 12, nxt % 12 + 1
+
+
+def live_round(
+    state: DemoState, job_file: Path, var: Path, spec: DemoSpec | None = None, unit: LiveUnit = "year"
+) -> LiveRound:
+    """One cycle of live mode: publish the next year (``unit="year"``) or the next month of
+    NDVI (``unit="month"``) to the demo catalog, restart the STAC API over it, ingest what is
+    new (``socobs update``), then update what it changes: for a year the indicators, the monthly
+    signals and the RothC maps; for a month the monthly signals only (no epoch is new). The
+    API, which polls the store, shows the new epoch or month by itself."""
     t0 = time.perf_counter()
     job = demo_job(job_file, var)
     catalog = var / "demo-catalog"
-    year = int(open_cube(job.store)["epoch"].values[-1]) + 1
-    publish_year(catalog, spec or DemoSpec(), year)
+    if unit == "month":
+        year, month = _next_month(job)
+        publish_month(catalog, spec or DemoSpec(), year, month)
+        label = f"{year}-{month:02d}"
+    else:
+        year, label = int(open_cube(job.store)["epoch"].values[-1]) + 1, ""
+        publish_year(catalog, spec or DemoSpec(), year)
     state.server.stop()
     state.server = start_server(catalog, port=state.server.port)
-    grown = job.model_copy(update={"period": PeriodSpec(start=job.period.start, end=year)})
+    grown = job.model_copy(
+        update={"period": PeriodSpec(start=job.period.start, end=max(year, job.period.end))}
+    )
     upd = run_update(grown, stac_url=state.server.url)
     if not upd.committed:
-        raise PipelineError(f"live mode: the update found nothing new after publishing {year}.")
+        raise PipelineError(f"live mode: the update found nothing new after publishing {label or year}.")
+    if unit == "month":
+        mon = monthly_stage(job, var)
+        snap = mon.snapshot_id if mon is not None else None
+        return LiveRound(year, upd.snapshot_id, None, None, time.perf_counter() - t0, label, snap)
     ind = run_indicators(
         job.store, chunks=(job.chunks.y, job.chunks.x), registry=var / "regions", cache_dir=var / "cache"
     )
+    mon = monthly_stage(job, var)  # before RothC: the round's last commit stays the scenarios'
     rothc = run_rothc_job(job)  # the scenario maps follow the newest epoch
-    return LiveRound(year, upd.snapshot_id, ind.snapshot_id, rothc.snapshot_id, time.perf_counter() - t0)
+    return LiveRound(
+        year,
+        upd.snapshot_id,
+        ind.snapshot_id,
+        rothc.snapshot_id,
+        time.perf_counter() - t0,
+        monthly_snapshot=mon.snapshot_id if mon is not None else None,
+    )
 
 
 def serve_demo(
@@ -226,11 +283,12 @@ def serve_demo(
     api_port: int,
     serve: bool = True,
     live_every: float | None = None,
+    live_unit: LiveUnit = "year",
     say: Callable[[str], None] = print,
 ) -> int:
     """``socobs demo``: bring the demo up (:func:`run_demo`, then the API unless ``api_port`` is
     0), print where to look, and serve until SIGTERM, SIGHUP or SIGINT; in live mode publish and
-    ingest a new year every ``live_every`` seconds. On the way out, whatever the reason, every
+    ingest a new year (``live_unit="month"``: a new month of NDVI) every ``live_every`` seconds. On the way out, whatever the reason, every
     child is stopped and every scratch folder removed.
 
     Returns the exit status: 0 when it ran to the end or was stopped while serving, 128+N when
@@ -256,10 +314,10 @@ def serve_demo(
                 return 0
             say(
                 "serving; Ctrl-C stops"
-                + (f"; publishing a new year every {live_every:g} s" if live_every else "")
+                + (f"; publishing a new {live_unit} every {live_every:g} s" if live_every else "")
             )
             serving = True
-            _serve(state, api, job_file, var, live_every, say)
+            _serve(state, api, job_file, var, live_every, say, live_unit)
         except KeyboardInterrupt as exc:  # processes.Interrupted included
             if serving:
                 say(f"stopping ({signal_name(exc)})")
@@ -355,6 +413,7 @@ def _serve(
     var: Path,
     live_every: float | None,
     say: Callable[[str], None],
+    live_unit: LiveUnit = "year",
 ) -> None:
     """Serve until a signal (raised as an exception) or until a server stops by itself."""
     next_round = time.monotonic() + (live_every or 0)
@@ -368,9 +427,15 @@ def _serve(
                 )
         time.sleep(0.5)
         if live_every and time.monotonic() >= next_round:
-            r = live_round(state, job_file, var)
-            say(
-                f"{'live':<10} {r.seconds:6.1f} s  published {r.year}; update {r.update_snapshot}, "
-                f"indicators {r.indicators_snapshot}, rothc {r.rothc_snapshot}"
-            )
+            r = live_round(state, job_file, var, unit=live_unit)
+            if r.month is not None:
+                say(
+                    f"{'live':<10} {r.seconds:6.1f} s  published {r.month}; update {r.update_snapshot}, "
+                    f"monthly {r.monthly_snapshot}"
+                )
+            else:
+                say(
+                    f"{'live':<10} {r.seconds:6.1f} s  published {r.year}; update {r.update_snapshot}, "
+                    f"indicators {r.indicators_snapshot}, monthly {r.monthly_snapshot}, rothc {r.rothc_snapshot}"
+                )
             next_round = time.monotonic() + live_every
