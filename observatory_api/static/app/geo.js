@@ -2,7 +2,8 @@
 // region geometries, /v1/basemap/country.geojson), the indicator tiles, region choropleths and
 // legends. An external basemap style is an option (?basemap=<style URL>), never the default.
 import * as maplibregl from "/static/vendor/maplibre-gl/maplibre-gl.mjs";
-import { colourOf, getJSON, url } from "./api.js";
+import { colourOf, getJSON } from "./api.js";
+import { VIEW, tileTemplate } from "./firstframe.js";
 import { BORDER, LAND, OCEAN } from "./worldmap.js";
 
 // Two workers even on a two-core machine (MapLibre's default is half the cores): one parses the
@@ -39,10 +40,10 @@ export function createMap(container, view = {}, external = null) {
     container,
     style: external || baseStyle({ land: view.land ?? true, tiles: view.tiles }),
     fadeDuration: 0,
-    center: view.center || [10, 20],
-    zoom: view.zoom ?? 0.8,
-    minZoom: 0,
-    maxZoom: 8,
+    center: view.center || VIEW.center,
+    zoom: view.zoom ?? VIEW.zoom,
+    minZoom: VIEW.minZoom,
+    maxZoom: VIEW.maxZoom,
     attributionControl: { compact: true, customAttribution: "soc-observatory" },
     renderWorldCopies: false,
   });
@@ -78,11 +79,10 @@ export function whenTilesDrawn(map) {
   });
 }
 
-// The indicator's raster tiles (a TileJSON answer and the page's choices) as a MapLibre source.
-// `v` (the snapshot) keeps a browser from showing a cached tile of an older snapshot.
-export function tileSource(tj, { epoch, colormap, rescale, snapshot }) {
-  const base = tj.tiles[0].split("?")[0];
-  return { type: "raster", tiles: [url(base, { epoch, colormap, rescale, v: snapshot })], tileSize: 256,
+// The indicator's raster tiles (a TileJSON answer and the page's choices) as a MapLibre source
+// (firstframe.js places its images for these 256-px tiles).
+export function tileSource(tj, choices) {
+  return { type: "raster", tiles: [tileTemplate(tj, choices)], tileSize: 256,
     bounds: tj.bounds, minzoom: tj.minzoom, maxzoom: tj.maxzoom };
 }
 

@@ -5,12 +5,13 @@ import { el, errorBox, getJSON } from "./api.js";
 import { getLang, setLang, t } from "./i18n.js";
 
 // Each page's module loads when first shown (the overview does not wait for the map library);
-// a map page asks for the map library at once rather than after its own imports.
+// the assessment page asks for the map library at once rather than after its own imports. The
+// map page draws its first frame without it (mapview.js loads it then; index.html has fetched it).
 const MAPLIBRE = "/static/vendor/maplibre-gl/maplibre-gl.mjs";
 const withMap = (page) => Promise.all([page, import(MAPLIBRE)]).then(([m]) => m);
 const PAGES = {
   overview: () => import("./overview.js"),
-  map: () => withMap(import("./mapview.js")),
+  map: () => import("./mapview.js"),
   region: () => import("./region.js"),
   rankings: () => import("./rankings.js"),
   assess: () => withMap(import("./assess.js")),

@@ -3,9 +3,10 @@
 // region's page. Everything chosen is in the URL (#/map?ind=...&epoch=...&z=...&c=lon,lat).
 // With "Projects" ticked (&projects=1) the registry's projects are drawn on top; a click on one
 // shows its organisation, practices and its ex-ante and ex-post assessments.
+// The map library (geo.js, MapLibre) loads after the first frame (firstframe.js: the view's tiles
+// as images) is on screen: evaluating it would hold the page's main thread while the tiles come.
 import { el, errorBox, fmt, getJSON, select } from "./api.js";
-import { PROJECT_LAYERS, addBasemap, choroplethLayer, createMap, drawnProjects, raiseProjects, removeChoropleth, removeTiles,
-  setChoropleth, setProjects, setTiles, tileSource, whenLoaded, whenStyled, whenTilesDrawn } from "./geo.js";
+import { VIEW, firstFrame } from "./firstframe.js";
 import { t } from "./i18n.js";
 import { SAFE_CMAP, legendBox } from "./legend.js";
 
@@ -24,8 +25,8 @@ export async function show(box, route, ctx) {
     range: /^-?[\d.]+,-?[\d.]+$/.test(p.range || "") ? p.range : "",
     show: SHOW.includes(p.show) ? p.show : "cells",
     stratum: info.strata.includes(p.stratum) ? p.stratum : "all",
-    z: Number.isFinite(Number(p.z)) && p.z !== undefined ? Number(p.z) : 0.8,
-    c: /^-?[\d.]+,-?[\d.]+$/.test(p.c || "") ? p.c.split(",").map(Number) : [10, 20],
+    z: Number.isFinite(Number(p.z)) && p.z !== undefined ? Number(p.z) : VIEW.zoom,
+    c: /^-?[\d.]+,-?[\d.]+$/.test(p.c || "") ? p.c.split(",").map(Number) : VIEW.center,
     projects: p.projects === "1",
   };
   // The first draw's legend and TileJSON, asked for before the page is built.
@@ -70,48 +71,73 @@ export async function show(box, route, ctx) {
   let snapshot = ctx.status.snapshot_id;
   let legend = null;
   let map = null;
+  let geo = null;
   let projects = null;
   const tileParams = () => ({ epoch: state.epoch, colormap: state.cmap, rescale: state.range, snapshot });
-  // The first frame: the legend and the TileJSON are asked for at once, and the map starts with
-  // the tiles in its style, so they load with the style; land and borders follow once the tiles
-  // are drawn (the cells cover the land). Later draws (epoch, snapshot) swap the tile source.
+  // The first frame: the tiles of the view as images as soon as the TileJSON is here.
+  const frame = early.tj?.then((tj) => firstFrame(mapBox, tj, { center: state.c, zoom: state.z }, tileParams()));
+  let made = null;
+  const created = new Promise((resolve) => (made = resolve));
+  // The map: the legend and the TileJSON are asked for at once, and the map starts with the
+  // tiles in its style, so they load with the style; land and borders follow once the tiles are
+  // drawn (the cells cover the land). Later draws (epoch, snapshot) swap the tile source.
   const draw = async (first = false) => {
     const legendP = first ? early.legend : getJSON(`/v1/tiles/${state.ind}/legend`, { colormap: state.cmap, rescale: state.range });
+    const shown = legendP.then((l) => {
+      legend = l;
+      legendSlot.replaceChildren(legendBox(l, info.title));
+    });
+    if (!first) {
+      frame?.then((f) => f.remove(), () => null);
+      await created;
+    }
     let drawn = null;
+    if (first) {
+      if (frame) await frame.then((f) => f.drawn);
+      geo = await import("./geo.js");
+    }
     if (state.show === "cells") {
       if (first) {
         const tj = await early.tj;
-        map = createMap(mapBox, { zoom: state.z, center: state.c, land: false, tiles: tileSource(tj, tileParams()) });
+        map = geo.createMap(mapBox, { zoom: state.z, center: state.c, land: false, tiles: geo.tileSource(tj, tileParams()) });
+        made();
+        const f = await frame;
+        map.once("movestart", f.remove);
       } else {
-        await setTiles(map, state.ind, { ...tileParams(), before: () => whenStyled(map).then(() => removeChoropleth(map)) });
+        await geo.setTiles(map, state.ind, { ...tileParams(), before: () => geo.whenStyled(map).then(() => geo.removeChoropleth(map)) });
       }
-      drawn = whenTilesDrawn(map).then(() => {
+      drawn = geo.whenTilesDrawn(map).then(() => {
+        frame?.then((f) => f.remove(), () => null);
         performance.mark("tiles-drawn");
         mapBox.dataset.tiles = `${snapshot}/${state.ind}/${state.epoch}`;
-        return whenStyled(map).then(() => addBasemap(map));
+        return geo.whenStyled(map).then(() => geo.addBasemap(map));
       });
-      legend = await legendP;
-      legendSlot.replaceChildren(legendBox(legend, info.title));
+      await shown;
     } else {
-      if (first) map = createMap(mapBox, { zoom: state.z, center: state.c });
-      legend = await legendP;
-      legendSlot.replaceChildren(legendBox(legend, info.title));
-      await whenLoaded(map);
-      removeTiles(map);
+      if (first) {
+        map = geo.createMap(mapBox, { zoom: state.z, center: state.c });
+        made();
+      }
+      await shown;
+      await geo.whenLoaded(map);
+      geo.removeTiles(map);
       const r = await getJSON(`/v1/rankings/${state.ind}`, { level: state.show, epoch: state.epoch, stratum: state.stratum });
-      await setChoropleth(map, state.show, r.rows, legend.stops);
+      await geo.setChoropleth(map, state.show, r.rows, legend.stops);
     }
-    if (first) wire();
+    if (first) {
+      mapBox.maplibre = map; // the MapLibre map, for the browser tests (and a reader's console)
+      wire();
+    }
     mapBox.dataset.state = "drawing";
     await drawn;
     if (first && early.projects) {
       projects = await early.projects;
-      await whenStyled(map);
-      setProjects(map, projects);
+      await geo.whenStyled(map);
+      geo.setProjects(map, projects);
     }
-    raiseProjects(map);
+    geo.raiseProjects(map);
     await new Promise((resolve) => (map.loaded() ? resolve() : map.once("idle", resolve)));
-    if (projects) mapBox.dataset.projects = drawnProjects(map).join(",");
+    if (projects) mapBox.dataset.projects = geo.drawnProjects(map).join(",");
     mapBox.dataset.state = "idle";
     mapBox.dataset.snapshot = snapshot;
   };
@@ -123,10 +149,10 @@ export async function show(box, route, ctx) {
       ctx.replace("map", null, params());
     });
     map.on("click", async (e) => {
-      const layers = PROJECT_LAYERS.filter((id) => map.getLayer(id));
+      const layers = geo.PROJECT_LAYERS.filter((id) => map.getLayer(id));
       const project = layers.length ? map.queryRenderedFeatures(e.point, { layers })[0] : null;
       if (project) return projectPanel(side, projects.features.find((f) => f.id === project.properties.id));
-      const hit = state.show !== "cells" ? map.queryRenderedFeatures(e.point, { layers: [choroplethLayer(map)] })[0] : null;
+      const hit = state.show !== "cells" ? map.queryRenderedFeatures(e.point, { layers: [geo.choroplethLayer(map)] })[0] : null;
       if (hit) return ctx.go("region", hit.properties.id, { ind: state.ind === "sh_class" ? "soc_stock" : state.ind });
       if (state.show === "cells") await cell(e.lngLat);
     });
