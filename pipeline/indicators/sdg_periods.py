@@ -12,10 +12,11 @@ periods after it (2016-2019, ...). For each period:
 
 The job file has no indicators section, so the periods are arguments of the job
 (``SdgSpec``) with a default derived from the cube's epochs (``default_periods``): the
-baseline is the first ``max(5, n // 2)`` epochs (five years are the fewest the productivity state
-needs: two earlier years and the last three), capped so that one epoch is left to report on, and
-one reporting period runs from the epoch after the baseline to the last epoch. The demo cube
-(epochs 2015-2024) gets baseline 2015-2019 and reporting 2020-2024.
+baseline is the first ``max(5, n // 2)`` epochs (five years are the fewest the productivity
+state needs: two earlier years and the last three), capped so that one epoch is left to report
+on (but at least two), and one reporting period runs from the epoch after the baseline to the
+last epoch; a cube of two epochs has a baseline only. The demo cube (epochs 2015-2024) gets
+baseline 2015-2019 and reporting 2020-2024.
 """
 
 from __future__ import annotations
@@ -83,7 +84,9 @@ def label(first: int, last: int) -> str:
 def default_periods(epochs: list[int]) -> tuple[tuple[int, int], tuple[tuple[int, int], ...]]:
     """(baseline, reporting periods) for a cube with these epochs (see the module docstring)."""
     n = len(epochs)
-    k = min(max(MIN_BASELINE_YEARS, n // 2), n - 1)
+    if n == 2:  # a baseline and nothing to report on yet
+        return (epochs[0], epochs[1]), ()
+    k = max(2, min(max(MIN_BASELINE_YEARS, n // 2), n - 1))
     return (epochs[0], epochs[k - 1]), ((epochs[k], epochs[-1]),)
 
 

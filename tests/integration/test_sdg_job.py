@@ -176,6 +176,8 @@ def test_periods_are_checked_against_the_epochs() -> None:
     epochs = list(range(2015, 2025))
     assert default_periods(epochs) == ((2015, 2019), ((2020, 2024),))
     assert default_periods([2015, 2016, 2017]) == ((2015, 2016), ((2017, 2017),))
+    assert default_periods([2015, 2016]) == ((2015, 2016), ())
+    assert [p.label for p in periods([2015, 2016], SdgSpec())] == ["2015-2016"]
     rep = periods(epochs, SdgSpec())[1]
     assert (rep.lc_from, rep.lc_to, rep.ndvi_first, rep.ndvi_last) == (2019, 2024, 2020, 2024)
     for spec, words in (
