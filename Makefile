@@ -91,8 +91,8 @@ lock: $(STAMP)  ## re-resolve uv.lock (keeps existing pins; UPGRADE=1 to move th
 	$(UV_ENV) $(BIN)/uv sync --frozen --python $(BIN)/python $(EXTRAS)
 	@touch $(STAMP)
 
-notebooks: $(STAMP)  ## regenerate notebooks/*.ipynb from their jupytext sources (notebooks/*.py)
-	$(BIN)/jupytext --to ipynb notebooks/*.py
+notebooks: $(STAMP)  ## execute notebooks/*.py (nbclient, offline) and write the .ipynb with their outputs (figures); NOTEBOOK_ARGS='--store URI --registry DIR' for another store than the small demo one (built once in var/notebooks)
+	$(BIN)/python -m tests.notebooks.execute $(NOTEBOOK_ARGS)
 
 check: lint typecheck test  ## what CI does: ruff, mypy, tests
 

@@ -19,12 +19,10 @@
 # **The demo data are synthetic.**
 
 # %%
+# %matplotlib inline
 import json
 import os
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -80,4 +78,4 @@ print(f"mean over land cells: {float(stock.mean()):.1f} t C/ha")
 fig, ax = plt.subplots(figsize=(9, 4))
 stock.plot(ax=ax, cmap="YlOrBr", vmin=0, vmax=150, cbar_kwargs={"label": "t C/ha"})
 ax.set_title(f"SOC stock 0-30 cm, {latest} (synthetic demo data)")
-plt.close(fig)
+plt.show()

@@ -19,9 +19,11 @@
 # number. Run `make run` first (the API on 127.0.0.1:8000), or set `SOCOBS_API_URL`.
 
 # %%
+# %matplotlib inline
 import os
 
 import httpx
+import matplotlib.pyplot as plt
 import numpy as np
 
 from kernels.stock import soc_stock
@@ -69,3 +71,25 @@ print(
     f"recomputed: {ours:.3f} Tg C; API: {api_total:.3f} Tg C; relative difference {abs(ours / api_total - 1):.1e}"
 )
 assert abs(ours / api_total - 1) < 1e-6
+
+# %% [markdown]
+# ## The API's time series, with the q05-q95 bounds it serves
+#
+# `/v1/regions/{id}/indicators/{indicator}` answers every epoch's value and, where the indicator
+# has them, the lower and upper bounds (from the soil product's 5 % and 95 % quantiles).
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 4))
+for region in (COUNTRY, "africa", "global"):
+    body = httpx.get(f"{API}/v1/regions/{region}/indicators/soc_stock", timeout=30).json()
+    pts = [p for p in body["series"] if p["value"] is not None]
+    epochs = [p["epoch"] for p in pts]
+    line = ax.plot(epochs, [p["value"] for p in pts], marker="o", label=body["name"])[0]
+    ax.fill_between(
+        epochs, [p["lower"] for p in pts], [p["upper"] for p in pts], color=line.get_color(), alpha=0.15
+    )
+ax.set_ylabel(f"SOC stock 0-30 cm ({body['unit']})")
+ax.set_xticks(epochs)
+ax.legend()
+ax.set_title("Area-weighted mean with q05-q95 bounds (from the API)")
+plt.show()
