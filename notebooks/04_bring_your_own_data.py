@@ -79,10 +79,8 @@ transform = from_origin(WEST, NORTH, RES, RES)
 
 
 def write_cog(path: Path, values: np.ndarray, dtype: str, nodata: int, scale: float, unit: str) -> None:
-    profile = dict(
-        driver="COG", width=SIZE, height=SIZE, count=1, dtype=dtype, crs="EPSG:4326",
-        transform=transform, nodata=nodata, blocksize=16,
-    )  # fmt: skip
+    grid = {"width": SIZE, "height": SIZE, "crs": "EPSG:4326", "transform": transform}
+    profile = {"driver": "COG", "count": 1, "dtype": dtype, "nodata": nodata, "blocksize": 16, **grid}
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(np.round(values / scale).astype(dtype), 1)
         dst.scales, dst.units = (scale,), (unit,)

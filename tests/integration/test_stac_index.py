@@ -19,6 +19,7 @@ import pystac
 import pystac_client
 import pytest
 import rasterio
+import rasterio.shutil
 from rasterio.transform import from_origin
 
 pytestmark = pytest.mark.integration
@@ -181,6 +182,30 @@ def test_a_crs_without_epsg_code_and_a_given_date(tmp_path: Path) -> None:
     w, s, e, n = item.bbox
     assert w < centre[0] < e and s < centre[1] < n
     assert e - w < 1 and n - s < 1  # 12 km of Homolosine, in degrees
+
+
+def test_a_vrt_is_indexed_and_read(tmp_path: Path) -> None:
+    """A GDAL VRT (SoilGrids publishes its layers as VRTs over COG tiles) becomes an asset
+    without a media type (none is registered) whose raster:bands are the VRT's, and odc-stac
+    reads the tiles' pixels through it."""
+    tiles = tmp_path / "tiles"
+    tiles.mkdir()
+    data = _values(3)
+    _write(tiles / "tile.tif", data, scale=0.1, unit="g/kg")
+    folder = tmp_path / "vrt"
+    folder.mkdir()
+    rasterio.shutil.copy(tiles / "tile.tif", folder / "soc_0-5cm_mean_2017.vrt", driver="VRT")
+    out = tmp_path / "cat"
+    res = _socobs("stac", "index", str(folder), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    item = pystac.read_file(out / "rasters" / "rasters-2017" / "rasters-2017.json")
+    assert isinstance(item, pystac.Item)
+    asset = item.assets["soc_0-5cm_mean"]
+    assert asset.media_type is None and asset.roles == ["data"] and asset.href.endswith(".vrt")
+    (band,) = asset.extra_fields["raster:bands"]
+    assert (band["scale"], band["unit"], band["nodata"], band["data_type"]) == (0.1, "g/kg", NODATA, "int16")
+    ds = odc.stac.load([item], bands=["soc_0-5cm_mean"])
+    np.testing.assert_array_equal(ds["soc_0-5cm_mean"].isel(time=0).values, data)
 
 
 def _bad_folder(tmp_path: Path, case: str) -> Path:
