@@ -14,7 +14,8 @@ import yaml
 
 from pipeline.config import GridSpec, PeriodSpec
 from pipeline.demo.catalog import DemoSpec, make_demo_catalog
-from pipeline.ingest.job import run_ingest, run_update
+from pipeline.indicators.job import run_indicators
+from pipeline.ingest.job import run_ingest
 from pipeline.ingest.stac_server import serve_catalog
 from pipeline.monthly.job import MonthlyUnavailable, run_monthly
 from pipeline.store import CUBE, MONTHLY, cube_log, open_cube, open_repo, tip
@@ -43,8 +44,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
     job = demo_job(root / "repo", grid=GridSpec(resolution=RES), period=PeriodSpec(start=2015, end=2017))
     with serve_catalog(root / "partial") as srv:
         run_ingest(job, stac_url=srv.url)
-    first = run_monthly(job.store, registry=root / "regions", cache_dir=root / "cache", block=16)
-    return {"root": root, "job": job, "first": first}
+    run_indicators(job.store, registry=root / "regions", cache_dir=root / "cache")
+    first = run_monthly(job.store, registry=root / "regions", cache_dir=root / "cache")  # the CLI's tiles
+    job_file = root / "job.yaml"
+    job_file.write_text(yaml.safe_dump(json.loads(job.model_dump_json(exclude_none=True))))
+    return {"root": root, "job": job, "first": first, "job_file": job_file}
 
 
 def group(store: str, snapshot: str | None = None):
@@ -123,21 +127,27 @@ def test_tables_are_area_weighted_and_roll_up(world):
     assert np.isfinite(g["region_ndvi_anomaly"].values[ids.index("global")]).all()
 
 
-def test_a_new_month_alone_is_an_update_and_only_it_is_computed(world):
+def test_a_new_month_alone_is_an_update_and_only_it_is_computed(world, capsys):
+    from pipeline.cli import run
+
     job, root = world["job"], world["root"]
     before = tip(job.store)
     assert run_monthly(job.store, registry=root / "regions", cache_dir=root / "cache").mode == "up-to-date"
     assert tip(job.store) == before  # nothing committed
-    with serve_catalog(root / "catalog") as srv:
-        upd = run_update(job, stac_url=srv.url)
-    assert upd.committed and upd.epochs == [] and "ndvi" in upd.variables
+    with serve_catalog(root / "catalog") as srv:  # `socobs update`: the month, then its signals
+        code = run(["update", str(world["job_file"]), "--stac", srv.url, "--var", str(root)])
+    out = " ".join(capsys.readouterr().out.split())  # the console may wrap long lines
+    assert code == 0, out
+    assert "new months of ndvi" in out and "yearly indicators stay" in out
+    assert f"monthly signals (incremental) for {LAST}" in out
+    log = cube_log(job.store)
+    assert [e.metadata.get("kind") for e in log[:3]] == ["monthly", "update", "monthly"]
+    assert log[1].metadata.get("epochs") == []  # a new month alone is an update, with no epoch
     cube = open_cube(job.store)
     assert str(cube["time"].values[-1])[:7] == LAST and cube["time"].size == 36
     assert cube["epoch"].values.tolist() == [2015, 2016, 2017]  # no epoch rewritten or added
-    inc = run_monthly(job.store, registry=root / "regions", cache_dir=root / "cache", block=16)
-    assert inc.mode == "incremental" and inc.months == [LAST]
-    log_kinds = [e.metadata.get("kind") for e in cube_log(job.store)[:2]]
-    assert log_kinds == ["monthly", "update"]
+    inc = log[0]
+    assert inc.metadata["mode"] == "incremental" and inc.metadata["months"] == [LAST]
     # no older chunk of the group was rewritten: the repository's diff touches only the new month
     diff = open_repo(job.store).diff(
         from_snapshot_id=world["first"].snapshot_id, to_snapshot_id=inc.snapshot_id
@@ -151,21 +161,20 @@ def test_a_new_month_alone_is_an_update_and_only_it_is_computed(world):
             assert {int(next(iter(c))) for c in chunks} == {35}, path
         assert not path.startswith(f"/{MONTHLY}/ndvi_clim"), path
         assert not path.startswith(f"/{CUBE}/soc"), path
-    full = run_monthly(
-        job.store, registry=root / "regions", cache_dir=root / "cache", force_full=True, block=16
-    )
+    full = run_monthly(job.store, registry=root / "regions", cache_dir=root / "cache", force_full=True)
     assert full.mode == "full" and len(full.months) == 36
     a, b = group(job.store, inc.snapshot_id), group(job.store, full.snapshot_id)
     assert a["time"].values.tolist() == b["time"].values.tolist()
     for name in b.data_vars:
         np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=str(name))
-    world["inc"] = inc
 
 
 def test_tile_size_changes_no_map_and_tables_only_in_rounding(world):
     job, root = world["job"], world["root"]
     ref = group(job.store)
-    one = run_monthly(job.store, registry=root / "regions", cache_dir=root / "cache", force_full=True)
+    one = run_monthly(
+        job.store, registry=root / "regions", cache_dir=root / "cache", force_full=True, block=16
+    )
     g = group(job.store, one.snapshot_id)
     for name in ("ndvi_anomaly", "bare_soil_frequency", "productivity_ratio", "ndvi_clim_std"):
         np.testing.assert_array_equal(g[name].values, ref[name].values)
@@ -183,9 +192,7 @@ def test_a_baseline_the_cube_does_not_hold_changes_nothing(world):
 def test_cli_bad_baseline_is_one_paragraph_exit_2(world, capsys):
     from pipeline.cli import run
 
-    job, root = world["job"], world["root"]
-    job_file = root / "job.yaml"
-    job_file.write_text(yaml.safe_dump(json.loads(job.model_dump_json(exclude_none=True))))
+    job, root, job_file = world["job"], world["root"], world["job_file"]
     before = tip(job.store)
     code = run(["indicators", str(job_file), "--monthly-baseline", "twenty", "--var", str(root / "var")])
     err = capsys.readouterr().err
