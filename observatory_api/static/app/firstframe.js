@@ -109,6 +109,7 @@ export function firstFrame(box, tj, view, choices) {
         img = new Image(TILE, TILE);
         img.alt = "";
         img.decoding = "async";
+        img.fetchPriority = "high"; // the page's first picture, not a below-the-fold image
         img.dataset.tile = key;
         img.src = template.replace("{z}", t.z).replace("{x}", t.x).replace("{y}", t.y);
         imgs.set(key, img);

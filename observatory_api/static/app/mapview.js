@@ -93,7 +93,8 @@ export async function show(box, route, ctx) {
     }
     let drawn = null;
     if (first) {
-      if (frame) await frame.then((f) => f.drawn);
+      // (at most 1.5 s: a hidden tab draws no frame, and a slow tile must not hold the map back)
+      if (frame) await frame.then((f) => Promise.race([f.drawn, new Promise((r) => setTimeout(r, 1500))]));
       geo = await import("./geo.js");
     }
     if (state.show === "cells") {
