@@ -52,6 +52,7 @@ from pipeline.grid import Grid
 from pipeline.indicators.blocks import STRIP, BlockTask, TableFold, tile_shape, window_of
 from pipeline.indicators.maps import STOCK_INPUTS, overview_factors
 from pipeline.indicators.registry import STATIC_MAPS, STRATA, TABLE_UNITS
+from pipeline.indicators.sdg import backfill as sdg_backfill
 from pipeline.indicators.sdg import run as run_sdg
 from pipeline.indicators.sdg_periods import SdgSpec
 from pipeline.indicators.stream import Runner, block_runner, create_maps, create_overviews, grow, write_block
@@ -372,8 +373,9 @@ def run_indicators(
     repo = open_repo(store)
     mode, epochs, prior_snap = plan(repo, data_snap, cube, digest, force_full)
     idx = region_index(grid, cache_dir, registry)
-    if mode == "up-to-date":
-        return IndicatorResult(None, data_snap, mode, [], len(idx.ids), time.perf_counter() - t0)
+    if mode == "up-to-date":  # SDG 15.3.1 alone if the indicators predate it (a commit of kind sdg)
+        sid = sdg_backfill(repo, store, data_snap, idx, sdg or SdgSpec(), chunks, block or chunks[0])
+        return IndicatorResult(sid, data_snap, mode, [], len(idx.ids), time.perf_counter() - t0)
     from pipeline.ingest.job import software_version
 
     attrs = {

@@ -25,8 +25,8 @@ than 80 (permanent water bodies: the UN metadata's denominator is the total land
 inland water); other cells (water, the sea, no land cover) are ``NODATA`` in every map and
 outside every table. Codes: int8 -1 degraded, 0 stable, +1 improved, -128 no data.
 
-Memory: the NDVI months are read tile by tile (``tile`` x ``tile`` cells, every month of the
-tile), never for the whole grid; what is held for the grid is a few per-cell numbers per period
+Memory: the NDVI months are read tile by tile (``tile`` x ``tile`` cells rounded up to whole
+chunks of the cube, every month of the tile), never for the whole grid; what is held for the grid is a few per-cell numbers per period
 (three float64 statistics and the int8 classes), because the performance's 90th percentile is
 over each land unit of the whole grid. Tables: ``pipeline.indicators.sdg_tables``.
 """
@@ -160,10 +160,14 @@ def compute_grids(
         )
     matrix = None if spec.matrix is None else np.asarray(spec.matrix)
     need = sorted({e for p in pers for e in (p.lc_from, p.lc_to)})
-    for r0 in range(0, ny, tile):
-        r1 = min(ny, r0 + tile)
-        for c0 in range(0, nx, tile):
-            c1 = min(nx, c0 + tile)
+    # tiles are whole chunks of the cube (``tile`` rounded up to them): each chunk is read once
+    pc = (cube["ndvi"] if has_ndvi else cube["landcover"]).encoding.get("preferred_chunks", {})
+    cy, cx = int(pc.get("y", 1)), int(pc.get("x", 1))
+    ty, tx = -(-tile // cy) * cy, -(-tile // cx) * cx
+    for r0 in range(0, ny, ty):
+        r1 = min(ny, r0 + ty)
+        for c0 in range(0, nx, tx):
+            c1 = min(nx, c0 + tx)
             win = {"y": slice(r0, r1), "x": slice(c0, c1)}
             lc = {e: cube["landcover"].isel({"epoch": epochs.index(e), **win}).values for e in need}
             st = {e: np.asarray(stock[map_epochs.index(e), r0:r1, c0:c1], dtype=np.float64) for e in need}  # type: ignore[index]
@@ -296,3 +300,24 @@ def run(
     }
     write(sink, maps, tables, attrs)
     return labels
+
+
+def backfill(
+    repo: Any, store: str, data_snap: str, idx: Any, spec: SdgSpec, chunks: tuple[int, int], tile: int
+) -> str | None:
+    """For an up-to-date run: when the tip's indicators have no SDG group derived from
+    ``data_snap`` (a store written before SDG 15.3.1 existed), compute it alone from the
+    committed indicator maps in a commit of kind ``sdg``; returns its snapshot id, else None."""
+    from pipeline.store import BRANCH, Kind, open_group, transaction
+
+    tip = repo.readonly_session(branch=BRANCH)
+    prior = open_group(tip, SDG, required=False)
+    if spec.skip or (prior is not None and prior.attrs.get("input_snapshot") == data_snap):
+        return None
+    maps = open_group(tip, INDICATORS, required=False)
+    if maps is None or (maps.sizes.get("epoch", 0) < 2 and spec.baseline is None and spec.reporting is None):
+        return None
+    meta = {"kind": Kind.SDG.value, "input_snapshot": data_snap}
+    with transaction(repo, "sdg 15.3.1 from the committed indicators", meta) as tx:
+        run(store, data_snap, tx.session.store, idx, spec, chunks, tile)
+    return tx.snapshot_id

@@ -227,3 +227,28 @@ def test_without_ndvi_productivity_is_missing_not_zero() -> None:
     ]
     classify_grids([base, rep], grids2, SdgSpec(missing="degraded_wins"))
     np.testing.assert_array_equal(grids2[0].maps["sdg_period"], [[NODATA, -1, NODATA]])
+
+
+def test_store_from_before_sdg_gets_it_in_a_commit_of_its_own(built: SdgStore, tmp_path: Path) -> None:
+    import shutil
+
+    import zarr
+
+    from pipeline.indicators.job import run_indicators
+
+    copy = str(tmp_path / "repo")
+    shutil.copytree(built.store, copy)
+    want = _open(copy, SDG)
+    repo = open_repo(copy)
+    session = repo.writable_session(BRANCH)
+    del zarr.open_group(session.store, mode="r+")[SDG]  # as written before SDG 15.3.1 existed
+    session.commit("drop sdg", metadata={"kind": "maintenance"})
+    res = run_indicators(copy, registry=built.registry, cache_dir=built.cache, block=16)
+    assert res.mode == "up-to-date" and res.snapshot_id is not None
+    tip, parent = list(open_repo(copy).ancestry(branch=BRANCH))[:2]
+    assert tip.metadata["kind"] == "sdg" and parent.message == "drop sdg"
+    got = _open(copy, SDG)
+    for name in ("sdg_15_3_1", "sdg_productivity", "area_km2", "share"):
+        np.testing.assert_array_equal(got[name].values, want[name].values)
+    again = run_indicators(copy, registry=built.registry, cache_dir=built.cache, block=16)
+    assert again.snapshot_id is None  # nothing left to do: no commit

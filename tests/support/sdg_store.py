@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import GridSpec, PeriodSpec
+from pipeline.config import ChunkSpec, GridSpec, PeriodSpec
 from pipeline.demo.catalog import DemoSpec, make_demo_catalog
 from pipeline.ingest.job import run_ingest
 from pipeline.ingest.stac_server import serve_catalog
@@ -34,7 +34,10 @@ def build_sdg_store(root: Path) -> SdgStore:
     catalog = root / "catalog"
     make_demo_catalog(catalog, DemoSpec(resolution=RES, start_year=YEARS[0], end_year=YEARS[1], seed=5))
     job = demo_job(
-        root / "repo", grid=GridSpec(resolution=RES), period=PeriodSpec(start=YEARS[0], end=YEARS[1])
+        root / "repo",
+        grid=GridSpec(resolution=RES),
+        period=PeriodSpec(start=YEARS[0], end=YEARS[1]),
+        chunks=ChunkSpec(y=16, x=16),  # small chunks: the SDG pass runs over several tiles
     )
     with serve_catalog(catalog) as srv:
         run_ingest(job, stac_url=srv.url)
@@ -47,7 +50,7 @@ BOX = (10.3, -20.7, 41.9, 13.1)  # a custom region (lon/lat) cutting through cel
 
 def build_sdg_indicators(root: Path) -> SdgStore:
     """``build_sdg_store`` plus a custom region set (``BOX``, id ``SDG_BOX``) and one run of the
-    indicator job on 16 x 16 tiles (several tiles on the 37 x 90 grid)."""
+    indicator job on 16 x 16 tiles (3 x 6 tiles of the 37 x 90 grid, its chunks)."""
     import geopandas as gpd
     import shapely
 
