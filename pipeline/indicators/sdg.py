@@ -94,7 +94,7 @@ def annual_integrals(ndvi: np.ndarray, times: np.ndarray, years: list[int]) -> n
     return out
 
 
-def _productivity_note(p: Period, years: list[int], has_ndvi: bool) -> str:
+def productivity_note_of(p: Period, years: list[int], has_ndvi: bool) -> str:
     """Why productivity cannot be computed for ``p`` ("" when it can)."""
     if not has_ndvi:
         return "the cube holds no ndvi: add an NDVI source (e.g. demo-ndvi) to the job and ingest"
@@ -147,7 +147,7 @@ def compute_grids(
     ny, nx = cube.sizes["y"], cube.sizes["x"]
     grids = []
     for p in pers:
-        note = _productivity_note(p, years, has_ndvi)
+        note = productivity_note_of(p, years, has_ndvi)
         grids.append(
             Grids(
                 np.zeros((ny, nx), bool),

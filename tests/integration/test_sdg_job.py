@@ -192,12 +192,12 @@ def test_periods_are_checked_against_the_epochs() -> None:
 
 
 def test_without_ndvi_productivity_is_missing_not_zero() -> None:
-    from pipeline.indicators.sdg import Grids, _productivity_note, classify_grids
+    from pipeline.indicators.sdg import Grids, classify_grids, productivity_note_of
 
     base, rep = periods(list(range(2015, 2021)), SdgSpec())
-    assert "no ndvi" in _productivity_note(base, [], has_ndvi=False)
-    assert "too few whole NDVI years" in _productivity_note(base, [2015, 2016, 2017], has_ndvi=True)
-    assert _productivity_note(base, list(range(2015, 2021)), has_ndvi=True) == ""
+    assert "no ndvi" in productivity_note_of(base, [], has_ndvi=False)
+    assert "too few whole NDVI years" in productivity_note_of(base, [2015, 2016, 2017], has_ndvi=True)
+    assert productivity_note_of(base, list(range(2015, 2021)), has_ndvi=True) == ""
     land = np.array([[True, True, False]])
     grids = [
         Grids(
