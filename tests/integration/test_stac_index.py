@@ -5,10 +5,13 @@ no catalog."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -206,6 +209,32 @@ def test_a_vrt_is_indexed_and_read(tmp_path: Path) -> None:
     assert (band["scale"], band["unit"], band["nodata"], band["data_type"]) == (0.1, "g/kg", NODATA, "int16")
     ds = odc.stac.load([item], bands=["soc_0-5cm_mean"])
     np.testing.assert_array_equal(ds["soc_0-5cm_mean"].isel(time=0).values, data)
+
+
+def test_urls_are_indexed_and_read_over_http(tmp_path: Path) -> None:
+    """Rasters given as URLs (a real HTTP server on a free port): read by GDAL over HTTP, the
+    hrefs kept as given, and odc-stac reads the pixels from them."""
+    folder = tmp_path / "web"
+    folder.mkdir()
+    data = _values(5)
+    _write(folder / "soc_0-5cm_mean_2018.tif", data, scale=0.1, unit="g/kg")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/soc_0-5cm_mean_2018.tif"
+        out = tmp_path / "cat"
+        res = _socobs("stac", "index", url, "--out", str(out), "--collection", "web")
+        assert res.returncode == 0, res.stderr
+        item = pystac.read_file(out / "web" / "web-2018" / "web-2018.json")
+        assert isinstance(item, pystac.Item)
+        assert item.assets["soc_0-5cm_mean"].href == url
+        ds = odc.stac.load([item], bands=["soc_0-5cm_mean"])
+        np.testing.assert_array_equal(ds["soc_0-5cm_mean"].isel(time=0).values, data)
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _bad_folder(tmp_path: Path, case: str) -> Path:
