@@ -1,6 +1,6 @@
 """``make bench``: every benchmark, its figures and its goal, measured side by side in one run.
 
-Usage: python -m tests.benchmarks [--only zonal,stock,theil-sen,whatif,rothc,indicators,api,assess,dashboard,ingest,scale] [--quick]
+Usage: python -m tests.benchmarks [--only zonal,stock,theil-sen,whatif,rothc,indicators,api,assess,dashboard,monthly,ingest,scale] [--quick]
 (ingest and scale are not in the default set: they take minutes to tens of minutes)
 (--quick uses smaller sizes to check the harness; the goals refer to the full sizes).
 """
@@ -24,6 +24,8 @@ from tests.benchmarks.dashboard import goal_rows as dashboard_rows
 from tests.benchmarks.indicators import bench_indicators
 from tests.benchmarks.ingest import bench_ingest
 from tests.benchmarks.kernels import bench_stock, bench_theil_sen, bench_zonal
+from tests.benchmarks.monthly import bench_monthly
+from tests.benchmarks.monthly import goal_rows as monthly_rows
 from tests.benchmarks.rothc import bench_rothc
 from tests.benchmarks.scale import bench_scale
 from tests.benchmarks.scale import goal_rows as scale_rows
@@ -33,7 +35,9 @@ from tests.benchmarks.whatif import goal_rows as whatif_rows
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--only", default="zonal,stock,theil-sen,whatif,rothc,indicators,api,assess,dashboard")
+    ap.add_argument(
+        "--only", default="zonal,stock,theil-sen,whatif,rothc,indicators,api,assess,dashboard,monthly"
+    )
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json", type=Path, default=Path("var/bench/latest.json"))
     ap.add_argument(
@@ -164,6 +168,9 @@ def main() -> None:
     if "dashboard" in only:
         db = results["dashboard"] = bench_dashboard()
         rows.extend(dashboard_rows(db))
+    if "monthly" in only:
+        results["monthly"] = bench_monthly(args.quick)
+        rows.extend(monthly_rows(results["monthly"]))
     if "scale" in only:
         scale_res = (0.1, 0.05) if args.quick else tuple(float(r) for r in args.scale_resolutions.split(","))
         sc = bench_scale(scale_res, rothc=not args.scale_no_rothc)
