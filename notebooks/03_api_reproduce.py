@@ -93,3 +93,19 @@ ax.set_xticks(epochs)
 ax.legend()
 ax.set_title("Area-weighted mean with q05-q95 bounds (from the API)")
 plt.show()
+
+# %% [markdown]
+# ## An interactive map over the API's tiles, offline
+#
+# `show_map` (in `_map.py`, beside this notebook) shows a small page in an iframe: MapLibre GL
+# from the API's own vendored files, an indicator's tiles from its TileJSON
+# (`/v1/tiles/{indicator}/tilejson.json`) over the API's offline country borders, and its legend
+# (`/v1/tiles/{indicator}/legend`); the selector switches the indicator. Nothing comes from the
+# internet. The page runs in this notebook's origin, so the API must allow it by CORS: for a
+# Jupyter at http://localhost:8888, start the API with
+# `SOCOBS_CORS_ORIGINS='["http://localhost:8888"]' make run` (otherwise the map says so).
+
+# %%
+from _map import show_map
+
+show_map(API, ["soc_stock", "soc_change_rate_permille"])

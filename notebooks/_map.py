@@ -172,9 +172,9 @@ def map_page(api: str, indicators: Sequence[str] = ("soc_stock",)) -> str:
 def map_iframe(api: str, indicators: Sequence[str] = ("soc_stock",), height: int = 460) -> str:
     """The map page in an ``<iframe srcdoc>``: the HTML a notebook cell displays."""
     page = html.escape(map_page(api, indicators), quote=True)
-    return (
-        f'<iframe srcdoc="{page}" title="soc-observatory map" '
-        f'style="width: 100%; height: {int(height)}px; border: 1px solid #ccc"></iframe>'
+    return (  # in a div: IPython warns of a bare <iframe> in HTML (it suggests IFrame, src= only)
+        f'<div class="socobs-map"><iframe srcdoc="{page}" title="soc-observatory map" '
+        f'style="width: 100%; height: {int(height)}px; border: 1px solid #ccc"></iframe></div>'
     )
 
 

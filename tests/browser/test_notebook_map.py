@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import nbformat
 import numpy as np
 import pytest
 from PIL import Image
@@ -189,3 +190,13 @@ def test_an_indicator_without_tiles_or_no_api_is_told_in_the_notebook(cors_api: 
         map_page(nobody)
     page = map_page(cors_api.base + "/", ["soc_stock", SECOND])
     assert page.count('<option value="') == 2 and "//v1" not in page
+
+
+def test_the_committed_notebook_shows_the_map() -> None:
+    """``make notebooks`` kept the map cell's output: the iframe page, MapLibre from the API."""
+    nb = nbformat.read(Path(__file__).parents[2] / "notebooks" / "03_api_reproduce.ipynb", as_version=4)
+    (cell,) = [c for c in nb.cells if c.cell_type == "code" and "show_map(" in c.source]
+    assert [o["output_type"] for o in cell.outputs] == ["execute_result"]  # no warning, no error
+    shown = cell.outputs[0]["data"]["text/html"]
+    assert shown.startswith('<div class="socobs-map"><iframe srcdoc="&lt;!doctype html&gt;')
+    assert "/static/vendor/maplibre-gl/maplibre-gl.mjs" in shown and "https://" not in shown
