@@ -134,7 +134,9 @@ def indicators(
             f"{res.regions} regions, overviews x{res.overview_factors}, from {res.input_snapshot} "
             f"in {res.seconds:.1f} s"
         )
-    monthly_after(job, registry, cache, baseline=baseline, force_full=full, block=block)
+    # --block sizes the indicator tiles; the monthly signals read every month of a tile, so they
+    # keep tiles of the cube's chunks (a 16-cell tile would re-read each chunk for every month)
+    monthly_after(job, registry, cache, baseline=baseline, force_full=full)
 
 
 def _baseline(value: str | None) -> tuple[int, int] | None:
