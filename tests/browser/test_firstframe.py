@@ -89,8 +89,16 @@ def check(watch: Any, *holds: Hold) -> None:
     """The page is clean, but for held tile requests MapLibre cancelled (the view or the page
     changed while they were held): they would have been cancelled just the same had they been slow."""
     held = {u for h in holds for u in h.urls}
-    watch.errors = [e for e in watch.errors if not (e.startswith("failed: ") and e.endswith(" net::ERR_ABORTED")
-                    and e.removeprefix("failed: ").removesuffix(" net::ERR_ABORTED") in held)]  # fmt: skip
+    prefix, suffix = "failed: ", " net::ERR_ABORTED"
+
+    def cancelled(e: str) -> bool:
+        return (
+            e.startswith(prefix)
+            and e.endswith(suffix)
+            and e.removeprefix(prefix).removesuffix(suffix) in held
+        )
+
+    watch.errors = [e for e in watch.errors if not cancelled(e)]
     watch.check()
 
 
