@@ -110,7 +110,7 @@ try {
   try { maplibregl = await import(`${API}__MAPLIBRE__.mjs`); }
   catch (e) { throw new Error(`MapLibre GL did not load from ${API}__MAPLIBRE__.mjs (${e.message})`); }
   map = new maplibregl.Map({
-    container: "map", fadeDuration: 0, renderWorldCopies: false, center: [0, 0], zoom: 0,
+    container: "map", fadeDuration: 0, center: [0, 0], zoom: 0,
     attributionControl: { compact: true, customAttribution: "soc-observatory" },
     style: { version: 8,
       sources: { land: { type: "geojson", data: `${API}/v1/basemap/country.geojson` } },
