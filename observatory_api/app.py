@@ -28,6 +28,7 @@ from observatory_api.reader import StoreReader
 from observatory_api.responses import ResponseCache
 from observatory_api.routers import aoi, assess, dashboard, health, maps, meta, regions
 from observatory_api.routers import kpis as kpi_router
+from observatory_api.routers import monthly as monthly_router
 from observatory_api.routers import registry as registry_router
 from observatory_api.routers import sdg as sdg_router
 from observatory_api.routers import whatif as whatif_router
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(registry_router.router)  # organisations, projects, KPI observations, audit
     app.include_router(whatif_router.router)  # what-if maps of practices (#17 item 7)
     app.include_router(sdg_router.router)  # SDG 15.3.1 by region and period, and its tiles (#20)
+    app.include_router(monthly_router.router)  # the monthly signals' maps as tiles (#20)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

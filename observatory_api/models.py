@@ -80,10 +80,37 @@ class IndicatorInfo(BaseModel):
     strata: list[str]
 
 
+class MonthlySignalInfo(BaseModel):
+    """One monthly signal from NDVI and its map's tiles (the newest month; ?month=YYYY-MM for another)."""
+
+    id: str
+    unit: str
+    title: str
+    definition: str
+    map: bool
+    colormap: str
+    rescale: list[float] = Field(..., min_length=2, max_length=2)
+    tiles: str
+    tilejson: str
+    legend: str
+    series: str
+
+
+class MonthlyCatalogue(BaseModel):
+    months: list[str]
+    first_month: str
+    newest_month: str
+    baseline: list[int]
+    signals: list[MonthlySignalInfo]
+
+
 class IndicatorList(BaseModel):
     snapshot_id: str
     baseline_epoch: int
     indicators: list[IndicatorInfo]
+    monthly: MonthlyCatalogue | None = Field(
+        None, description="The monthly signals from NDVI (absent when the store has none)"
+    )
 
 
 class SeriesPoint(BaseModel):

@@ -193,6 +193,9 @@ def load_snapshot(settings: Settings, snapshot_id: str | None = None) -> Snapsho
     if SDG in groups:  # the SDG maps (period, y, x), tileable: observatory_api.services.sdg
         sdg_maps = [str(n) for n, v in groups[SDG].data_vars.items() if v.dims == ("period", "y", "x")]
         extra.update({f"{SDG}/{n}": a for n, a in _arrays(session, SDG, sdg_maps).items()})
+    if MONTHLY in groups:  # the monthly maps (time, y, x), tileable: observatory_api.services.monthly
+        m_maps = [str(n) for n, v in groups[MONTHLY].data_vars.items() if v.dims == ("time", "y", "x")]
+        extra.update({f"{MONTHLY}/{n}": a for n, a in _arrays(session, MONTHLY, m_maps).items()})
     return Snapshot(
         snapshot_id=sid,
         written_at=info.written_at,

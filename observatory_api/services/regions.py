@@ -10,6 +10,7 @@ import orjson
 import shapely
 
 from observatory_api.reader import Snapshot
+from observatory_api.services import monthly as monthly_service
 from observatory_api.services import sdg as sdg_service
 from pipeline.indicators.registry import INDICATORS, STRATA
 
@@ -113,4 +114,7 @@ def indicators(snap: Snapshot) -> dict[str, Any]:
     sdg = sdg_service.catalogue(snap)  # SDG 15.3.1 maps by period (not epoch): listed apart
     if sdg is not None:
         body["sdg15_3_1"] = sdg
+    monthly = monthly_service.catalogue(snap)  # the monthly signals by month: listed apart too
+    if monthly is not None:
+        body["monthly"] = monthly
     return body
