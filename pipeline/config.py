@@ -177,6 +177,69 @@ class ChunkSpec(Strict):
     x: int = Field(512, ge=16)
 
 
+SDG_LOOKUPS = ("gpg2", "gpg1")
+SDG_MISSING = ("any", "degraded_wins")
+SDG_SOC_THRESHOLD = 0.10  # GPG v2's +-10 % (kernels.sdg_tables.SOC_THRESHOLD; kept numba-free here)
+
+
+def _years(value: tuple[int, int], what: str) -> None:
+    if value[0] > value[1]:
+        raise ValueError(f"{what}: expected [first year, last year] with first <= last, got {list(value)}")
+
+
+class SdgJobSpec(Strict):
+    """SDG 15.3.1 settings (``pipeline.indicators.sdg_periods.SdgSpec``); every field optional:
+    the periods default to those derived from the cube's epochs."""
+
+    baseline: tuple[int, int] | None = Field(
+        None,
+        description="[first year, last year] of the baseline, both epochs of the cube (default: derived)",
+    )
+    reporting: list[tuple[int, int]] | None = Field(
+        None, description="Reporting periods [[first, last], ...] after the baseline; [] for none"
+    )
+    lookup: Literal["gpg2", "gpg1"] = Field("gpg2", description="Land productivity lookup (GPG v2 or v1)")
+    missing: Literal["any", "degraded_wins"] = Field(
+        "any", description="One out, all out with a missing sub-indicator: any -> missing; degraded_wins"
+    )
+    soc_threshold: float = Field(
+        SDG_SOC_THRESHOLD, gt=0, lt=1, description="Relative SOC change counted as degradation/improvement"
+    )
+    land_cover_matrix: list[list[Literal[-1, 0, 1]]] | None = Field(
+        None,
+        description="7x7 matrix of -1/0/+1 (rows: baseline UNCCD class, columns: target class); "
+        "default: GPG v2's",
+    )
+    skip: bool = Field(False, description="Compute no SDG 15.3.1 at all")
+
+    @model_validator(mode="after")
+    def _periods(self) -> SdgJobSpec:
+        if self.baseline is not None:
+            b0, b1 = self.baseline
+            if b0 >= b1:
+                raise ValueError(
+                    f"baseline: expected [first year, last year] with first < last, got {[b0, b1]}"
+                )
+        for r in self.reporting or []:
+            _years(r, "reporting period")
+            if self.baseline is not None and r[0] <= self.baseline[1]:
+                raise ValueError(
+                    f"reporting period {list(r)}: expected it to start after the baseline "
+                    f"{list(self.baseline)} ends ({self.baseline[1]})"
+                )
+        m = self.land_cover_matrix
+        if m is not None and (len(m) != 7 or any(len(row) != 7 for row in m)):
+            shape = f"{len(m)} rows of {sorted({len(row) for row in m})} values"
+            raise ValueError(f"land_cover_matrix: expected 7 rows of 7 values (-1/0/+1), got {shape}")
+        return self
+
+
+class IndicatorsJobSpec(Strict):
+    """Settings of ``socobs indicators`` (and of ``update``/``watch``'s indicator pass)."""
+
+    sdg15_3_1: SdgJobSpec = SdgJobSpec()
+
+
 class JobSpec(Strict):
     """An ingestion job: ``socobs ingest JOB.yaml``."""
 
@@ -195,6 +258,9 @@ class JobSpec(Strict):
     )
     scheduler: str | None = Field(None, description="Dask scheduler address; a LocalCluster if unset")
     chunks: ChunkSpec = ChunkSpec(y=512, x=512)
+    indicators: IndicatorsJobSpec = Field(
+        IndicatorsJobSpec(), description="Indicator settings: SDG 15.3.1 periods, lookup, matrix"
+    )
 
 
 def _validation_message(path: Path, exc: ValidationError) -> str:

@@ -115,6 +115,7 @@ def indicators(
         return
     baseline = _baseline(monthly_baseline)
     writable_store(job.store)
+    sdg = sdg_spec(job, str(job_file))
     with progress() as prog:
         res = run_indicators(
             job.store,
@@ -125,6 +126,7 @@ def indicators(
             report=Stages(prog),
             block=block,
             scheduler=job.scheduler,
+            sdg=sdg,
         )
     if res.mode == "up-to-date":
         console.print(f"up to date: the indicators already derive from {res.input_snapshot}")
@@ -137,6 +139,25 @@ def indicators(
     # --block sizes the indicator tiles; the monthly signals read every month of a tile, so they
     # keep tiles of the cube's chunks (a 16-cell tile would re-read each chunk for every month)
     monthly_after(job, registry, cache, baseline=baseline, force_full=full)
+
+
+def sdg_spec(job: Any, where: str) -> Any:
+    """The job file's ``indicators.sdg15_3_1`` as an ``SdgSpec``, its periods checked against the
+    cube's epochs before any work (a period that does not fit is refused, naming the field)."""
+    from pipeline.indicators.sdg_periods import from_job, periods
+    from pipeline.store import BRANCH, CUBE, open_group, open_repo
+
+    spec = from_job(job.indicators.sdg15_3_1)
+    if spec.skip or (spec.baseline is None and spec.reporting is None):
+        return spec
+    cube = open_group(open_repo(job.store).readonly_session(branch=BRANCH), CUBE, required=False)
+    if cube is None or "epoch" not in cube.coords:
+        return spec  # no cube yet: the indicator job says so in its own words
+    try:
+        periods([int(e) for e in cube["epoch"].values], spec)
+    except PipelineError as exc:
+        raise PipelineError(f"{where}: indicators.sdg15_3_1: {exc}") from None
+    return spec
 
 
 def _baseline(value: str | None) -> tuple[int, int] | None:

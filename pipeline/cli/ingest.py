@@ -83,17 +83,23 @@ def indicators_after(job: Any, paths: WorkPaths, update: Any = None) -> None:
     """The indicators of whatever is new (nothing when they are current), then the monthly
     signals of the new months. An update that appended months but no epoch leaves the yearly
     indicators alone (they would only be recomputed to the same values)."""
-    from pipeline.cli.indicators import monthly_after
+    from pipeline.cli.indicators import monthly_after, sdg_spec
     from pipeline.indicators.job import run_indicators
+    from pipeline.indicators.sdg import spec_changed
     from pipeline.store import BRANCH, INDICATORS, open_group, open_repo
 
+    sdg = sdg_spec(job, f"job {job.name!r}")  # its periods checked against the updated cube
     months_only = update is not None and update.committed and not update.epochs
     has_yearly = open_group(open_repo(job.store).readonly_session(branch=BRANCH), INDICATORS, required=False)
-    if months_only and has_yearly is not None:
+    if months_only and has_yearly is not None and not spec_changed(job.store, sdg):
         console.print("no new epoch: the yearly indicators stay as they are")
     else:
         res = run_indicators(
-            job.store, chunks=(job.chunks.y, job.chunks.x), registry=paths.registry, cache_dir=paths.cache
+            job.store,
+            chunks=(job.chunks.y, job.chunks.x),
+            registry=paths.registry,
+            cache_dir=paths.cache,
+            sdg=sdg,
         )
         if res.mode != "up-to-date":
             console.print(

@@ -46,7 +46,7 @@ from kernels.sdg import land_cover_degradation, sdg15_3_1, soc_degradation, stat
 from kernels.sdg_productivity import classify, performance_ratio, period_statistics
 from kernels.sdg_tables import NODATA, WATER
 from pipeline import cf
-from pipeline.indicators.sdg_periods import FLAGS, LAYERS, METHOD, TITLES, Period, SdgSpec, periods
+from pipeline.indicators.sdg_periods import FLAGS, LAYERS, METHOD, TITLES, Period, SdgSpec, periods, spec_key
 from pipeline.store import CUBE, INDICATORS, SDG, open_repo
 
 N_UNIT_CLASSES = 8  # UNCCD classes 0-6 and 7 = no land cover
@@ -296,23 +296,44 @@ def run(
         "missing": spec.missing,
         "soc_threshold": spec.soc_threshold,
         "baseline": labels[0],
+        "spec": spec_key(spec),  # a run with another spec recomputes the group (``current``)
         "land": "WorldCover classes other than 80 (permanent water bodies) at the period's last epoch",
     }
     write(sink, maps, tables, attrs)
     return labels
 
 
+def current(prior: Any, data_snap: str | None, spec: SdgSpec) -> bool:
+    """Whether the stored SDG group ``prior`` (a dataset, or None) was derived from ``data_snap``
+    (None: any snapshot) with ``spec``. A group written before the spec was recorded counts as
+    the default spec's."""
+    if prior is None:
+        return False
+    if data_snap is not None and prior.attrs.get("input_snapshot") != data_snap:
+        return False
+    return bool(prior.attrs.get("spec", spec_key(SdgSpec())) == spec_key(spec))
+
+
+def spec_changed(store: str, spec: SdgSpec) -> bool:
+    """Whether the tip's SDG group exists and was computed with a spec other than ``spec``."""
+    from pipeline.store import BRANCH, open_group
+
+    prior = open_group(open_repo(store).readonly_session(branch=BRANCH), SDG, required=False)
+    return prior is not None and not spec.skip and not current(prior, None, spec)
+
+
 def backfill(
     repo: Any, store: str, data_snap: str, idx: Any, spec: SdgSpec, chunks: tuple[int, int], tile: int
 ) -> str | None:
     """For an up-to-date run: when the tip's indicators have no SDG group derived from
-    ``data_snap`` (a store written before SDG 15.3.1 existed), compute it alone from the
-    committed indicator maps in a commit of kind ``sdg``; returns its snapshot id, else None."""
+    ``data_snap`` with ``spec`` (a store written before SDG 15.3.1 existed, or the job file's
+    periods, lookup or matrix changed since), compute it alone from the committed indicator
+    maps in a commit of kind ``sdg``; returns its snapshot id, else None."""
     from pipeline.store import BRANCH, Kind, open_group, transaction
 
     tip = repo.readonly_session(branch=BRANCH)
     prior = open_group(tip, SDG, required=False)
-    if spec.skip or (prior is not None and prior.attrs.get("input_snapshot") == data_snap):
+    if spec.skip or current(prior, data_snap, spec):
         return None
     maps = open_group(tip, INDICATORS, required=False)
     if maps is None or (maps.sizes.get("epoch", 0) < 2 and spec.baseline is None and spec.reporting is None):

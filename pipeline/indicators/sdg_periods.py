@@ -10,8 +10,9 @@ periods after it (2016-2019, ...). For each period:
   period, the years ending at its last year with the baseline's length (GPG v2: 2004-2019
   against 2000-2015), so that trajectory and state weigh the same number of years.
 
-The job file has no indicators section, so the periods are arguments of the job
-(``SdgSpec``) with a default derived from the cube's epochs (``default_periods``): the
+The periods are set in the job file's ``indicators: {sdg15_3_1: ...}`` section
+(``pipeline.config.SdgJobSpec``, turned into an ``SdgSpec`` by ``from_job``) or passed to the
+job; when neither gives them, they are derived from the cube's epochs (``default_periods``): the
 baseline is the first ``max(5, n // 2)`` epochs (five years are the fewest the productivity
 state needs: two earlier years and the last three), capped so that one epoch is left to report
 on (but at least two), and one reporting period runs from the epoch after the baseline to the
@@ -21,8 +22,9 @@ baseline 2015-2019 and reporting 2020-2024.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import json
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 from kernels.sdg import Missing
 from kernels.sdg_tables import SOC_THRESHOLD
@@ -75,6 +77,28 @@ class SdgSpec:
     soc_threshold: float = SOC_THRESHOLD
     matrix: tuple[tuple[int, ...], ...] | None = None  # 7x7 land-cover matrix, None = GPG v2
     skip: bool = False  # compute no SDG at all
+
+
+def from_job(section: Any) -> SdgSpec:
+    """The ``SdgSpec`` of a job file's ``indicators.sdg15_3_1`` (``pipeline.config.SdgJobSpec``,
+    already validated there)."""
+    m = section.land_cover_matrix
+    return SdgSpec(
+        baseline=None if section.baseline is None else (int(section.baseline[0]), int(section.baseline[1])),
+        reporting=None
+        if section.reporting is None
+        else tuple((int(a), int(b)) for a, b in section.reporting),
+        lookup=section.lookup,
+        missing=section.missing,
+        soc_threshold=float(section.soc_threshold),
+        matrix=None if m is None else tuple(tuple(int(v) for v in row) for row in m),
+        skip=bool(section.skip),
+    )
+
+
+def spec_key(spec: SdgSpec) -> str:
+    """A canonical text of ``spec`` (stored with the SDG group: a different one recomputes it)."""
+    return json.dumps(asdict(spec), sort_keys=True, separators=(",", ":"))
 
 
 def label(first: int, last: int) -> str:
