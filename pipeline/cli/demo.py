@@ -11,6 +11,9 @@ import typer
 from pipeline.cli._app import app, console, interval, parse_bbox, parse_years, progress
 from pipeline.cli.options import Var
 from pipeline.cli.settings import work_paths
+from pipeline.errors import PipelineError
+
+LIVE_UNITS = ("year", "month")  # pipeline.demo.runner.LiveUnit (kept here for a fast --help)
 
 
 @app.command("demo-catalog")
@@ -63,6 +66,15 @@ def demo(
         ),
     ] = False,
     every: Annotated[str, typer.Option(help="Live mode interval: 30s, 5m ...")] = "60s",
+    live_unit: Annotated[
+        str,
+        typer.Option(
+            "--live-unit",
+            metavar="year|month",
+            help="What live mode publishes each round: a new synthetic year (every source), or a "
+            "new month of NDVI (the monthly signals then update).",
+        ),
+    ] = "year",
 ) -> None:
     """The whole demo: catalog, STAC API, ingestion, indicators, RothC, then the API; reuses what is there."""
     import sys
@@ -70,6 +82,11 @@ def demo(
     from pipeline.demo.runner import serve_demo
     from pipeline.paths import catalogs_dir
 
+    if live_unit not in LIVE_UNITS:
+        raise PipelineError(
+            f"--live-unit: expected one of {', '.join(LIVE_UNITS)} (what --live publishes each round), "
+            f"got {live_unit!r}. Pass --live-unit year or --live-unit month."
+        )
     var = work_paths(var).var
     job_file = job_file or catalogs_dir() / "jobs" / "demo.yaml"
 
@@ -83,6 +100,7 @@ def demo(
         api_port=api_port,
         serve=serve,
         live_every=interval(every) if live else None,
+        live_unit="month" if live_unit == "month" else "year",
         say=say,
     )
     if status:

@@ -188,3 +188,26 @@ def test_custom_periods_are_written_and_a_changed_section_recomputes(
     third = _sdg(built.store)
     assert len(_kinds(built.store)) == n_commits + 2
     assert (third["sdg_land_cover"].values == first["sdg_land_cover"].values).all()
+
+
+def test_the_demo_jobs_commented_section_is_the_demos_defaults(tmp_path: Path) -> None:
+    """Uncommented, the example in jobs/demo.yaml parses and equals what the demo gets without it."""
+    import numpy as np
+
+    from kernels.sdg_tables import DEFAULT_LC_MATRIX
+    from pipeline.indicators.sdg_periods import default_periods
+    from pipeline.paths import catalogs_dir
+
+    text = (catalogs_dir() / "jobs" / "demo.yaml").read_text()
+    start = text.index("# indicators:")
+    lines = [ln.removeprefix("# ") for ln in text[start:].splitlines() if ln.startswith("# ")]
+    job = tmp_path / "demo.yaml"
+    job.write_text(text[:start] + "\n".join(lines) + "\n")
+    spec = from_job(load_job(job).indicators.sdg15_3_1)
+    plain = load_job(catalogs_dir() / "jobs" / "demo.yaml")
+    epochs = list(range(plain.period.start, plain.period.end + 1))
+    baseline, reporting = default_periods(epochs)
+    assert (spec.baseline, spec.reporting) == (baseline, reporting)
+    assert spec.matrix is not None and np.array_equal(np.asarray(spec.matrix), DEFAULT_LC_MATRIX)
+    assert (spec.lookup, spec.missing, spec.soc_threshold) == ("gpg2", "any", SOC_THRESHOLD)
+    assert from_job(plain.indicators.sdg15_3_1) == SdgSpec()
