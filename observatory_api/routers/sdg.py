@@ -6,11 +6,11 @@ import hashlib
 from enum import Enum
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
 
-from observatory_api.deps import SnapshotDep, json_response, region_row
-from observatory_api.models import ERROR_RESPONSES
+from observatory_api.deps import SettingsDep, SnapshotDep, json_response, public_base, region_row
+from observatory_api.models import ERROR_RESPONSES, TileJson
 from observatory_api.routers.maps import CACHE_CONTROL, TileCacheDep
 from observatory_api.services import maps as map_service
 from observatory_api.services import sdg
@@ -37,6 +37,15 @@ def region_sdg(
     productivity, SOC), with the period, the method and the units."""
     region_row(snap, region_id)  # 404 for an unknown region, naming close ids
     return json_response(sdg.region_sdg(snap, region_id, period), snap)
+
+
+@router.get("/v1/tiles/sdg/{layer}/tilejson.json", tags=["tiles"], response_model=TileJson)
+def tilejson(
+    request: Request, snap: SnapshotDep, settings: SettingsDep, layer: SdgLayer, period: PeriodQuery = None
+) -> Response:
+    """TileJSON 3.0 of an SDG 15.3.1 map in one period (its minzoom: the lowest zoom its tiles,
+    read from the base grid without overviews, can be drawn at)."""
+    return json_response(sdg.tilejson(snap, layer.value, period, public_base(request, settings)), snap)
 
 
 @router.get("/v1/tiles/sdg/{layer}/legend", tags=["tiles"])

@@ -10,8 +10,9 @@ import numpy as np
 
 from observatory_api.errors import BadParameter, NotFound
 from observatory_api.reader import Snapshot
-from observatory_api.render import encode_png, tile_cells, tile_geometry
+from observatory_api.render import TMS, encode_png, tile_cells, tile_geometry
 from observatory_api.services.common import num
+from observatory_api.services.maps import MAX_ZOOM, attribution
 from pipeline.indicators.sdg_periods import CLASSES, LAYERS, METHOD, TITLES
 from pipeline.store import SDG
 
@@ -180,6 +181,51 @@ def catalogue(snap: Snapshot) -> dict[str, Any] | None:
     }
 
 
+def _window(rows: np.ndarray, cols: np.ndarray) -> tuple[int, int, int, int]:
+    return int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
+
+
+def min_zoom(snap: Snapshot) -> int:
+    """The lowest zoom whose tiles read at most ``MAX_TILE_CELLS`` cells (the SDG maps have no
+    overviews): measured on the tile just north of the equator at longitude 0, the tallest."""
+    hit: int | None = snap.memo.get("sdg_minzoom")
+    if hit is not None:
+        return hit
+    z = 0
+    while z < MAX_ZOOM:
+        n = 2**z
+        rows, cols, _ = tile_cells(snap.base, tile_geometry(z, n // 2 if z else 0, max(n // 2 - 1, 0)))
+        r0, r1, c0, c1 = _window(rows, cols)
+        if (r1 - r0) * (c1 - c0) <= MAX_TILE_CELLS:
+            break
+        z += 1
+    snap.memo["sdg_minzoom"] = z
+    return z
+
+
+def tilejson(snap: Snapshot, layer: str, period: str | None, base_url: str) -> dict[str, Any]:
+    """TileJSON 3.0.0 of an SDG map in one period (default: the last reporting period); its
+    ``minzoom`` is the lowest zoom the tiles can be drawn at (``min_zoom``)."""
+    t = tables(snap)
+    label = t.periods[period_index(t, period)]
+    lv = snap.base
+    west, north = lv.x0, lv.y0
+    east, south = lv.x0 + lv.dx * lv.shape[1], lv.y0 + lv.dy * lv.shape[0]
+    return {
+        "tilejson": "3.0.0",
+        "name": TITLES[layer],
+        "description": f"{TITLES[layer]}, period {label}: degraded, stable or improved ({METHOD})",
+        "version": snap.snapshot_id,
+        "scheme": "xyz",
+        "tiles": [f"{base_url}/v1/tiles/sdg/{layer}/{{z}}/{{x}}/{{y}}.png?period={label}"],
+        "minzoom": min_zoom(snap),
+        "maxzoom": MAX_ZOOM,
+        "bounds": [max(-180.0, west), max(-85.0511, south), min(180.0, east), min(85.0511, north)],
+        "attribution": attribution(snap),
+        "tms": TMS.id,
+    }
+
+
 def render_tile(snap: Snapshot, layer: str, z: int, x: int, y: int, period: str | None) -> bytes:
     """A PNG tile of an SDG map (base grid only: the tile reads the cells under it)."""
     t = tables(snap)
@@ -189,9 +235,8 @@ def render_tile(snap: Snapshot, layer: str, z: int, x: int, y: int, period: str 
         raise NotFound(
             f"layer {layer!r}: expected one of {list(LAYERS)}.", parameter="layer", allowed=list(LAYERS)
         )
-    geo = tile_geometry(z, x, y)
-    rows, cols, inside = tile_cells(snap.base, geo)
-    r0, r1, c0, c1 = int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
+    rows, cols, inside = tile_cells(snap.base, tile_geometry(z, x, y))
+    r0, r1, c0, c1 = _window(rows, cols)
     if (r1 - r0) * (c1 - c0) > MAX_TILE_CELLS:
         raise BadParameter(
             f"z: the SDG maps have no overviews and this tile covers {(r1 - r0) * (c1 - c0)} cells (at most "
