@@ -58,10 +58,10 @@ export function camera(w, h, center, zoom) {
 }
 
 // The URL template of an indicator's tiles (a TileJSON answer and the page's choices), the same
-// for the first frame and MapLibre. `v` (the snapshot) keeps a browser from showing a cached tile
+// for the first frame and MapLibre (`period`: an SDG 15.3.1 map's). `v` (the snapshot) keeps a browser from showing a cached tile
 // of an older snapshot.
-export function tileTemplate(tj, { epoch, colormap, rescale, snapshot }) {
-  return url(tj.tiles[0].split("?")[0], { epoch, colormap, rescale, v: snapshot });
+export function tileTemplate(tj, { epoch, period, colormap, rescale, snapshot }) {
+  return url(tj.tiles[0].split("?")[0], { epoch, period, colormap, rescale, v: snapshot });
 }
 
 // The tiles in view and their boxes in container pixels: [{z, x, y, left, top, size}].

@@ -91,11 +91,12 @@ const TILE_LAYER = { id: "tiles", type: "raster", source: "tiles",
   paint: { "raster-resampling": "nearest", "raster-fade-duration": 0 } };
 
 // Swap the indicator's tiles (below the borders) for another epoch, colour map or snapshot.
-export async function setTiles(map, ind, { epoch, colormap, rescale, snapshot, before = null }) {
-  const [tj] = await Promise.all([getJSON(`/v1/tiles/${ind}/tilejson.json`, { epoch }), before?.()]);
+// `ind`: the tiles' path under /v1/tiles/ (an SDG 15.3.1 map's: sdg/{layer}, with a `period`).
+export async function setTiles(map, ind, { epoch, period, colormap, rescale, snapshot, before = null }) {
+  const [tj] = await Promise.all([getJSON(`/v1/tiles/${ind}/tilejson.json`, { epoch, period }), before?.()]);
   if (map.getLayer("tiles")) map.removeLayer("tiles");
   if (map.getSource("tiles")) map.removeSource("tiles");
-  map.addSource("tiles", tileSource(tj, { epoch, colormap, rescale, snapshot }));
+  map.addSource("tiles", tileSource(tj, { epoch, period, colormap, rescale, snapshot }));
   map.addLayer(TILE_LAYER, map.getLayer("borders") ? "borders" : undefined);
   return tj;
 }

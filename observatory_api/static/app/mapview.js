@@ -1,6 +1,9 @@
 // The map: an indicator's tiles (epoch slider that can play, colour map, range) or a region
 // choropleth at a level; the legend; a click shows the cell's series (/v1/point) or opens the
 // region's page. Everything chosen is in the URL (#/map?ind=...&epoch=...&z=...&c=lon,lat).
+// The SDG 15.3.1 maps (#20, when /v1/indicators lists `sdg15_3_1`) are in the same picker: a
+// period instead of the epoch (#/map?ind=sdg_15_3_1&period=2020-2024), their classes' legend, no
+// colour map or range (categorical); a click on a cell shows its SOC stock series.
 // With "Projects" ticked (&projects=1) the registry's projects are drawn on top; a click on one
 // shows its organisation, practices and its ex-ante and ex-post assessments.
 // The map library (geo.js, MapLibre) loads after the first frame (firstframe.js: the view's tiles
@@ -13,33 +16,59 @@ import { SAFE_CMAP, legendBox } from "./legend.js";
 const CMAPS = ["viridis", "ylorbr", "rdbu", "brbg"]; // colour-blind safe; the API also has rdylgn (not)
 const SHOW = ["cells", "region", "country", "subnational"];
 
+// The indicator picker: the indicators, then the SDG 15.3.1 maps in their own group.
+function indicatorPicker(maps, sdg, value, onchange) {
+  const opt = (id, text) => el("option", { value: id, selected: id === value }, text);
+  const s = el("select", { id: "map-indicator", onchange: (e) => onchange(e.target.value) },
+    maps.map((i) => opt(i.id, i.title)),
+    sdg ? el("optgroup", { label: t("sdg_group") }, sdg.maps.map((m) => opt(m.id, sdgTitle(m)))) : null);
+  return el("label", { class: "field" }, el("span", {}, t("indicator")), s);
+}
+
+const sdgTitle = (m) => (t(`sdgmap_${m.id}`) !== `sdgmap_${m.id}` ? t(`sdgmap_${m.id}`) : m.title);
+// The classes of an SDG map's legend (/v1/tiles/sdg/{layer}/legend) in the page's language.
+const sdgLegend = (l, id) => ({ ...l, indicator: id, unit: null, stops: l.stops.map((s) => ({ ...s, label: t(`sdg_${s.label}`) })) });
+
 export async function show(box, route, ctx) {
   const p = route.params;
   const maps = [...ctx.indicators.values()].filter((i) => i.map);
-  const info = maps.find((i) => i.id === p.ind) || maps[0];
+  // The SDG maps' catalogue: awaited first only when the URL asks for one of them.
+  const catalogue = getJSON("/v1/indicators").then((b) => b.sdg15_3_1 || null);
+  let sdg = /^sdg_/.test(p.ind || "") ? await catalogue : null;
+  const sdgMap = sdg?.maps.find((m) => m.id === p.ind);
+  const info = sdgMap ? { id: sdgMap.id, title: sdgTitle(sdgMap), epochs: [], strata: ["all"], sdg: true }
+    : maps.find((i) => i.id === p.ind) || maps[0];
   const epochs = info.epochs;
+  const classes = info.id === "sh_class" || info.sdg; // categorical: no colour map, no range
   const state = {
     ind: info.id,
-    epoch: epochs.includes(Number(p.epoch)) ? Number(p.epoch) : epochs.at(-1),
-    cmap: info.id === "sh_class" ? "" : CMAPS.includes(p.cmap) ? p.cmap : SAFE_CMAP[info.id] || "",
-    range: /^-?[\d.]+,-?[\d.]+$/.test(p.range || "") ? p.range : "",
-    show: SHOW.includes(p.show) ? p.show : "cells",
+    epoch: info.sdg ? "" : epochs.includes(Number(p.epoch)) ? Number(p.epoch) : epochs.at(-1),
+    period: !info.sdg ? "" : sdg.periods.includes(p.period) ? p.period : sdg.periods.at(-1),
+    cmap: classes ? "" : CMAPS.includes(p.cmap) ? p.cmap : SAFE_CMAP[info.id] || "",
+    range: !classes && /^-?[\d.]+,-?[\d.]+$/.test(p.range || "") ? p.range : "",
+    show: !info.sdg && SHOW.includes(p.show) ? p.show : "cells",
     stratum: info.strata.includes(p.stratum) ? p.stratum : "all",
     z: Number.isFinite(Number(p.z)) && p.z !== undefined ? Number(p.z) : VIEW.zoom,
     c: /^-?[\d.]+,-?[\d.]+$/.test(p.c || "") ? p.c.split(",").map(Number) : VIEW.center,
     projects: p.projects === "1",
   };
+  // The tiles' path under /v1/tiles/ (the SDG maps': sdg/{layer}) and the legend of a draw.
+  const tilePath = info.sdg ? `sdg/${state.ind}` : state.ind;
+  const legendOf = () => (info.sdg ? getJSON(`/v1/tiles/${tilePath}/legend`).then((l) => sdgLegend(l, state.ind))
+    : getJSON(`/v1/tiles/${tilePath}/legend`, { colormap: state.cmap, rescale: state.range }));
   // The first draw's legend and TileJSON, asked for before the page is built.
-  const early = { legend: getJSON(`/v1/tiles/${state.ind}/legend`, { colormap: state.cmap, rescale: state.range }),
-    tj: state.show === "cells" ? getJSON(`/v1/tiles/${state.ind}/tilejson.json`, { epoch: state.epoch }) : null,
+  const early = { legend: legendOf(),
+    tj: state.show === "cells" ? getJSON(`/v1/tiles/${tilePath}/tilejson.json`, { epoch: state.epoch, period: state.period }) : null,
     projects: state.projects ? getJSON("/v1/projects") : null };
-  const params = () => ({ ind: state.ind, epoch: state.epoch, cmap: state.cmap, range: state.range,
+  sdg = sdg || (await catalogue);
+  const params = () => ({ ind: state.ind, epoch: state.epoch, period: state.period, cmap: state.cmap, range: state.range,
     show: state.show, stratum: state.stratum, z: state.z.toFixed(2), c: state.c.map((x) => x.toFixed(2)).join(","),
     projects: state.projects ? "1" : "" });
   const change = (patch) => ctx.go("map", null, { ...params(), ...patch });
+  if (info.sdg) ctx.replace("map", null, params()); // the URL names the period shown (shareable)
 
-  const epochInput = el("input", { type: "range", id: "epoch", min: 0, max: epochs.length - 1, step: 1,
-    value: epochs.indexOf(state.epoch), "aria-valuetext": String(state.epoch) });
+  const epochInput = el("input", { type: "range", id: "epoch", min: 0, max: Math.max(epochs.length - 1, 0), step: 1,
+    value: Math.max(epochs.indexOf(state.epoch), 0), "aria-valuetext": String(state.epoch) });
   const epochOut = el("output", { for: "epoch" }, String(state.epoch));
   const playBtn = el("button", { type: "button", "aria-pressed": "false" }, t("play"));
   const [lo, hi] = state.range ? state.range.split(",") : ["", ""];
@@ -49,17 +78,19 @@ export async function show(box, route, ctx) {
     e.preventDefault();
     change({ range: minIn.value !== "" && maxIn.value !== "" ? `${minIn.value},${maxIn.value}` : "" });
   } },
-  select(t("show"), SHOW.map((s) => [s, s === "cells" ? t("cells") : t("regions_of", { level: t(`level_${s}`) })]),
+  info.sdg ? null : select(t("show"), SHOW.map((s) => [s, s === "cells" ? t("cells") : t("regions_of", { level: t(`level_${s}`) })]),
     state.show, (v) => change({ show: v }), "map-show"),
-  select(t("indicator"), maps.map((i) => [i.id, i.title]), state.ind, (v) => change({ ind: v, cmap: "", range: "" }), "map-indicator"),
-  el("label", { class: "field" }, el("span", {}, t("epoch")), epochInput, epochOut), playBtn,
-  state.ind === "sh_class" ? null : select(t("colormap"), [["", t("cmap_default")], ...CMAPS.map((c) => [c, c])], state.cmap,
+  indicatorPicker(maps, sdg, state.ind, (v) => change({ ind: v, cmap: "", range: "", period: "", epoch: /^sdg_/.test(v) ? "" : state.epoch })),
+  info.sdg ? select(t("sdg_period"), sdg.periods.map((x) => [x, x === sdg.baseline ? t("sdg_period_baseline", { period: x }) : x]),
+    state.period, (v) => change({ period: v }), "map-period") : null,
+  info.sdg ? null : el("label", { class: "field" }, el("span", {}, t("epoch")), epochInput, epochOut), info.sdg ? null : playBtn,
+  classes ? null : select(t("colormap"), [["", t("cmap_default")], ...CMAPS.map((c) => [c, c])], state.cmap,
     (v) => change({ cmap: v }), "map-cmap"),
   state.show === "cells" ? null : select(t("stratum"), info.strata.map((s) => [s, t(`stratum_${s}`)]), state.stratum,
     (v) => change({ stratum: v }), "map-stratum"),
-  state.ind === "sh_class" ? null : el("label", { class: "field" }, el("span", {}, t("range_min")), minIn),
-  state.ind === "sh_class" ? null : el("label", { class: "field" }, el("span", {}, t("range_max")), maxIn),
-  state.ind === "sh_class" ? null : el("button", { type: "submit" }, t("apply")),
+  classes ? null : el("label", { class: "field" }, el("span", {}, t("range_min")), minIn),
+  classes ? null : el("label", { class: "field" }, el("span", {}, t("range_max")), maxIn),
+  classes ? null : el("button", { type: "submit" }, t("apply")),
   el("label", { class: "field check" }, el("input", { type: "checkbox", id: "map-projects", checked: state.projects,
     onchange: (e) => change({ projects: e.target.checked ? "1" : "" }) }), el("span", {}, t("projects_layer"))));
   const mapBox = el("div", { class: "map", role: "region", "aria-label": `${t("map_title")}: ${info.title}` });
@@ -73,7 +104,7 @@ export async function show(box, route, ctx) {
   let map = null;
   let geo = null;
   let projects = null;
-  const tileParams = () => ({ epoch: state.epoch, colormap: state.cmap, rescale: state.range, snapshot });
+  const tileParams = () => ({ epoch: state.epoch, period: state.period, colormap: state.cmap, rescale: state.range, snapshot });
   // The first frame: the tiles of the view as images as soon as the TileJSON is here.
   const frame = early.tj?.then((tj) => firstFrame(mapBox, tj, { center: state.c, zoom: state.z }, tileParams()));
   let made = null;
@@ -82,7 +113,7 @@ export async function show(box, route, ctx) {
   // tiles in its style, so they load with the style; land and borders follow once the tiles are
   // drawn (the cells cover the land). Later draws (epoch, snapshot) swap the tile source.
   const draw = async (first = false) => {
-    const legendP = first ? early.legend : getJSON(`/v1/tiles/${state.ind}/legend`, { colormap: state.cmap, rescale: state.range });
+    const legendP = first ? early.legend : legendOf();
     const shown = legendP.then((l) => {
       legend = l;
       legendSlot.replaceChildren(legendBox(l, info.title));
@@ -105,12 +136,12 @@ export async function show(box, route, ctx) {
         const f = await frame;
         map.once("movestart", f.remove);
       } else {
-        await geo.setTiles(map, state.ind, { ...tileParams(), before: () => geo.whenStyled(map).then(() => geo.removeChoropleth(map)) });
+        await geo.setTiles(map, tilePath, { ...tileParams(), before: () => geo.whenStyled(map).then(() => geo.removeChoropleth(map)) });
       }
       drawn = geo.whenTilesDrawn(map).then(() => {
         frame?.then((f) => f.remove(), () => null);
         performance.mark("tiles-drawn");
-        mapBox.dataset.tiles = `${snapshot}/${state.ind}/${state.epoch}`;
+        mapBox.dataset.tiles = `${snapshot}/${state.ind}/${info.sdg ? state.period : state.epoch}`;
         return geo.whenStyled(map).then(() => geo.addBasemap(map));
       });
       await shown;
@@ -163,13 +194,15 @@ export async function show(box, route, ctx) {
     side.replaceChildren(el("p", {}, t("loading")));
     try {
       const pt = await getJSON("/v1/point", { lat: lat.toFixed(4), lon: Math.max(-180, Math.min(180, lng)).toFixed(4) });
-      const m = pt.maps[state.ind];
+      const shown = info.sdg ? "soc_stock" : state.ind; // an SDG map: the cell's SOC stock
+      const m = pt.maps[shown];
+      const title = info.sdg ? ctx.indicators.get(shown)?.title || shown : info.title;
       const { seriesChart } = await import("./charts.js"); // the chart library only when a cell is asked for
       side.replaceChildren(el("h2", {}, t("cell_at", { lat: pt.cell.y, lon: pt.cell.x })));
       const pts = m.epochs.map((ep, i) => ({ epoch: ep, value: m.values[i],
-        lower: state.ind === "soc_stock" ? pt.maps.soc_stock_q05?.values[i] : null,
-        upper: state.ind === "soc_stock" ? pt.maps.soc_stock_q95?.values[i] : null }));
-      seriesChart(side, { title: info.title, unit: m.unit, lines: [{ label: info.title, points: pts }], width: 300, height: 180 });
+        lower: shown === "soc_stock" ? pt.maps.soc_stock_q05?.values[i] : null,
+        upper: shown === "soc_stock" ? pt.maps.soc_stock_q95?.values[i] : null }));
+      seriesChart(side, { title, unit: m.unit, lines: [{ label: title, points: pts }], width: 300, height: 180 });
       if (pt.seq_potential) {
         side.append(el("h3", {}, "RothC"), el("ul", {}, Object.entries(pt.seq_potential).map(([k, v]) =>
           el("li", {}, `${t("seq_potential", { pct: k.replace(/^\+/, "") })}: ${fmt(v, "t C/ha/yr")}`))));
