@@ -189,6 +189,16 @@ def test_custom_periods_are_written_and_a_changed_section_recomputes(
     assert len(_kinds(built.store)) == n_commits + 2
     assert (third["sdg_land_cover"].values == first["sdg_land_cover"].values).all()
 
+    # `socobs update` / `watch`'s indicator pass reads the section too (and recomputes SDG)
+    from pipeline.cli.ingest import indicators_after
+    from pipeline.cli.settings import WorkPaths
+
+    _job(job, built.store, {"baseline": [2015, 2017], "reporting": [[2018, 2020]]})
+    paths = WorkPaths(tmp_path / "var", built.store, built.registry, built.cache, None)
+    indicators_after(load_job(job), paths, None)
+    assert [str(p) for p in _sdg(built.store)["period"].values] == ["2015-2017", "2018-2020"]
+    assert _kinds(built.store)[0] == "sdg"
+
 
 def test_the_demo_jobs_commented_section_is_the_demos_defaults(tmp_path: Path) -> None:
     """Uncommented, the example in jobs/demo.yaml parses and equals what the demo gets without it."""
