@@ -45,6 +45,7 @@ OPERATIONS = [
     "GET /v1/regions/{region_id}/sdg15_3_1",
     "GET /v1/tiles/sdg/{layer}/{z}/{x}/{y}.png",
     "GET /v1/tiles/sdg/{layer}/legend",
+    "GET /v1/tiles/sdg/{layer}/tilejson.json",
     "GET /v1/tiles/monthly/{signal}/{z}/{x}/{y}.png",
     "GET /v1/tiles/monthly/{signal}/tilejson.json",
     "GET /v1/tiles/monthly/{signal}/legend",
