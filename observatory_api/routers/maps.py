@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
@@ -11,6 +12,7 @@ from fastapi.responses import Response
 from observatory_api.caches import TileCache
 from observatory_api.deps import SettingsDep, SnapshotDep, epoch_index, json_response, public_base
 from observatory_api.models import ERROR_RESPONSES, Colormap, Legend, MapIndicator, Point, TileJson
+from observatory_api.reader import Snapshot
 from observatory_api.services import maps
 from pipeline.indicators.registry import BY_ID
 
@@ -54,13 +56,23 @@ def tile(
     cmap = maps.tile_colormap(ind, colormap.value if colormap is not None else None)
     rs = maps.parse_rescale(rescale, ind.rescale)
     key = f"{snap.snapshot_id}/{ind.id}/{snap.epochs[k]}/{z}/{x}/{y}/{cmap}/{rs[0]!r},{rs[1]!r}"
+    return png_tile(
+        snap, cache, key, if_none_match, lambda: maps.render_tile(snap, ind.id, z, x, y, k, cmap, rs)
+    )
+
+
+def png_tile(
+    snap: Snapshot, cache: TileCache, key: str, if_none_match: str | None, render: Callable[[], bytes]
+) -> Response:
+    """The PNG tile named by ``key`` (which holds the snapshot id and everything that changes the
+    tile): 304 when the client has it (ETag), else from the tile cache, else ``render()`` cached."""
     etag = '"' + hashlib.blake2b(key.encode(), digest_size=12).hexdigest() + '"'
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "X-Snapshot-Id": snap.snapshot_id}
     if if_none_match is not None and etag in if_none_match:
         return Response(status_code=304, headers=headers)
     png = cache.get(key)
     if png is None:
-        png = maps.render_tile(snap, ind.id, z, x, y, k, cmap, rs)
+        png = render()
         cache.put(key, png)
     return Response(png, media_type="image/png", headers=headers)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request
@@ -10,7 +9,7 @@ from fastapi.responses import Response
 
 from observatory_api.deps import SettingsDep, SnapshotDep, json_response, public_base
 from observatory_api.models import ERROR_RESPONSES, Legend, TileJson
-from observatory_api.routers.maps import CACHE_CONTROL, RescaleQuery, TileCacheDep
+from observatory_api.routers.maps import RescaleQuery, TileCacheDep, png_tile
 from observatory_api.services import maps as map_service
 from observatory_api.services import monthly
 
@@ -51,15 +50,9 @@ def tile(
     rs = map_service.parse_rescale(rescale, sig.rescale)
     label = monthly.months(snap)[k]
     key = f"{snap.snapshot_id}/monthly/{signal}/{label}/{z}/{x}/{y}/{cmap}/{rs[0]!r},{rs[1]!r}"
-    etag = '"' + hashlib.blake2b(key.encode(), digest_size=12).hexdigest() + '"'
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "X-Snapshot-Id": snap.snapshot_id}
-    if if_none_match is not None and etag in if_none_match:
-        return Response(status_code=304, headers=headers)
-    png = cache.get(key)
-    if png is None:
-        png = monthly.render_tile(snap, signal, z, x, y, k, cmap, rs)
-        cache.put(key, png)
-    return Response(png, media_type="image/png", headers=headers)
+    return png_tile(
+        snap, cache, key, if_none_match, lambda: monthly.render_tile(snap, signal, z, x, y, k, cmap, rs)
+    )
 
 
 @router.get("/v1/tiles/monthly/{signal}/tilejson.json", tags=["tiles"], response_model=TileJson)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from enum import Enum
 from typing import Annotated
 
@@ -11,7 +10,7 @@ from fastapi.responses import Response
 
 from observatory_api.deps import SettingsDep, SnapshotDep, json_response, public_base, region_row
 from observatory_api.models import ERROR_RESPONSES, TileJson
-from observatory_api.routers.maps import CACHE_CONTROL, TileCacheDep
+from observatory_api.routers.maps import TileCacheDep, png_tile
 from observatory_api.services import maps as map_service
 from observatory_api.services import sdg
 from pipeline.indicators.sdg_periods import LAYERS
@@ -76,12 +75,6 @@ def tile(
     t = sdg.tables(snap)
     label = t.periods[sdg.period_index(t, period)]
     key = f"{snap.snapshot_id}/sdg/{layer.value}/{label}/{z}/{x}/{y}"
-    etag = '"' + hashlib.blake2b(key.encode(), digest_size=12).hexdigest() + '"'
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "X-Snapshot-Id": snap.snapshot_id}
-    if if_none_match is not None and etag in if_none_match:
-        return Response(status_code=304, headers=headers)
-    png = cache.get(key)
-    if png is None:
-        png = sdg.render_tile(snap, layer.value, z, x, y, label)
-        cache.put(key, png)
-    return Response(png, media_type="image/png", headers=headers)
+    return png_tile(
+        snap, cache, key, if_none_match, lambda: sdg.render_tile(snap, layer.value, z, x, y, label)
+    )

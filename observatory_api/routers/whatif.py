@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -15,7 +14,7 @@ from observatory_api.deps import SettingsDep, SnapshotDep, epoch_index, json_res
 from observatory_api.errors import BadParameter
 from observatory_api.models import ERROR_RESPONSES, Colormap, LegendStop, TileJson
 from observatory_api.render import legend
-from observatory_api.routers.maps import CACHE_CONTROL, TileCacheDep
+from observatory_api.routers.maps import TileCacheDep, png_tile
 from observatory_api.services import maps
 from observatory_api.services import whatif as service
 
@@ -129,15 +128,9 @@ def whatif_tile(
     k = epoch_index(snap, epoch)
     cmap, rs = _ramp(colormap, rescale)
     key = f"{snap.snapshot_id}/whatif/{w.key}/{snap.epochs[k]}/{z}/{x}/{y}/{cmap}/{rs[0]!r},{rs[1]!r}"
-    etag = '"' + hashlib.blake2b(key.encode(), digest_size=12).hexdigest() + '"'
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "X-Snapshot-Id": snap.snapshot_id}
-    if if_none_match is not None and etag in if_none_match:
-        return Response(status_code=304, headers=headers)
-    png = cache.get(key)
-    if png is None:
-        png = service.render_tile(snap, w, z, x, y, k, cmap, rs)
-        cache.put(key, png)
-    return Response(png, media_type="image/png", headers=headers)
+    return png_tile(
+        snap, cache, key, if_none_match, lambda: service.render_tile(snap, w, z, x, y, k, cmap, rs)
+    )
 
 
 @router.get("/v1/whatif/{practice}/tilejson.json", response_model=TileJson)
