@@ -29,6 +29,7 @@ Python); its own ``preexec_fn`` is safe because the watchdog is single-threaded.
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import functools
 import os
@@ -197,11 +198,27 @@ def stop_on_signals() -> Iterator[None]:
             fired.append(signum)
             raise Interrupted(signum)
 
+    def unraisable(info: Any) -> None:
+        """Python runs a signal handler at the next bytecode of the main thread, and that can be
+        inside a finalizer (a ``weakref.finalize`` callback, a ``__del__`` run by the garbage
+        collector), where an exception is printed as "Exception ignored in" and dropped. Such a
+        dropped :class:`Interrupted` is delivered again instead, from another thread a moment
+        later (delivered at once it would run inside this very hook and be dropped again)."""
+        if isinstance(info.exc_value, Interrupted) and fired and 0 not in fired:
+            fired.clear()
+            again = threading.Timer(0.01, _thread.interrupt_main, (info.exc_value.signum,))
+            again.daemon = True
+            again.start()
+            return
+        previous_hook(info)
+
     previous: dict[signal.Signals, Any] = {}
+    previous_hook = sys.unraisablehook
     if threading.current_thread() is threading.main_thread():
         for s in STOP_SIGNALS:
             if s == signal.SIGTERM or signal.getsignal(s) is not signal.SIG_IGN:
                 previous[s] = signal.signal(s, handler)
+        sys.unraisablehook = unraisable
     waker = _Waker(set(previous), before) if previous else None
     try:
         yield
@@ -214,6 +231,8 @@ def stop_on_signals() -> Iterator[None]:
                 waker.close()
             for sig, h in previous.items():
                 signal.signal(sig, h)
+            if previous:
+                sys.unraisablehook = previous_hook
 
 
 class _Waker:
