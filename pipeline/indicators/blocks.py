@@ -41,6 +41,7 @@ import numpy as np
 import xarray as xr
 
 from kernels.zonal import Coverage, combine
+from pipeline.indicators.inputs import Inputs, open_inputs
 from pipeline.indicators.maps import all_maps, epoch_maps, overview, trend_maps
 from pipeline.indicators.tables import accumulated, leaf_accumulators, strata_map
 from pipeline.regions.zonal import label_window
@@ -152,6 +153,7 @@ class BlockTask:
     row_area: np.ndarray  # of rows r0..r1
     covs: tuple[Coverage, ...]  # of the tile's window
     factors: tuple[int, ...]
+    inputs: Inputs | None = None  # what the cube has (None: the full set)
 
 
 @dataclass
@@ -167,8 +169,6 @@ class BlockResult:
 
 @functools.lru_cache(maxsize=4)
 def _inputs(store: str, snapshot: str) -> xr.Dataset:
-    from pipeline.indicators.job import open_inputs
-
     return open_inputs(store, snapshot)
 
 
@@ -213,10 +213,12 @@ def compute_block(t: BlockTask) -> BlockResult:
         stocks = [np.asarray(s) for s in old]
     out = BlockResult(t.r0, t.r1, t.c0, t.c1, [], [], [])
     for e in t.new_epochs:
-        em = epoch_maps(cube, e)
+        em = epoch_maps(cube, e, t.inputs)
         stocks.append(em.stock)
         done = epochs[: epochs.index(e) + 1]
-        maps = all_maps(em, stocks[0], float(e - epochs[0]), trend_maps(stocks, done))
+        changes = t.inputs is None or t.inputs.changes
+        trend = trend_maps(stocks, done) if changes else trend_maps(stocks[:1], done[:1])  # NaN
+        maps = all_maps(em, stocks[0], float(e - epochs[0]), trend, changes)
         out.maps.append(maps)
         out.overviews.append({f: overview(maps, t.row_area, f) for f in t.factors})
         out.acc.append(accumulate(t, {**maps, "landcover": em.landcover}, stocks[0]))

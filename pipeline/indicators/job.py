@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
-import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -50,6 +49,7 @@ from pipeline import cf
 from pipeline.errors import PipelineError
 from pipeline.grid import Grid
 from pipeline.indicators.blocks import STRIP, BlockTask, TableFold, tile_shape, window_of
+from pipeline.indicators.inputs import ALL_INPUTS, FULL_KEY, Inputs, inputs_of, open_inputs, source_latest
 from pipeline.indicators.maps import STOCK_INPUTS, overview_factors
 from pipeline.indicators.registry import STATIC_MAPS, STRATA, TABLE_UNITS
 from pipeline.indicators.sdg import backfill as sdg_backfill
@@ -69,9 +69,9 @@ from pipeline.store import (
     BRANCH,
     CUBE,
     OVERVIEWS,
+    SDG,
     TABLES,
     Kind,
-    StoreError,
     data_snapshot,
     latest_commit,
     open_group,
@@ -96,16 +96,9 @@ class IndicatorResult:
     overview_factors: list[int] = field(default_factory=list)
 
 
-def require_inputs(cube: xr.Dataset) -> None:
-    missing = [v for v in STOCK_INPUTS if v not in cube]
-    if missing or "epoch" not in cube.dims:
-        raise PipelineError(
-            f"the cube snapshot lacks {missing or ['the epoch dimension']}, which the indicators need: "
-            "soc, soc_q05, soc_q95, bdod, cfvo, clay come from a soil-survey source (e.g. "
-            "demo-soilgrids, openlandmap-soil) and landcover from a land-cover source (e.g. "
-            "demo-worldcover, pc-esa-worldcover). Add them to the job's sources and run "
-            "`socobs ingest JOB.yaml`."
-        )
+def require_inputs(cube: xr.Dataset) -> Inputs:
+    """What the cube allows (``pipeline.indicators.inputs``); a PipelineError when no stock."""
+    return inputs_of(cube)
 
 
 def _digest(grid: Grid, registry: Path | None) -> str:
@@ -114,48 +107,26 @@ def _digest(grid: Grid, registry: Path | None) -> str:
     return hashlib.sha256(f"{grid.key()}|{regions}".encode()).hexdigest()[:16]
 
 
-def open_inputs(store: str, snapshot: str) -> xr.Dataset:
-    """The cube variables the indicators read, lazily and without dask: each epoch is read by
-    plain indexing (a dask graph over every variable of the cube cost 0.5 s per run)."""
-    session = open_repo(store).readonly_session(snapshot_id=snapshot)
-    try:
-        names = list(zarr.open_group(session.store, path=CUBE, mode="r").array_keys())
-        keep = set(STOCK_INPUTS) | {"epoch", "y", "x", "depth_top", "depth_bottom", "spatial_ref"}
-        return xr.open_zarr(
-            session.store,
-            group=CUBE,
-            consolidated=False,
-            chunks=None,
-            mask_and_scale=False,  # the land cover's codes, not floats with NaN for _FillValue
-            drop_variables=[n for n in names if n not in keep],
-        )
-    except (FileNotFoundError, KeyError) as exc:
-        raise StoreError(f"{store}: snapshot {snapshot} has no cube.") from exc
-
-
-def source_latest(cube: xr.Dataset, epoch: int) -> str:
-    """Latest datetime of the STAC items behind an epoch's stock inputs (ISO 8601)."""
-    prov = json.loads(cube.attrs.get("provenance", "{}"))
-    dts = [
-        d
-        for v in STOCK_INPUTS
-        for d in prov.get(v, {}).get("inputs", {}).get(str(epoch), {}).get("datetimes", [])
-    ]
-    return max(dts) if dts else ""
-
-
 # ---- planning ---------------------------------------------------------------------------
 
 
 def plan(
-    repo: icechunk.Repository, data_snap: str, cube: xr.Dataset, digest: str, force_full: bool
+    repo: icechunk.Repository,
+    data_snap: str,
+    cube: xr.Dataset,
+    digest: str,
+    force_full: bool,
+    inputs_key: str = FULL_KEY,
 ) -> tuple[Mode, list[int], str | None]:
     """What this run computes: every epoch, only the new ones, or nothing; and the snapshot whose
-    indicator maps hold the older epochs' stocks (incremental runs)."""
+    indicator maps hold the older epochs' stocks (incremental runs). Maps computed from other
+    inputs (``Inputs.key``: e.g. one epoch then two) are recomputed whole."""
     epochs = [int(e) for e in cube["epoch"].values]
     tip_session = repo.readonly_session(branch=BRANCH)
     prior = open_group(tip_session, MAPS, required=False)
     if force_full or prior is None or prior.attrs.get("digest") != digest:
+        return "full", epochs, None
+    if prior.attrs.get("inputs_key", FULL_KEY) != inputs_key:
         return "full", epochs, None
     if any(m not in prior for m in STATIC_MAPS):  # written before the layer existed
         return "full", epochs, None
@@ -169,10 +140,12 @@ def plan(
         repo.readonly_session(snapshot_id=old_input).store, group=CUBE, consolidated=False, chunks=None
     )
     for coord in ("depth_top", "depth_bottom", "y", "x"):
-        if not np.array_equal(before[coord].values, cube[coord].values):
+        if (coord in before.coords) != (coord in cube.coords):
+            return "full", epochs, None  # depths appeared or went (e.g. a direct stock only)
+        if coord in cube.coords and not np.array_equal(before[coord].values, cube[coord].values):
             return "full", epochs, None  # the depths or the grid changed
     diff = repo.diff(from_snapshot_id=old_input, to_snapshot_id=data_snap)
-    inputs = {f"/cube/{v}" for v in STOCK_INPUTS}
+    inputs = {f"/cube/{v}" for v in ALL_INPUTS}
     if inputs & (set(diff.new_arrays) | set(diff.deleted_arrays)):
         return "full", epochs, None
     for path, chunks in diff.updated_chunks.items():
@@ -199,6 +172,7 @@ def _tasks(
     epochs: list[int],
     shape: tuple[int, int],
     factors: list[int],
+    inputs: Inputs | None = None,
 ) -> Iterator[BlockTask]:
     """The tiles, row of tiles by row of tiles, left to right."""
     row_area = grid.row_areas()
@@ -222,6 +196,7 @@ def _tasks(
                 row_area[r0:r1],
                 tuple(window_of(c, r0, r1, c0, c1) for c in covs),
                 tuple(factors),
+                inputs,
             )
 
 
@@ -239,6 +214,7 @@ def compute(
     block: int | None,
     runner: Runner,
     report: Report | None = None,
+    inputs: Inputs | None = None,
 ) -> Computed:
     """Maps and overviews of ``new_epochs`` written into ``sink`` tile by tile (older stocks
     read from ``prior_snap``'s maps); returns the table columns, combined from the tiles."""
@@ -247,7 +223,7 @@ def compute(
     tiles_y, tiles_x = (-(-n // s) for n, s in zip(grid.shape, shape, strict=True))
     folds = [TableFold(1 << (tiles_x - 1).bit_length()) for _ in new_epochs]
     pos: int | None = None
-    tasks = _tasks(store, data_snap, prior_snap, grid, idx, new_epochs, shape, factors)
+    tasks = _tasks(store, data_snap, prior_snap, grid, idx, new_epochs, shape, factors, inputs)
     for i, res in enumerate(runner(tasks)):
         if pos is None:
             pos = 0
@@ -289,15 +265,22 @@ def _encode(ds: xr.Dataset, chunks: dict[str, int]) -> xr.Dataset:
     return ds
 
 
-def tables_dataset(cube: xr.Dataset, c: Computed, idx: RegionIndex, input_snapshot: str) -> xr.Dataset:
+def tables_dataset(
+    cube: xr.Dataset, c: Computed, idx: RegionIndex, input_snapshot: str, inputs: Inputs | None = None
+) -> xr.Dataset:
+    """The region tables; without land cover only stratum "all" has values (the others NaN)."""
     data: dict[str, tuple[tuple[str, ...], np.ndarray, dict[str, str]]] = {
         n: (("region", "epoch", "stratum"), np.stack(v, axis=1), cf.unit_attrs(TABLE_UNITS[n]))
         for n, v in c.tables.items()
     }
+    if inputs is not None and not inputs.landcover:
+        for _, values, _ in data.values():
+            values[:, :, 1:] = np.nan  # cropland, grassland, tree cover: unknown, not zero
+    names = list(STOCK_INPUTS) if inputs is None else inputs.names
     data["input_snapshot"] = (("epoch",), np.array([input_snapshot] * len(c.epochs), dtype="<U32"), {})
     data["source_latest"] = (
         ("epoch",),
-        np.array([source_latest(cube, e) for e in c.epochs], dtype="<U32"),
+        np.array([source_latest(cube, e, names) for e in c.epochs], dtype="<U32"),
         {},
     )
     coords = {
@@ -367,14 +350,17 @@ def run_indicators(
     t0 = time.perf_counter()
     data_snap = data_snapshot(store)
     cube = open_inputs(store, data_snap)
-    require_inputs(cube)
+    inputs = require_inputs(cube)
     grid = Grid.of(cube)
     digest = _digest(grid, registry)
     repo = open_repo(store)
-    mode, epochs, prior_snap = plan(repo, data_snap, cube, digest, force_full)
+    mode, epochs, prior_snap = plan(repo, data_snap, cube, digest, force_full, inputs.key())
     idx = region_index(grid, cache_dir, registry)
+    with_sdg = inputs.landcover and not inputs.static_stock  # else recorded in not_available
     if mode == "up-to-date":  # SDG 15.3.1 alone if the indicators predate it (a commit of kind sdg)
-        sid = sdg_backfill(repo, store, data_snap, idx, sdg or SdgSpec(), chunks, block or chunks[0])
+        sid = None
+        if with_sdg:
+            sid = sdg_backfill(repo, store, data_snap, idx, sdg or SdgSpec(), chunks, block or chunks[0])
         return IndicatorResult(sid, data_snap, mode, [], len(idx.ids), time.perf_counter() - t0)
     from pipeline.ingest.job import software_version
 
@@ -384,6 +370,7 @@ def run_indicators(
         "software": software_version(),
         "convention": "linear",
         "depth_range_cm": [0, 30],
+        **inputs.attrs(),
     }
     factors = overview_factors(grid.shape)
     meta = {"kind": Kind.INDICATORS.value, "input_snapshot": data_snap, "mode": mode, "epochs": epochs}
@@ -406,8 +393,9 @@ def run_indicators(
             block=block,
             runner=runner,
             report=report,
+            inputs=inputs,
         )
-        tables = tables_dataset(cube, c, idx, data_snap)
+        tables = tables_dataset(cube, c, idx, data_snap, inputs)
         if mode == "full":
             to_icechunk(tables, tx.session, group=TABLES, mode="w")
         else:
@@ -415,7 +403,10 @@ def run_indicators(
         full_attrs = _table_attrs(cube, attrs, factors)
         zarr.open_group(sink, path=MAPS).attrs.update(full_attrs)
         zarr.open_group(sink, path=TABLES).attrs.update(full_attrs)
-        run_sdg(store, data_snap, sink, idx, sdg or SdgSpec(), chunks, block or chunks[0])
+        if with_sdg:
+            run_sdg(store, data_snap, sink, idx, sdg or SdgSpec(), chunks, block or chunks[0])
+        elif SDG in (root := zarr.open_group(sink, mode="a")):
+            del root[SDG]  # computed from inputs the cube no longer has
     return IndicatorResult(
         tx.snapshot_id, data_snap, mode, c.epochs, len(idx.ids), time.perf_counter() - t0, factors
     )
@@ -462,7 +453,7 @@ def reproduce(
         raise PipelineError(f"--output {dest}: exists and is not empty; choose a new directory.")
     data_snap = data_snapshot(store, at=snapshot)
     cube = open_inputs(store, data_snap)
-    require_inputs(cube)
+    inputs = require_inputs(cube)
     grid = Grid.of(cube)
     idx = region_index(grid, cache_dir, registry)
     epochs = [int(e) for e in cube["epoch"].values]
@@ -481,8 +472,9 @@ def reproduce(
             block=block,
             runner=runner,
             report=report,
+            inputs=inputs,
         )
-    tables = tables_dataset(cube, c, idx, data_snap)
+    tables = tables_dataset(cube, c, idx, data_snap, inputs)
     tables.to_zarr(sink, group=TABLES, mode="a", zarr_format=3, consolidated=False)
     committed = latest_commit(store, Kind.INDICATORS, input_snapshot=data_snap)
     diffs: list[str] = []

@@ -19,6 +19,7 @@ from kernels.overview import block_mean, block_mode
 from kernels.soil_health import NODATA_CLASS, soc_clay_ratio
 from kernels.stock import soc_stock
 from kernels.trend import trends
+from pipeline.indicators.inputs import Inputs
 from pipeline.indicators.registry import CLASS_MAPS, SH_CLASSES, SIGNIFICANCE
 
 DEPTH_RANGE = (0.0, 30.0)
@@ -54,26 +55,43 @@ def topsoil_mean(layers: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> np.
     return acc / w[keep].sum()
 
 
-def epoch_maps(cube: xr.Dataset, epoch: int) -> EpochMaps:
-    """Stock (+ bounds), SOC/clay ratio and class, and land cover of one epoch."""
-    sl = cube[list(STOCK_INPUTS)].sel(epoch=epoch).compute()
-    top, bot = cube["depth_top"].values, cube["depth_bottom"].values
-    bd, cf = sl["bdod"].values, sl["cfvo"].values
+def epoch_maps(cube: xr.Dataset, epoch: int, inputs: Inputs | None = None) -> EpochMaps:
+    """Stock (+ bounds), SOC/clay ratio and class, and land cover of one epoch. ``inputs``
+    (default: the full set) says what the cube has (``pipeline.indicators.inputs``): what it
+    cannot give is NaN (255 for the class, 0 "no class" for the land cover), never invented."""
+    if inputs is None:
+        sl = cube[list(STOCK_INPUTS)].sel(epoch=epoch).compute()
+    else:  # a static variable (no epoch dimension) is the same for every epoch
+        sub = cube[inputs.names]
+        sl = (sub.sel(epoch=epoch) if "epoch" in sub.dims else sub).compute()
+    shape = (cube.sizes["y"], cube.sizes["x"])
+    depths = "depth_top" in cube.coords
+    top = cube["depth_top"].values if depths else np.zeros(0)
+    bot = cube["depth_bottom"].values if depths else np.zeros(0)
+    nan = np.full(shape, np.nan, dtype=np.float32)
+    if inputs is not None and inputs.method == "direct":
+        assert inputs.direct is not None
+        s = _f32(sl[inputs.direct].values)
+        s_lo, s_hi = nan, nan.copy()
+    else:
+        bd = sl["bdod"].values
+        cf = sl["cfvo"].values if "cfvo" in sl else np.zeros_like(bd)  # assumed 0, recorded
 
-    def stock(var: str) -> np.ndarray:
-        return _f32(soc_stock(sl[var].values, bd, cf, top, bot, DEPTH_RANGE))
+        def stock(var: str) -> np.ndarray:
+            return _f32(soc_stock(sl[var].values, bd, cf, top, bot, DEPTH_RANGE))
 
-    soc_top = topsoil_mean(sl["soc"].values, top, bot)
-    clay_top = np.clip(topsoil_mean(sl["clay"].values, top, bot), 0.0, 100.0)
-    ratio, cls = soc_clay_ratio(soc_top, clay_top)
-    return EpochMaps(
-        stock("soc"),
-        stock("soc_q05"),
-        stock("soc_q95"),
-        _f32(ratio),
-        cls,
-        np.asarray(sl["landcover"].values, dtype=np.uint8),
-    )
+        s = stock("soc")
+        bounds = inputs is None or inputs.bounds
+        s_lo, s_hi = (stock("soc_q05"), stock("soc_q95")) if bounds else (nan, nan.copy())
+    ratio: np.ndarray
+    if "soc" in sl and "clay" in sl:
+        soc_top = topsoil_mean(sl["soc"].values, top, bot)
+        clay_top = np.clip(topsoil_mean(sl["clay"].values, top, bot), 0.0, 100.0)
+        ratio, cls = soc_clay_ratio(soc_top, clay_top)
+    else:
+        ratio, cls = nan.copy(), np.full(shape, NODATA_CLASS, dtype=np.uint8)
+    lc = sl["landcover"].values if "landcover" in sl else np.zeros(shape)  # 0: no stratum
+    return EpochMaps(s, s_lo, s_hi, _f32(ratio), cls, np.asarray(lc, dtype=np.uint8))
 
 
 def change_maps(stock: np.ndarray, baseline: np.ndarray, years: float) -> dict[str, np.ndarray]:
@@ -93,11 +111,17 @@ def trend_maps(stocks: Sequence[np.ndarray], epochs: Sequence[int]) -> dict[str,
 
 
 def all_maps(
-    em: EpochMaps, baseline: np.ndarray, years: float, trend: dict[str, np.ndarray]
+    em: EpochMaps,
+    baseline: np.ndarray,
+    years: float,
+    trend: dict[str, np.ndarray],
+    changes: bool = True,
 ) -> dict[str, np.ndarray]:
-    """Every map variable of one epoch, by name."""
+    """Every map variable of one epoch, by name (``changes`` False: the change maps are NaN,
+    one epoch or a static stock has no change, never a change of zero)."""
     out = {"soc_stock": em.stock, "soc_stock_q05": em.stock_q05, "soc_stock_q95": em.stock_q95}
-    out.update(change_maps(em.stock, baseline, years))
+    ch = change_maps(em.stock, baseline, years)
+    out.update(ch if changes else {k: np.full_like(v, np.nan) for k, v in ch.items()})
     out["soc_clay_ratio"] = em.ratio
     out["sh_class"] = em.sh_class
     out.update(trend)

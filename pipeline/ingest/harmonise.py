@@ -21,6 +21,7 @@ from pipeline.errors import CatalogError, PipelineError
 from pipeline.ingest.stac import ParsedItem
 from pipeline.ingest.units import CANONICAL, conversion
 from pipeline.regions.hierarchy import load_regions
+from pipeline.store import LAYERED
 
 
 def job_bbox(job: JobSpec) -> tuple[float, float, float, float]:
@@ -114,8 +115,8 @@ def _harmonise_variable(ds: xr.Dataset, items: list[ParsedItem], name: str, var:
         red, nir = layers
         return ((nir - red) / (nir + red)).astype(np.float32)
     first = var.layers[0]
-    if len(layers) == 1 and first.top is None and first.depth is None:
-        return layers[0]
+    if len(layers) == 1 and (first.depth is None and (first.top is None or name not in LAYERED)):
+        return layers[0]  # e.g. a 0-30 cm stock: its interval is in the provenance, not a dimension
     if first.depth is not None:
         # Point depths (e.g. 0, 10, 30 cm) to intervals: with the property linear between the
         # points, an interval's mean is the mean of its two end values.
@@ -238,6 +239,22 @@ def provenance(items: list[ParsedItem], source: SourceDef, software: str) -> dic
             "software": software,
             "synthetic": source.synthetic,
             "inputs": by_key,
+            **depth_record(v),
         }
-        for var in source.variables
+        for var, v in source.variables.items()
     }
+
+
+def depth_record(var: VariableDef) -> dict[str, Any]:
+    """How a variable's depths came about: point depths integrated to intervals (the trapezoidal
+    rule, see ``_harmonise_variable``) or the interval of a single layer (e.g. a 0-30 cm stock)."""
+    first = var.layers[0]
+    if first.depth is not None:
+        return {
+            "point_depths_cm": [lay.depth for lay in var.layers],
+            "depth_method": "trapezoidal rule: the property linear between the point depths, each "
+            "interval's mean the mean of its end values",
+        }
+    if len(var.layers) == 1 and first.top is not None:
+        return {"depth_interval_cm": [first.top, first.bottom]}
+    return {}

@@ -26,7 +26,8 @@ CANONICAL = {
     "tas": "degC",
     "pr": "mm/month",
     "pet": "mm/month",
-    "soc_stock": "t C/ha",
+    "soc_stock": "t C/ha",  # a stock a product gives directly (0-30 cm), e.g. gNATSGO soc0_30
+    "soc_stock_src": "t C/ha",  # the same, by DESIGN.md's name (the indicator job takes either)
 }
 
 
@@ -63,7 +64,10 @@ _TABLE: dict[tuple[str, str], Conversion] = {
     ("degC", "degC"): Conversion(1.0),
     ("K", "degC"): Conversion(1.0, -273.15),
     ("mm/month", "mm/month"): Conversion(1.0),
-    ("t C/ha", "t C/ha"): Conversion(1.0),
+    ("t C/ha", "t C/ha"): Conversion(1.0, note="SoilGrids ocs 0-30 cm (t/ha)"),
+    ("t/ha", "t C/ha"): Conversion(
+        1.0, note="SoilGrids ocs, unit spelled t/ha", only=frozenset({"soc_stock", "soc_stock_src"})
+    ),
     ("g C/m2", "t C/ha"): Conversion(0.01, note="gNATSGO soc0_30: 1 g/m2 = 0.01 t/ha"),
     ("kg C/m2", "t C/ha"): Conversion(10.0),
 }

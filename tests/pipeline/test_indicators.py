@@ -188,8 +188,11 @@ def test_rollup_parents_are_sums_of_children(job_store):
 
 
 def test_snapshot_without_the_needed_variables_is_refused(tmp_path):
+    # Land cover and clay are optional (tests/integration/test_real_inputs.py); a stock is not.
     store = str(tmp_path / "repo")
-    cube = constructed_cube().drop_vars(["landcover", "clay"])
-    write_and_commit(open_repo(store, create=True), cube, "no land cover", {"kind": "ingest"})
-    with pytest.raises(PipelineError, match=r"lacks \['clay', 'landcover'\].*land-cover source"):
+    cube = constructed_cube().drop_vars(["bdod"])
+    write_and_commit(open_repo(store, create=True), cube, "no bulk density", {"kind": "ingest"})
+    with pytest.raises(
+        PipelineError, match=r"cannot give a SOC stock: it has soc without bdod.*soc_stock_src"
+    ):
         run_indicators(store, registry=tmp_path / "none")
