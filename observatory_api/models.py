@@ -65,6 +65,18 @@ class RegionDetail(Region):
     )
 
 
+class InputNotes(BaseModel):
+    """What the indicator job took from the cube, what it assumed and what it could not compute
+    (the indicator group's provenance attributes; ``pipeline.indicators.inputs``)."""
+
+    stock_method: str | None = Field(None, description="content x bulk density, or direct (VARIABLE)")
+    stock_inputs: list[str] = Field(default_factory=list, description="The cube variables behind the stock")
+    assumptions: list[str] = Field(default_factory=list)
+    not_available: dict[str, str] = Field(
+        default_factory=dict, description="Indicator id (or bounds, strata, sdg15_3_1) -> why not"
+    )
+
+
 class IndicatorInfo(BaseModel):
     """One indicator of the registry."""
 
@@ -78,6 +90,8 @@ class IndicatorInfo(BaseModel):
     bounds: list[str] | None
     epochs: list[int]
     strata: list[str]
+    not_available: str | None = Field(None, description="Why the store has no values of it (NaN)")
+    bounds_not_available: str | None = Field(None, description="Why its bounds are NaN")
 
 
 class MonthlySignalInfo(BaseModel):
@@ -111,6 +125,7 @@ class IndicatorList(BaseModel):
     monthly: MonthlyCatalogue | None = Field(
         None, description="The monthly signals from NDVI (absent when the store has none)"
     )
+    inputs: InputNotes | None = Field(None, description="What the indicators were computed from")
 
 
 class SeriesPoint(BaseModel):
@@ -131,6 +146,9 @@ class Series(BaseModel):
     stratum: str
     snapshot_id: str
     series: list[SeriesPoint]
+    not_available: str | None = Field(None, description="Why the values are null")
+    bounds_not_available: str | None = Field(None, description="Why lower/upper are null")
+    notes: list[str] = Field(default_factory=list, description="Assumptions behind the values")
 
 
 class Value(BaseModel):
@@ -153,6 +171,7 @@ class Summary(BaseModel):
     on_4p1000_path: bool | None
     sh_class_shares: dict[str, float | None]
     freshness: dict[str, Any]
+    inputs: InputNotes | None = Field(None, description="What the indicators were computed from")
 
 
 class RankingRow(BaseModel):
@@ -307,6 +326,7 @@ class Status(BaseModel):
     checked_at: str | None
     last_error: str | None
     poll_seconds: float
+    indicator_inputs: InputNotes | None = Field(None, description="What the indicators were computed from")
 
 
 class TileJson(BaseModel):
