@@ -38,6 +38,7 @@ from pipeline.store import (
     INDICATORS,
     MONTHLY,
     OVERVIEWS,
+    POINT,
     ROTHC,
     SDG,
     TABLES,
@@ -98,6 +99,46 @@ def _level(session: icechunk.Session, group: str, ds: xr.Dataset, factor: int) -
     return Level(factor, ds, _arrays(session, group, names), units, x0, y0, dx, dy, shape)
 
 
+@dataclass(frozen=True)
+class PointLayers:
+    """The ``point`` group (``pipeline.indicators.point``): every map of a cell in one chunk."""
+
+    layers: list[str]  # epoch_layers' layer order
+    static: list[str]  # static_layers' layer order
+    dtypes: dict[str, str]  # each layer's dtype in the map group
+    values: MapArray  # (epoch, layer, y, x)
+    static_values: MapArray | None  # (layer, y, x)
+
+
+def _point(session: icechunk.Session, base: Level, epochs: list[int]) -> PointLayers | None:
+    """The point group when it holds exactly the base maps and epochs (else None: points are
+    then read from the maps themselves)."""
+    try:
+        g = zarr.open_group(session.store, path=POINT, mode="r")
+        values, epoch = g["epoch_layers"], g["epoch"]
+    except (FileNotFoundError, KeyError, zarr.errors.GroupNotFoundError):
+        return None
+    layers = [str(n) for n in g.attrs.get("layers", [])]  # type: ignore[union-attr]
+    static = [str(n) for n in g.attrs.get("static", [])]  # type: ignore[union-attr]
+    dtypes = {str(k): str(v) for k, v in dict(g.attrs.get("dtypes", {})).items()}  # type: ignore[arg-type]
+    if not isinstance(values, zarr.Array) or not isinstance(epoch, zarr.Array):
+        return None
+    if sorted(layers + static) != sorted(base.arrays) or np.asarray(epoch[:]).astype(int).tolist() != epochs:
+        return None
+    if values.shape != (len(epochs), len(layers), *base.shape):
+        return None
+    sv = g["static_layers"] if static and "static_layers" in g else None
+    if static and not isinstance(sv, zarr.Array):
+        return None
+    return PointLayers(
+        layers,
+        static,
+        dtypes,
+        MapArray(f"/{POINT}/epoch_layers", values),
+        MapArray(f"/{POINT}/static_layers", sv) if isinstance(sv, zarr.Array) else None,
+    )
+
+
 @dataclass
 class Snapshot:
     """Everything the API answers from, for one commit of the store."""
@@ -120,6 +161,7 @@ class Snapshot:
     rothc: xr.Dataset | None
     attrs: dict[str, Any]
     extra: dict[str, MapArray] = field(default_factory=dict)  # cube landcover, RothC maps
+    point: PointLayers | None = None  # the maps arranged for one cell (POINT), when they match
     groups: dict[str, xr.Dataset] = field(default_factory=dict)  # optional groups (OPTIONAL_GROUPS)
     chunks: ChunkCache = field(default_factory=ChunkCache)
     bodies: LRUCache[Any, bytes] = field(default_factory=lambda: LRUCache("bodies", BODY_CACHE_BYTES))
@@ -196,13 +238,19 @@ def load_snapshot(settings: Settings, snapshot_id: str | None = None) -> Snapsho
     if MONTHLY in groups:  # the monthly maps (time, y, x), tileable: observatory_api.services.monthly
         m_maps = [str(n) for n, v in groups[MONTHLY].data_vars.items() if v.dims == ("time", "y", "x")]
         extra.update({f"{MONTHLY}/{n}": a for n, a in _arrays(session, MONTHLY, m_maps).items()})
+    epochs = [int(e) for e in t["epoch"].values]
+    point = _point(session, levels[0], epochs)
+    if point is not None:
+        extra[f"{POINT}/epoch_layers"] = point.values
+        if point.static_values is not None:
+            extra[f"{POINT}/static_layers"] = point.static_values
     return Snapshot(
         snapshot_id=sid,
         written_at=info.written_at,
         message=info.message,
         levels=levels,
         tables=tables,
-        epochs=[int(e) for e in t["epoch"].values],
+        epochs=epochs,
         input_snapshot=[str(s) for s in t["input_snapshot"].values],
         source_latest=[str(s) for s in t["source_latest"].values],
         region_ids=[str(r) for r in t["region"].values],
@@ -216,6 +264,7 @@ def load_snapshot(settings: Settings, snapshot_id: str | None = None) -> Snapsho
         attrs=dict(maps.attrs),
         extra=extra,
         groups=groups,
+        point=point,
     )
 
 

@@ -45,6 +45,7 @@ OVERVIEWS = "overviews"  # OVERVIEWS/<factor>: area-weighted overview levels of 
 ROTHC = "rothc"  # RothC scenario maps (rothc job)
 SDG = "sdg"  # SDG 15.3.1 sub-indicator maps and region tables (indicator job)
 MONTHLY = "monthly"  # monthly signals from NDVI: maps and region tables (monthly job)
+POINT = "point"  # INDICATORS' maps again, every layer of a cell in one chunk (the API's /v1/point)
 GROUP = CUBE  # the default group of open_cube
 
 

@@ -162,13 +162,18 @@ def point(snap: Snapshot, lat: float, lon: float) -> dict[str, Any]:
     x, y = lv.x0 + (col + 0.5) * lv.dx, lv.y0 + (row + 0.5) * lv.dy
     sp = snap.extra.get(SEQ_POTENTIAL)
     sp_cell = _cell(snap.rothc, x, y) if sp is not None and snap.rothc is not None else None
-    wanted = [c for a in lv.arrays.values() for c in snap.chunks.series_chunks(a, row, col)]
+    pt = snap.point
+    drill = [pt.values] if pt is not None else []
+    if pt is not None and pt.static_values is not None:
+        drill.append(pt.static_values)
+    wanted = [c for a in (drill or list(lv.arrays.values())) for c in snap.chunks.series_chunks(a, row, col)]
     if sp is not None and sp_cell is not None:
         wanted += snap.chunks.series_chunks(sp, *sp_cell)
     snap.chunks.warm(wanted)
+    cell = _point_layers(snap, row, col) if pt is not None else {}
     maps: dict[str, Any] = {}
     for name, a in lv.arrays.items():
-        series = snap.chunks.series(a, row, col)
+        series = cell[name] if name in cell else snap.chunks.series(a, row, col)
         if len(a.shape) == 2:  # a static (y, x) map: the same value at every epoch
             series = np.repeat(series, len(snap.epochs))
         nodata = CLASS_NODATA if a.array.dtype == np.uint8 else None
@@ -188,6 +193,21 @@ def point(snap: Snapshot, lat: float, lon: float) -> dict[str, Any]:
             vals = snap.chunks.series(sp, *sp_cell).tolist()
             body["seq_potential"] = {s: num(v) for s, v in zip(scenarios, vals, strict=True)}
     return body
+
+
+def _point_layers(snap: Snapshot, row: int, col: int) -> dict[str, np.ndarray]:
+    """Every map's series at one cell from the point group: one chunk per epoch, one for the
+    static maps; each series in its map's dtype (float32 holds the uint8 classes exactly)."""
+    pt = snap.point
+    assert pt is not None
+    values = snap.chunks.series(pt.values, row, col).reshape(len(snap.epochs), len(pt.layers))
+    out = {n: values[:, j].astype(pt.dtypes.get(n, "float32")) for j, n in enumerate(pt.layers)}
+    if pt.static_values is not None:
+        static = snap.chunks.series(pt.static_values, row, col)
+        out.update(
+            {n: static[j : j + 1].astype(pt.dtypes.get(n, "float32")) for j, n in enumerate(pt.static)}
+        )
+    return out
 
 
 def _cell(ds: Any, x: float, y: float) -> tuple[int, int] | None:

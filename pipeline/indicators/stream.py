@@ -25,6 +25,7 @@ from zarr.core.sync import sync
 
 from pipeline import cf
 from pipeline.indicators.blocks import BlockResult, BlockTask
+from pipeline.indicators.point import create_point, grow_point, point_writes
 from pipeline.indicators.registry import BY_ID, CLASS_NODATA, CLASSES
 from pipeline.indicators.static import TileResult, compute_tile
 from pipeline.store import INDICATORS as MAPS
@@ -127,6 +128,7 @@ def create_maps(
     }
     ds = _template(first.maps[0], coords, chunks, {}, _static(first), cf.crs_of(cube))
     ds.to_zarr(store, group=MAPS, mode="w", compute=False, consolidated=False, zarr_format=3)
+    create_point(store, cube["y"].size, cube["x"].size, epochs, first.maps[0], _static(first))
 
 
 def create_overviews(
@@ -161,6 +163,8 @@ def grow(store: Any, group: str, new_epochs: list[int]) -> int:
         arr.resize(tuple(shape))
         if name == "epoch":
             arr[old:] = np.asarray(new_epochs, dtype=arr.dtype)
+    if group == MAPS:
+        grow_point(store, old, new_epochs)
     return old
 
 
@@ -189,6 +193,7 @@ def write_block(store: Any, res: BlockResult, first_pos: int) -> None:
                 writes.append(
                     (overview_group(f), name, (slice(o0, o0 + a.shape[0]), slice(p0, p0 + a.shape[1])), a)
                 )
+    writes += point_writes(store, res, first_pos, _static(res))
 
     async def run() -> None:
         groups = {g: await open_group(store=store, path=g, mode="r+") for g in {w[0] for w in writes}}

@@ -118,14 +118,17 @@ def test_eight_concurrent_cold_points_read_each_chunk_once(snap):
     keys = [k for k, _ in lru.items()]
     assert lru.misses == len(keys)  # every chunk was read once
     _invariants(lru)
-    base = snap.base
-    cy, cx = base.arrays["soc_stock"].chunks[-2:]
+    # the maps' values come from the point group (every map of a cell in one chunk per epoch)
+    assert snap.point is not None and snap.point.static_values is not None
+    arrays = [snap.point.values, snap.point.static_values]
+    cy, cx = snap.point.values.chunks[-2:]
     row, col = bodies[0]["cell"]["row"], bodies[0]["cell"]["col"]
-    spatial = {idx[-2:] for path, idx in keys if path.startswith("/indicators/")}
+    spatial = {idx[-2:] for path, idx in keys if path.startswith("/point/")}
     assert spatial == {(row // cy, col // cx)}  # only the chunks of that cell
+    assert not [path for path, _ in keys if path.startswith("/indicators/")]
     assert len(keys) == sum(
         int(np.prod([-(-n // c) for n, c in zip(a.shape[:-2], a.chunks[:-2], strict=True)]))
-        for a in [*base.arrays.values(), snap.extra[SEQ_POTENTIAL]]
+        for a in [*arrays, snap.extra[SEQ_POTENTIAL]]
     )
 
 
