@@ -10,9 +10,10 @@ import orjson
 import shapely
 
 from observatory_api.reader import Snapshot
+from observatory_api.services import inputs as input_notes
 from observatory_api.services import monthly as monthly_service
 from observatory_api.services import sdg as sdg_service
-from pipeline.indicators.registry import INDICATORS, STRATA
+from pipeline.indicators.registry import INDICATORS
 
 BOX_COLUMNS = ("bbox", "main_bbox")
 
@@ -106,11 +107,18 @@ def indicators(snap: Snapshot) -> dict[str, Any]:
             "columns": list(i.table_vars),
             "bounds": list(i.bounds) if i.bounds else None,
             "epochs": snap.epochs,
-            "strata": list(STRATA),
+            "strata": input_notes.strata(snap),
+            "not_available": input_notes.not_available(snap, i.id),
+            "bounds_not_available": input_notes.bounds_not_available(snap) if i.bounds else None,
         }
         for i in INDICATORS
     ]
-    body = {"snapshot_id": snap.snapshot_id, "baseline_epoch": snap.epochs[0], "indicators": rows}
+    body = {
+        "snapshot_id": snap.snapshot_id,
+        "baseline_epoch": snap.epochs[0],
+        "indicators": rows,
+        "inputs": input_notes.notes(snap),
+    }
     sdg = sdg_service.catalogue(snap)  # SDG 15.3.1 maps by period (not epoch): listed apart
     if sdg is not None:
         body["sdg15_3_1"] = sdg

@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 from observatory_api.reader import Snapshot
+from observatory_api.services import inputs as input_notes
 from observatory_api.services.common import num
 from pipeline.indicators.registry import BY_ID, STRATA
 from pipeline.store import MONTHLY
@@ -39,6 +40,9 @@ def series(snap: Snapshot, i: int, indicator: str, s: int) -> dict[str, Any]:
         "stratum": STRATA[s],
         "snapshot_id": snap.snapshot_id,
         "series": points,
+        "not_available": input_notes.not_available(snap, ind.id, s),
+        "bounds_not_available": input_notes.bounds_not_available(snap) if ind.bounds else None,
+        "notes": input_notes.notes(snap)["assumptions"],
     }
 
 

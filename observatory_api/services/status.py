@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from observatory_api.reader import Snapshot
+from observatory_api.services import inputs as input_notes
 from pipeline.store import MONTHLY
 
 
@@ -62,4 +63,5 @@ def status(
         "checked_at": checked_at.isoformat() if checked_at else None,
         "last_error": last_error,
         "poll_seconds": poll_seconds,
+        "indicator_inputs": input_notes.notes(snap),
     }

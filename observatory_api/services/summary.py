@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from observatory_api.reader import Snapshot
+from observatory_api.services import inputs as input_notes
 from observatory_api.services.common import num
 from pipeline.indicators.registry import SH_CLASSES, STRATA, TABLE_UNITS
 
@@ -44,4 +45,5 @@ def summary(snap: Snapshot, i: int, s: int, now: datetime) -> dict[str, Any]:
             "committed_at": snap.written_at.isoformat(),
             "input_snapshot": snap.input_snapshot[k],
         },
+        "inputs": input_notes.notes(snap),
     }

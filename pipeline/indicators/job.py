@@ -276,6 +276,9 @@ def tables_dataset(
     if inputs is not None and not inputs.landcover:
         for _, values, _ in data.values():
             values[:, :, 1:] = np.nan  # cropland, grassland, tree cover: unknown, not zero
+    if inputs is not None and not inputs.bounds:  # a sum over no bound is no bound, not 0 Tg
+        for q in ("q05", "q95"):
+            data[f"soc_stock_total_{q}"][1][...] = np.nan
     names = list(STOCK_INPUTS) if inputs is None else inputs.names
     data["input_snapshot"] = (("epoch",), np.array([input_snapshot] * len(c.epochs), dtype="<U32"), {})
     data["source_latest"] = (
