@@ -28,6 +28,7 @@ from pipeline.config import JobSpec, PeriodSpec, load_job
 from pipeline.demo.catalog import DemoSpec, make_demo_catalog, publish_month, publish_year
 from pipeline.errors import PipelineError, ServerError
 from pipeline.indicators.job import run_indicators
+from pipeline.indicators.sdg_periods import from_job
 from pipeline.ingest.job import run_ingest, run_update
 from pipeline.ingest.stac_server import StacServer, start_server
 from pipeline.monthly.job import MonthlyResult, has_ndvi, run_monthly
@@ -104,6 +105,7 @@ def run_demo(var: Path, job_file: Path, port: int, say: Callable[[str], None]) -
                 chunks=(job.chunks.y, job.chunks.x),
                 registry=var / "regions",
                 cache_dir=var / "cache",
+                sdg=from_job(job.indicators.sdg15_3_1),  # the job file's periods, if it sets them
             )
             if res.mode == "up-to-date":
                 what = f"reused indicators from {res.input_snapshot}"
@@ -261,7 +263,11 @@ def live_round(
         snap = mon.snapshot_id if mon is not None else None
         return LiveRound(year, upd.snapshot_id, None, None, time.perf_counter() - t0, label, snap)
     ind = run_indicators(
-        job.store, chunks=(job.chunks.y, job.chunks.x), registry=var / "regions", cache_dir=var / "cache"
+        job.store,
+        chunks=(job.chunks.y, job.chunks.x),
+        registry=var / "regions",
+        cache_dir=var / "cache",
+        sdg=from_job(job.indicators.sdg15_3_1),
     )
     mon = monthly_stage(job, var)  # before RothC: the round's last commit stays the scenarios'
     rothc = run_rothc_job(job)  # the scenario maps follow the newest epoch

@@ -229,10 +229,12 @@ def serve_until_signalled(
         try:
             server = start_server(catalog_dir, host=host, port=port)
             say(f"serving STAC API at {server.url} (collections: {', '.join(server.collections)})")
-            say(
-                f"  try: curl -s -X POST {server.url}/search -H 'content-type: application/json' "
-                '-d \'{"collections":["demo-soilgrids"],"limit":2}\''
-            )
+            if server.collections:
+                first = json.dumps({"collections": [server.collections[0]], "limit": 2})
+                say(
+                    f"  try: curl -s -X POST {server.url}/search -H 'content-type: application/json' "
+                    f"-d '{first}'"
+                )
             say("  Ctrl-C stops it.")
             served = True
             while server.child.running():
