@@ -8,7 +8,6 @@ not hold opens the first indicator."""
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,15 +18,14 @@ import pytest
 from PIL import Image
 
 from tests.browser.conftest import Api, goto, open_page, wait_ready
-from tests.support.sdg_store import build_sdg_indicators
+from tests.support.sdg_store import shared_sdg_indicators
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def sdg_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    reuse = os.environ.get("SOCOBS_TEST_SDG_STORE")
-    built = build_sdg_indicators(Path(reuse) if reuse else tmp_path_factory.mktemp("sdg_map"))
+    built = shared_sdg_indicators(tmp_path_factory)  # read only: the API only reads it
     api = Api(built.store, built.registry, tmp_path_factory.mktemp("sdg_map_log") / "api.log")
     yield api
     api.stop()

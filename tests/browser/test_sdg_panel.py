@@ -5,7 +5,6 @@ runs as a real process on a six-year demo store (``tests/support/sdg_store.py``)
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import Api, goto, open_page, wait_ready
-from tests.support.sdg_store import build_sdg_indicators
+from tests.support.sdg_store import shared_sdg_indicators
 
 pytestmark = pytest.mark.integration
 CLASSES = ("degraded", "stable", "improved", "no_data")
@@ -21,8 +20,7 @@ CLASSES = ("degraded", "stable", "improved", "no_data")
 
 @pytest.fixture(scope="module")
 def sdg_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    reuse = os.environ.get("SOCOBS_TEST_SDG_STORE")
-    built = build_sdg_indicators(Path(reuse) if reuse else tmp_path_factory.mktemp("sdg_browser"))
+    built = shared_sdg_indicators(tmp_path_factory)  # read only: the API only reads it
     api = Api(built.store, built.registry, tmp_path_factory.mktemp("sdg_api_log") / "api.log")
     yield api
     api.stop()

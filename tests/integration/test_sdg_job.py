@@ -5,7 +5,6 @@ pyproj, and the roll-ups are consistent."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -20,13 +19,13 @@ from kernels.sdg_tables import NODATA, WATER
 from pipeline.errors import PipelineError
 from pipeline.indicators.sdg_periods import SdgSpec, default_periods, periods
 from pipeline.store import BRANCH, CUBE, INDICATORS, SDG, open_repo
-from tests.support.sdg_store import BOX, SdgStore, build_sdg_indicators
+from tests.support.sdg_store import BOX, SdgStore, shared_sdg_indicators
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> SdgStore:
-    reuse = os.environ.get("SOCOBS_TEST_SDG_STORE")
-    return build_sdg_indicators(Path(reuse) if reuse else tmp_path_factory.mktemp("sdg"))
+    """The session's shared store, read only: the one job run here writes to a copy of it."""
+    return shared_sdg_indicators(tmp_path_factory)
 
 
 def _open(store: str, group: str, snapshot: str | None = None) -> xr.Dataset:

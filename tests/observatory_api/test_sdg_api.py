@@ -6,9 +6,7 @@ degraded area with the sum of its children's as the API answers them."""
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,13 +17,12 @@ from PIL import Image
 from observatory_api import Settings, create_app
 from pipeline.store import BRANCH, SDG, open_repo
 from tests.support.api_store import ApiStore
-from tests.support.sdg_store import SdgStore, build_sdg_indicators
+from tests.support.sdg_store import SdgStore, shared_sdg_indicators
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> SdgStore:
-    reuse = os.environ.get("SOCOBS_TEST_SDG_STORE")
-    return build_sdg_indicators(Path(reuse) if reuse else tmp_path_factory.mktemp("sdg_api"))
+    return shared_sdg_indicators(tmp_path_factory)  # read only: the API only reads it
 
 
 @pytest.fixture(scope="module")

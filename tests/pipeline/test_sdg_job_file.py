@@ -22,7 +22,7 @@ from pipeline.config import SDG_LOOKUPS, SDG_MISSING, SDG_SOC_THRESHOLD, load_jo
 from pipeline.indicators.sdg_periods import SdgSpec, from_job
 from pipeline.store import BRANCH, SDG, open_repo
 from tests.support.demo import SOURCES
-from tests.support.sdg_store import RES, YEARS, SdgStore, build_sdg_store
+from tests.support.sdg_store import RES, YEARS, SdgStore, sdg_store_copy
 
 # a matrix unlike GPG v2's (its diagonal is 0): everything improves, except staying put degrades
 MATRIX = [[-1 if r == c else 1 for c in range(7)] for r in range(7)]
@@ -79,7 +79,8 @@ def test_the_job_files_choices_are_the_kernels() -> None:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> SdgStore:
-    return build_sdg_store(tmp_path_factory.mktemp("sdg-job"))
+    """A copy of the session's shared ingest: the tests run the indicator job on it."""
+    return sdg_store_copy(tmp_path_factory, "sdg-job")
 
 
 def _digest(path: Path) -> str:

@@ -4,14 +4,18 @@ the real pipeline (ingest from the demo STAC server, then the indicator job)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from pipeline.config import ChunkSpec, GridSpec, PeriodSpec
 from pipeline.demo.catalog import DemoSpec, make_demo_catalog
 from pipeline.ingest.job import run_ingest
 from pipeline.ingest.stac_server import serve_catalog
 from tests.support.demo import demo_job
+from tests.support.once import build_once, private_copy
 
 RES = 4.0
 YEARS = (2015, 2020)
@@ -25,9 +29,13 @@ class SdgStore:
     cache: Path
 
 
+def _at(root: Path) -> SdgStore:
+    return SdgStore(root, str(root / "repo"), root / "regions", root / "cache")
+
+
 def build_sdg_store(root: Path) -> SdgStore:
     """Ingest the six-year demo under ``root`` (no indicators yet: the tests run the job)."""
-    out = SdgStore(root, str(root / "repo"), root / "regions", root / "cache")
+    out = _at(root)
     if (root / "done").exists():
         return out
     root.mkdir(parents=True, exist_ok=True)
@@ -70,3 +78,34 @@ def build_sdg_indicators(root: Path) -> SdgStore:
     run_indicators(out.store, registry=out.registry, cache_dir=out.cache, block=16)
     (root / "indicators-done").touch()
     return out
+
+
+# Once per test session (tests/support/once.py): the ingest (~80 s) and the indicator job on a
+# copy of it are shared by every module and both xdist workers. Read only: a module that runs a
+# job on the store or registers regions takes ``sdg_store_copy``.
+
+
+def shared_sdg_store(factory: pytest.TempPathFactory) -> SdgStore:
+    """``build_sdg_store`` once per session (read only)."""
+    return build_once(factory, "sdg-ingest", build_sdg_store)
+
+
+def shared_sdg_indicators(factory: pytest.TempPathFactory) -> SdgStore:
+    """``build_sdg_indicators`` once per session (read only), on a copy of the shared ingest;
+    ``$SOCOBS_TEST_SDG_STORE`` names a folder to build it in and reuse across sessions."""
+    reuse = os.environ.get("SOCOBS_TEST_SDG_STORE")
+    if reuse:
+        return build_sdg_indicators(Path(reuse))
+    ingest = shared_sdg_store(factory)
+
+    def build(root: Path) -> SdgStore:
+        if not root.exists():
+            private_copy(ingest.root, root)
+        return build_sdg_indicators(root)
+
+    return build_once(factory, "sdg-indicators", build)
+
+
+def sdg_store_copy(factory: pytest.TempPathFactory, name: str) -> SdgStore:
+    """A module's own copy of the shared ingest (no indicators yet), to run jobs on."""
+    return _at(private_copy(shared_sdg_store(factory).root, factory.mktemp(name) / "sdg"))
