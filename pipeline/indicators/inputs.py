@@ -179,7 +179,9 @@ def _depth_notes(cube: xr.Dataset, names: list[str]) -> tuple[str, ...]:
             out.append(
                 f"{n}: the source gives point depths {pts} cm; the ingest integrated them to the "
                 "intervals between them by the trapezoidal rule (the property linear between the "
-                "points, each interval's mean the mean of its end values)."
+                "points, each interval's mean the mean of its end values; Hengl et al. 2017, PLoS "
+                "ONE 12(2): e0169748), and the stock sums content x bulk density of those interval "
+                "means."
             )
     return tuple(out)
 

@@ -119,7 +119,9 @@ def _harmonise_variable(ds: xr.Dataset, items: list[ParsedItem], name: str, var:
         return layers[0]  # e.g. a 0-30 cm stock: its interval is in the provenance, not a dimension
     if first.depth is not None:
         # Point depths (e.g. 0, 10, 30 cm) to intervals: with the property linear between the
-        # points, an interval's mean is the mean of its two end values.
+        # points, an interval's mean is the mean of its two end values (the trapezoidal rule, as
+        # SoilGrids250m and OpenLandMap derive interval values from point depths: Hengl et al.
+        # 2017, PLoS ONE 12(2): e0169748, "Depth intervals").
         depths = [lay.depth for lay in var.layers]
         mids = [(layers[k] + layers[k + 1]) / 2 for k in range(len(layers) - 1)]
         out = xr.concat(mids, dim="depth")
@@ -253,7 +255,7 @@ def depth_record(var: VariableDef) -> dict[str, Any]:
         return {
             "point_depths_cm": [lay.depth for lay in var.layers],
             "depth_method": "trapezoidal rule: the property linear between the point depths, each "
-            "interval's mean the mean of its end values",
+            "interval's mean the mean of its end values (Hengl et al. 2017, PLoS ONE 12(2): e0169748)",
         }
     if len(var.layers) == 1 and first.top is not None:
         return {"depth_interval_cm": [first.top, first.bottom]}

@@ -238,3 +238,53 @@ def test_content_without_bulk_density_is_refused_and_the_store_is_unchanged(tmp_
     assert err.startswith("error: ") and "Traceback" not in err and "\n\n" not in err
     assert "soc without bdod" in err and "soc_stock_src" in err and "socobs ingest" in err
     assert [s.id for s in open_repo(job.store).ancestry(branch="main")] == before
+
+
+# ---- point depths (OpenLandMap-like 0, 10, 30 cm), one epoch ---------------------------------
+
+
+def test_point_depths_are_integrated_by_the_trapezoidal_rule(tmp_path):
+    cell = np.arange(4).reshape(2, 2)
+    soc = np.stack([np.full((2, 2), v) + cell for v in (6, 4, 2)])  # x 5 g/kg at 0, 10, 30 cm
+    bdod = np.stack([np.full((2, 2), v) + cell for v in (110, 125, 140)])  # x 10 kg/m3
+    cat = rp.openlandmap(tmp_path / "catalog", {2018: {"soc": soc, "bdod": bdod}})
+    job = _build(tmp_path, cat, rp.openlandmap_source(tmp_path / "olm.yaml"), 2018, 2018)
+    s, b = soc * 5.0, bdod * 10.0 / 1000.0  # g/kg, g/cm3
+    # each property's interval mean is the mean of its end points (0-10 and 10-30 cm)
+    want = sum(
+        (s[k] + s[k + 1]) / 2 * (b[k] + b[k + 1]) / 2 * (d1 - d0) * 0.1
+        for k, (d0, d1) in enumerate(((0, 10), (10, 30)))
+    )
+    ind = _group(job.store, "indicators")
+    np.testing.assert_allclose(ind["soc_stock"].sel(epoch=2018).values, want, rtol=1e-6)
+    assert np.isnan(ind["soc_stock_change"].values).all()  # one epoch: no change, not zero
+    notes = ind.attrs["assumptions"]
+    assert any(n.startswith("soc: ") and "[0.0, 10.0, 30.0]" in n and "trapezoidal" in n for n in notes)
+
+
+def test_a_second_epoch_after_one_recomputes_every_epoch(tmp_path):
+    """One epoch: change NaN. After `update` brings a second, the baseline's change is 0 and the
+    new epoch's is the hand-computed difference (a full run: the stored maps meant "no change")."""
+    from pipeline.ingest.job import run_update
+
+    first = rp.soilgrids(tmp_path / "cat2015", {2015: _soilgrids_layers(0)})
+    both = rp.soilgrids(tmp_path / "cat2016", {2015: _soilgrids_layers(0), 2016: _soilgrids_layers(5)})
+    job = _job(tmp_path, [rp.soilgrids_source(tmp_path / "sg.yaml")], 2015, 2016)
+    kw = {"registry": tmp_path / "regions", "cache_dir": tmp_path / "cache", "chunks": (16, 16)}
+    with serve_catalog(first) as srv:
+        run_ingest(job, stac_url=srv.url)
+    one = run_indicators(job.store, **kw)
+    assert one.computed_epochs == [2015]
+    assert np.isnan(_group(job.store, "indicators")["soc_stock_change"].values).all()
+    with serve_catalog(both) as srv:
+        run_update(job, stac_url=srv.url)
+    two = run_indicators(job.store, **kw)
+    assert two.mode == "full" and two.computed_epochs == [2015, 2016]
+    ind = _group(job.store, "indicators")
+    l15, l16 = _soilgrids_layers(0), _soilgrids_layers(5)
+    h15 = _hand_stock(l15["soc"].astype(float), l15["bdod"].astype(float), [5, 10, 15])
+    h16 = _hand_stock(l16["soc"].astype(float), l16["bdod"].astype(float), [5, 10, 15])
+    assert (ind["soc_stock_change"].sel(epoch=2015).values == 0).all()
+    np.testing.assert_allclose(ind["soc_stock_change"].sel(epoch=2016).values, h16 - h15, rtol=1e-5)
+    assert "soc_stock_change" not in ind.attrs["not_available"]
+    assert run_indicators(job.store, **kw).mode == "up-to-date"
