@@ -25,14 +25,18 @@ than 80 (permanent water bodies: the UN metadata's denominator is the total land
 inland water); other cells (water, the sea, no land cover) are ``NODATA`` in every map and
 outside every table. Codes: int8 -1 degraded, 0 stable, +1 improved, -128 no data.
 
-Memory: the NDVI months are read tile by tile (``tile`` x ``tile`` cells rounded up to whole
-chunks of the cube, every month of the tile), never for the whole grid; what is held for the grid is a few per-cell numbers per period
-(three float64 statistics and the int8 classes), because the performance's 90th percentile is
-over each land unit of the whole grid. Tables: ``pipeline.indicators.sdg_tables``.
+Memory: out of core (``pipeline.indicators.sdg_scratch``). The NDVI months are read tile by
+tile (``tile`` x ``tile`` cells rounded up to whole chunks of the cube, every month of the
+tile); the per-cell intermediates of every period go to a scratch Zarr removed at the end, the
+performance's 90th percentile over each land unit of the whole grid is selected exactly from
+passes over it (``kernels.unit_percentile``), and the maps and tables are made from it tile by
+tile, bit for bit the whole-grid result. ``Grids`` and ``classify_grids`` are the same
+computation on arrays held whole in memory. Tables: ``pipeline.indicators.sdg_tables``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,8 +47,8 @@ import zarr
 
 from kernels.errors import KernelInputError
 from kernels.sdg import land_cover_degradation, sdg15_3_1, soc_degradation, status, to_unccd
-from kernels.sdg_productivity import classify, performance_ratio, period_statistics
-from kernels.sdg_tables import NODATA, WATER
+from kernels.sdg_productivity import classify, lookup_productivity, performance_ratio, period_statistics
+from kernels.sdg_tables import NODATA, PERFORMANCE_CUT, WATER
 from pipeline import cf
 from pipeline.indicators.sdg_periods import FLAGS, LAYERS, METHOD, TITLES, Period, SdgSpec, periods, spec_key
 from pipeline.store import CUBE, INDICATORS, SDG, open_repo
@@ -130,74 +134,131 @@ def _open(store: str, snapshot: str) -> tuple[xr.Dataset, bool]:
     return ds, "ndvi" in ds and ds["ndvi"].dims == ("time", "y", "x")
 
 
-def compute_grids(
-    store: str, data_snap: str, sink: Any, spec: SdgSpec, tile: int
-) -> tuple[list[Period], list[Grids], xr.Dataset]:
-    """Pass over the grid tile by tile: every period's land mask, land-cover and SOC classes,
-    land units and productivity statistics. ``sink``: the store holding this run's indicator
-    maps (``soc_stock``, ``climate_zone``)."""
+@dataclass
+class Inputs:
+    """What the SDG pass reads: the cube (lazily), this run's indicator maps, the periods and
+    the tiles (``tile`` x ``tile`` cells rounded up to whole chunks of the cube: each chunk is
+    read once)."""
+
+    cube: xr.Dataset
+    pers: list[Period]
+    notes: list[str]  # per period: why productivity is missing ("" when it is not)
+    epochs: list[int]
+    map_epochs: list[int]
+    stock: Any
+    zone: Any
+    times: np.ndarray
+    years: list[int]
+    matrix: np.ndarray | None
+    tile: tuple[int, int]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.cube.sizes["y"], self.cube.sizes["x"]
+
+    def windows(self) -> Iterator[tuple[int, int, int, int]]:
+        """The tiles (r0, r1, c0, c1), row of tiles by row of tiles."""
+        (ny, nx), (ty, tx) = self.shape, self.tile
+        for r0 in range(0, ny, ty):
+            for c0 in range(0, nx, tx):
+                yield r0, min(ny, r0 + ty), c0, min(nx, c0 + tx)
+
+
+def open_inputs(store: str, data_snap: str, sink: Any, spec: SdgSpec, tile: int) -> Inputs:
+    """The inputs of the pass. ``sink``: the store holding this run's indicator maps
+    (``soc_stock``, ``climate_zone``)."""
     cube, has_ndvi = _open(store, data_snap)
     epochs = [int(e) for e in cube["epoch"].values]
     pers = periods(epochs, spec)
     maps = zarr.open_group(sink, path=INDICATORS, mode="r")
-    map_epochs = [int(e) for e in np.asarray(maps["epoch"][:])]  # type: ignore[index]
-    stock, zone = maps["soc_stock"], maps["climate_zone"]
     times = cube["time"].values if has_ndvi else np.array([], dtype="datetime64[ns]")
     years = ndvi_years(times) if has_ndvi else []
-    ny, nx = cube.sizes["y"], cube.sizes["x"]
-    grids = []
-    for p in pers:
-        note = productivity_note_of(p, years, has_ndvi)
-        grids.append(
+    pc = (cube["ndvi"] if has_ndvi else cube["landcover"]).encoding.get("preferred_chunks", {})
+    cy, cx = int(pc.get("y", 1)), int(pc.get("x", 1))
+    return Inputs(
+        cube,
+        pers,
+        [productivity_note_of(p, years, has_ndvi) for p in pers],
+        epochs,
+        [int(e) for e in np.asarray(maps["epoch"][:])],  # type: ignore[index]
+        maps["soc_stock"],
+        maps["climate_zone"],
+        times,
+        years,
+        None if spec.matrix is None else np.asarray(spec.matrix),
+        (-(-tile // cy) * cy, -(-tile // cx) * cx),
+    )
+
+
+def tile_grids(inp: Inputs, spec: SdgSpec, r0: int, r1: int, c0: int, c1: int) -> list[Grids]:
+    """Every period's land mask, land-cover and SOC classes, land units and productivity
+    statistics of the tile ``r0..r1`` x ``c0..c1`` (per cell: the same whatever the tiles)."""
+    cube, pers = inp.cube, inp.pers
+    need = sorted({e for p in pers for e in (p.lc_from, p.lc_to)})
+    win = {"y": slice(r0, r1), "x": slice(c0, c1)}
+    lc = {e: cube["landcover"].isel({"epoch": inp.epochs.index(e), **win}).values for e in need}
+    st = {e: np.asarray(inp.stock[inp.map_epochs.index(e), r0:r1, c0:c1], dtype=np.float64) for e in need}
+    cz = np.asarray(inp.zone[r0:r1, c0:c1]).astype(np.int32)
+    integrals = None
+    if not all(inp.notes):
+        integrals = annual_integrals(cube["ndvi"].isel(win).values, inp.times, inp.years)
+    out = []
+    for p, note in zip(pers, inp.notes, strict=True):
+        cls_to = to_unccd(lc[p.lc_to])
+        cls_from = to_unccd(lc[p.lc_from]).astype(np.int32)
+        stats = None
+        if not note and integrals is not None:
+            w = (p.ndvi_first, p.ndvi_last)
+            s = period_statistics(
+                integrals, inp.years, trajectory_period=w, state_period=w, performance_period=w
+            )
+            stats = np.stack(s)
+        out.append(
             Grids(
-                np.zeros((ny, nx), bool),
-                np.empty((ny, nx), np.int8),
-                np.empty((ny, nx), np.int8),
-                np.empty((ny, nx), np.int32),
-                None if note else np.empty((3, ny, nx)),
+                (cls_to != NODATA) & (cls_to != WATER),
+                land_cover_degradation(lc[p.lc_from], lc[p.lc_to], matrix=inp.matrix),
+                soc_degradation(st[p.lc_to], st[p.lc_from], threshold=spec.soc_threshold),
+                cz * N_UNIT_CLASSES + np.where(cls_from < 0, N_UNIT_CLASSES - 1, cls_from),
+                stats,
                 note,
             )
         )
-    matrix = None if spec.matrix is None else np.asarray(spec.matrix)
-    need = sorted({e for p in pers for e in (p.lc_from, p.lc_to)})
-    # tiles are whole chunks of the cube (``tile`` rounded up to them): each chunk is read once
-    pc = (cube["ndvi"] if has_ndvi else cube["landcover"]).encoding.get("preferred_chunks", {})
-    cy, cx = int(pc.get("y", 1)), int(pc.get("x", 1))
-    ty, tx = -(-tile // cy) * cy, -(-tile // cx) * cx
-    for r0 in range(0, ny, ty):
-        r1 = min(ny, r0 + ty)
-        for c0 in range(0, nx, tx):
-            c1 = min(nx, c0 + tx)
-            win = {"y": slice(r0, r1), "x": slice(c0, c1)}
-            lc = {e: cube["landcover"].isel({"epoch": epochs.index(e), **win}).values for e in need}
-            st = {e: np.asarray(stock[map_epochs.index(e), r0:r1, c0:c1], dtype=np.float64) for e in need}  # type: ignore[index]
-            cz = np.asarray(zone[r0:r1, c0:c1]).astype(np.int32)  # type: ignore[index]
-            integrals = None
-            if any(g.stats is not None for g in grids):
-                integrals = annual_integrals(cube["ndvi"].isel(win).values, times, years)
-            for p, g in zip(pers, grids, strict=True):
-                cls_to = to_unccd(lc[p.lc_to])
-                g.land[r0:r1, c0:c1] = (cls_to != NODATA) & (cls_to != WATER)
-                g.land_cover[r0:r1, c0:c1] = land_cover_degradation(lc[p.lc_from], lc[p.lc_to], matrix=matrix)
-                g.soc[r0:r1, c0:c1] = soc_degradation(
-                    st[p.lc_to], st[p.lc_from], threshold=spec.soc_threshold
-                )
-                cls_from = to_unccd(lc[p.lc_from]).astype(np.int32)
-                g.unit[r0:r1, c0:c1] = cz * N_UNIT_CLASSES + np.where(
-                    cls_from < 0, N_UNIT_CLASSES - 1, cls_from
-                )
-                if g.stats is not None and integrals is not None:
-                    w = (p.ndvi_first, p.ndvi_last)
-                    s = period_statistics(
-                        integrals, years, trajectory_period=w, state_period=w, performance_period=w
-                    )
-                    for k in range(3):
-                        g.stats[k, r0:r1, c0:c1] = s[k]
-    return pers, grids, cube
+    return out
+
+
+def productivity_of(trajectory: np.ndarray, state: np.ndarray, ratio: np.ndarray, lookup: str) -> np.ndarray:
+    """The productivity classes from the trajectory and state classes and the performance ratio
+    (as ``kernels.sdg_productivity.classify``: ratio <= 0.5 degraded, NaN missing)."""
+    perf = np.where(np.isnan(ratio), np.int8(NODATA), np.where(ratio <= PERFORMANCE_CUT, -1, 0)).astype(
+        np.int8
+    )
+    return lookup_productivity(trajectory, state, perf, lookup=lookup)
+
+
+def period_layers(
+    p: Period,
+    land: np.ndarray,
+    land_cover: np.ndarray,
+    prod: np.ndarray,
+    soc: np.ndarray,
+    base: np.ndarray | None,
+    spec: SdgSpec,
+) -> dict[str, np.ndarray]:
+    """A period's maps (``LAYERS``) from its sub-indicators; ``base``: the baseline's
+    ``sdg_period`` (None for the baseline itself); cells that are not land -> ``NODATA``."""
+    result = sdg15_3_1(land_cover, prod, soc, missing=spec.missing)
+    layers = {"sdg_period": result, "sdg_land_cover": land_cover, "sdg_productivity": prod, "sdg_soc": soc}
+    layers = {n: np.where(land, a, np.int8(NODATA)).astype(np.int8) for n, a in layers.items()}
+    if base is None:
+        indicator = layers["sdg_period"]
+    else:
+        indicator = np.where(land, status(base, layers["sdg_period"]), np.int8(NODATA)).astype(np.int8)
+    return {"sdg_15_3_1": indicator, **layers}
 
 
 def classify_grids(pers: list[Period], grids: list[Grids], spec: SdgSpec) -> None:
-    """Each period's maps (``LAYERS``) from its grids; cells that are not land -> ``NODATA``."""
+    """Each period's maps (``LAYERS``) from its grids held whole in memory (the job itself goes
+    out of core: ``pipeline.indicators.sdg_scratch``); cells that are not land -> ``NODATA``."""
     base: np.ndarray | None = None
     for p, g in zip(pers, grids, strict=True):
         if g.stats is None:
@@ -205,40 +266,36 @@ def classify_grids(pers: list[Period], grids: list[Grids], spec: SdgSpec) -> Non
         else:
             ratio = performance_ratio(g.stats[1], g.unit).reshape(g.land.shape)
             prod = classify(g.stats[2], g.stats[0], ratio, lookup=spec.lookup).productivity
-        result = sdg15_3_1(g.land_cover, prod, g.soc, missing=spec.missing)
-        layers = {
-            "sdg_period": result,
-            "sdg_land_cover": g.land_cover,
-            "sdg_productivity": prod,
-            "sdg_soc": g.soc,
-        }
-        layers = {n: np.where(g.land, a, np.int8(NODATA)).astype(np.int8) for n, a in layers.items()}
+        g.maps = period_layers(p, g.land, g.land_cover, prod, g.soc, base, spec)
         if p.kind == "baseline":
-            base = layers["sdg_period"]
-            indicator = base
-        else:
-            assert base is not None
-            indicator = np.where(g.land, status(base, layers["sdg_period"]), np.int8(NODATA)).astype(np.int8)
-        g.maps = {"sdg_15_3_1": indicator, **layers}
+            base = g.maps["sdg_period"]
 
 
-def maps_dataset(
-    cube: xr.Dataset, pers: list[Period], grids: list[Grids], chunks: tuple[int, int]
-) -> xr.Dataset:
-    """The (period, y, x) int8 maps with CF attributes and the periods' description."""
-    data = {n: (("period", "y", "x"), np.stack([g.maps[n] for g in grids]), class_attrs(n)) for n in LAYERS}
-    ds = xr.Dataset(
-        data, coords={"period": [p.label for p in pers], "y": cube["y"].values, "x": cube["x"].values}
-    )
-    ds = period_coords(ds, pers, grids)
+def maps_dataset(inp: Inputs, chunks: tuple[int, int]) -> xr.Dataset:
+    """The (period, y, x) int8 maps (lazy zeros: only their metadata is written, the tiles are
+    copied in after) with CF attributes and the periods' description."""
+    import dask.array as da
+
+    (ny, nx), n = inp.shape, len(inp.pers)
+    cy, cx = min(chunks[0], ny), min(chunks[1], nx)
+    data = {
+        name: (
+            ("period", "y", "x"),
+            da.zeros((n, ny, nx), dtype=np.int8, chunks=(1, cy, cx)),
+            class_attrs(name),
+        )
+        for name in LAYERS
+    }
+    cube = inp.cube
+    coords = {"period": [p.label for p in inp.pers], "y": cube["y"].values, "x": cube["x"].values}
+    ds = period_coords(xr.Dataset(data, coords=coords), inp.pers, inp.notes)
     ds = cf.annotate(ds, cf.crs_of(cube))
-    cy, cx = min(chunks[0], ds.sizes["y"]), min(chunks[1], ds.sizes["x"])
-    for n in LAYERS:
-        ds[n].encoding["chunks"] = (1, cy, cx)
+    for name in LAYERS:
+        ds[name].encoding["chunks"] = (1, cy, cx)
     return ds
 
 
-def period_coords(ds: xr.Dataset, pers: list[Period], grids: list[Grids]) -> xr.Dataset:
+def period_coords(ds: xr.Dataset, pers: list[Period], notes: list[str]) -> xr.Dataset:
     """Per-period coordinates: kind, years, compared epochs, NDVI window, productivity note."""
     cols: dict[str, list[Any]] = {
         "period_kind": [p.kind for p in pers],
@@ -248,7 +305,7 @@ def period_coords(ds: xr.Dataset, pers: list[Period], grids: list[Grids]) -> xr.
         "lc_to": [p.lc_to for p in pers],
         "ndvi_first": [p.ndvi_first for p in pers],
         "ndvi_last": [p.ndvi_last for p in pers],
-        "productivity_note": [g.note for g in grids],
+        "productivity_note": notes,
     }
     coords = {
         k: ("period", np.asarray(v, dtype="<U512" if k == "productivity_note" else None))
@@ -258,10 +315,11 @@ def period_coords(ds: xr.Dataset, pers: list[Period], grids: list[Grids]) -> xr.
 
 
 def write(session_store: Any, maps: xr.Dataset, tables: xr.Dataset, attrs: dict[str, Any]) -> None:
-    """Replace the ``sdg`` group with the maps and tables (one dataset: they share ``period``)."""
+    """Replace the ``sdg`` group with the tables and the maps' arrays (one dataset: they share
+    ``period``); the maps' values are written after (``sdg_scratch.copy_maps``)."""
     ds = xr.merge([maps, tables], combine_attrs="override", join="exact")
     ds.attrs = {**attrs, "method": METHOD}
-    ds.to_zarr(session_store, group=SDG, mode="w", consolidated=False, zarr_format=3)
+    ds.to_zarr(session_store, group=SDG, mode="w", consolidated=False, zarr_format=3, compute=False)
 
 
 def run(
@@ -275,9 +333,9 @@ def run(
 ) -> list[str]:
     """The SDG pass of the indicator job into ``sink`` (its transaction's store, after the
     indicator maps were written there); returns the periods' labels. Recomputed whole on every
-    run that computes indicators (the default periods move with the epochs)."""
-    from pipeline.grid import Grid
-    from pipeline.indicators.sdg_tables import tables_dataset
+    run that computes indicators (the default periods move with the epochs). Out of core: the
+    per-cell intermediates go to a scratch Zarr removed at the end (``sdg_scratch``)."""
+    from pipeline.indicators import sdg_scratch
 
     if spec.skip:
         return []
@@ -285,11 +343,8 @@ def run(
         epochs = zarr.open_group(sink, path=INDICATORS, mode="r")["epoch"]
         if epochs.shape[0] < 2:  # type: ignore[union-attr]  # nothing to compare yet: no SDG group (the API says so)
             return []
-    pers, grids, cube = compute_grids(store, data_snap, sink, spec, tile)
-    classify_grids(pers, grids, spec)
-    labels = [p.label for p in pers]
-    maps = maps_dataset(cube, pers, grids, chunks)
-    tables = tables_dataset(idx, Grid.of(cube), labels, grids)
+    inp = open_inputs(store, data_snap, sink, spec, tile)
+    labels = [p.label for p in inp.pers]
     attrs = {
         "input_snapshot": data_snap,
         "lookup": spec.lookup,
@@ -299,7 +354,10 @@ def run(
         "spec": spec_key(spec),  # a run with another spec recomputes the group (``current``)
         "land": "WorldCover classes other than 80 (permanent water bodies) at the period's last epoch",
     }
-    write(sink, maps, tables, attrs)
+    with sdg_scratch.scratch() as tmp:
+        tables = sdg_scratch.compute(inp, spec, idx, tmp)
+        write(sink, maps_dataset(inp, chunks), tables, attrs)
+        sdg_scratch.copy_maps(tmp, sink, inp, chunks)
     return labels
 
 

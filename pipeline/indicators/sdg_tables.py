@@ -1,7 +1,8 @@
 """SDG 15.3.1 region tables: per region x period, the land area degraded / stable / improved /
 with no data, for the result and each sub-indicator, and the shares.
 
-Areas are exact: the zonal kernel (``kernels.zonal``) over the regions' exact coverage (cell
+Areas are exact: the zonal kernel (``kernels.zonal``, fed strip by strip:
+``kernels.zonal_strips``, the same sums as over the whole grid) over the regions' exact coverage (cell
 fractions inside each region x true cell area), as the indicator tables
 (``pipeline.indicators.tables``): one pass per layer, the classes as strata of a grid that is 1
 on land and NaN elsewhere, so each stratum's valid area is the land area of that class. The
@@ -20,10 +21,10 @@ import numpy as np
 import xarray as xr
 
 from kernels.sdg_tables import NODATA
-from kernels.zonal import AREA, rollup, zonal_stats
+from kernels.zonal import AREA, rollup
+from kernels.zonal_strips import StripZonal
 from pipeline import cf
 from pipeline.grid import Grid
-from pipeline.indicators.sdg import Grids
 from pipeline.indicators.sdg_periods import CLASSES, LAYERS
 from pipeline.indicators.tables import RegionIndex, coverages
 
@@ -51,27 +52,39 @@ def rows(idx: RegionIndex, leaves: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def period_areas(idx: RegionIndex, grid: Grid, g: Grids) -> np.ndarray:
-    """(rows, layers, classes) areas in km2 of one period."""
-    row_area = grid.row_areas()
-    ones = np.where(g.land, np.float32(1.0), np.float32(np.nan))
-    out = np.zeros((len(idx.ids), len(LAYERS), len(CLASSES)))
-    covs = coverages(idx)
-    for k, name in enumerate(LAYERS):
-        st = strata(g.maps[name], g.land)
-        leaves = [
-            zonal_stats(
-                ones, cov, row_area, strata=st, n_strata=len(CLASSES), minmax=False, n_chunks=N_CHUNKS
-            )
-            for cov in covs
-        ]
-        out[:, k, :] = rows(idx, leaves)[:, : len(CLASSES), AREA] / 1e6
-    return out
+class PeriodAreas:
+    """One period's areas accumulated strip by strip (full-width rows, top to bottom): per
+    layer and coverage a ``StripZonal``, the same sums as the whole-grid ``zonal_stats``."""
+
+    def __init__(self, idx: RegionIndex, grid: Grid) -> None:
+        self.idx = idx
+        row_area = grid.row_areas()
+        self.zonals = {
+            name: [StripZonal(cov, row_area, len(CLASSES), N_CHUNKS, False) for cov in coverages(idx)]
+            for name in LAYERS
+        }
+
+    def add(self, maps: dict[str, np.ndarray], land: np.ndarray) -> None:
+        """The next strip's maps (``LAYERS``) and land mask."""
+        ones = np.where(land, np.float32(1.0), np.float32(np.nan))
+        for name, zs in self.zonals.items():
+            st = strata(maps[name], land)
+            for z in zs:
+                z.add(ones, st)
+
+    def total(self) -> np.ndarray:
+        """(rows, layers, classes) areas in km2."""
+        out = np.zeros((len(self.idx.ids), len(LAYERS), len(CLASSES)))
+        for k, name in enumerate(LAYERS):
+            leaves = [z.total() for z in self.zonals[name]]
+            out[:, k, :] = rows(self.idx, leaves)[:, : len(CLASSES), AREA] / 1e6
+        return out
 
 
-def tables_dataset(idx: RegionIndex, grid: Grid, labels: list[str], grids: list[Grids]) -> xr.Dataset:
-    """``area_km2`` (region, period, layer, class), ``land_area_km2`` (region, period), ``share``."""
-    area = np.stack([period_areas(idx, grid, g) for g in grids], axis=1)
+def tables_dataset(idx: RegionIndex, labels: list[str], areas: list[np.ndarray]) -> xr.Dataset:
+    """``area_km2`` (region, period, layer, class), ``land_area_km2`` (region, period), ``share``
+    from each period's ``PeriodAreas.total``."""
+    area = np.stack(areas, axis=1)
     # land area: the sum of the four classes of any layer (every land cell has one)
     land = area[:, :, 0, :].sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
