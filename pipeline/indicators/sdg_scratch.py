@@ -24,6 +24,7 @@ Memory: a tile (or strip) and per-unit counts, never the grid.
 
 from __future__ import annotations
 
+import errno
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ from zarr.storage import LocalStore
 from kernels.sdg_productivity import classify as classify_kernel
 from kernels.sdg_tables import NODATA, PERFORMANCE_PERCENTILE
 from kernels.unit_percentile import ratio_to, unit_percentiles
+from pipeline.errors import PipelineError
 from pipeline.grid import Grid
 from pipeline.indicators.sdg import Inputs, period_layers, productivity_of, tile_grids
 from pipeline.indicators.sdg_periods import LAYERS, SdgSpec
@@ -61,11 +63,30 @@ DTYPES = {
 Window = tuple[int, int, int, int]
 
 
+def _no_room(where: str, exc: OSError) -> PipelineError:
+    return PipelineError(
+        f"SDG 15.3.1: expected a writable temporary directory with room for the pass's scratch "
+        f"store (about 17 bytes per cell per period), got {exc.strerror or exc} in {where}. Free "
+        "space there, or set TMPDIR to a directory on a larger disk, and run the job again."
+    )
+
+
 @contextmanager
 def scratch() -> Iterator[zarr.Group]:
-    """A Zarr group in a new temporary directory, removed when the block ends (also on error)."""
-    with tempfile.TemporaryDirectory(prefix=PREFIX) as d:
-        yield zarr.open_group(LocalStore(d), mode="w", zarr_format=3)
+    """A Zarr group in a new temporary directory, removed when the block ends (also on error).
+    A temporary directory that cannot be made or is full is reported as a ``PipelineError``."""
+    where = tempfile.gettempdir()
+    try:
+        tmp = tempfile.TemporaryDirectory(prefix=PREFIX)
+    except OSError as exc:
+        raise _no_room(where, exc) from exc
+    with tmp as d:
+        try:
+            yield zarr.open_group(LocalStore(d), mode="w", zarr_format=3)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise _no_room(where, exc) from exc
+            raise
 
 
 def _rows(inp: Inputs) -> int:

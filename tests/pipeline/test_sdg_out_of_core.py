@@ -184,3 +184,22 @@ def test_the_scratch_directory_is_removed_also_after_an_error(
         _run(built, 16, SdgSpec())
     assert len(seen[1]) == 1 and not seen[1][0].exists()
     assert _scratch_dirs(tmp_path) == []
+
+
+def test_a_full_or_missing_temporary_disk_is_a_one_paragraph_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from pipeline.errors import PipelineError
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "absent"))
+    with pytest.raises(PipelineError, match=r"absent.*set TMPDIR"), sdg_scratch.scratch():
+        pass
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(PipelineError, match="No space left"), sdg_scratch.scratch() as g:
+        g.create_array("x", shape=(4,), dtype="i1")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert _scratch_dirs(tmp_path) == []
+    with pytest.raises(OSError, match="other"), sdg_scratch.scratch():
+        raise OSError(errno.EIO, "other")  # not about room: passed on as it is
