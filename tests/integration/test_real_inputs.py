@@ -288,3 +288,19 @@ def test_a_second_epoch_after_one_recomputes_every_epoch(tmp_path):
     np.testing.assert_allclose(ind["soc_stock_change"].sel(epoch=2016).values, h16 - h15, rtol=1e-5)
     assert "soc_stock_change" not in ind.attrs["not_available"]
     assert run_indicators(job.store, **kw).mode == "up-to-date"
+
+
+def test_with_every_input_nothing_is_assumed_or_missing(api_store):
+    """The demo store (every input, three epochs): empty notes, every stratum, every indicator."""
+    settings = Settings(store=api_store.store, registry=api_store.registry, poll_seconds=3600)
+    with TestClient(create_app(settings)) as c:
+        body = c.get("/v1/indicators").json()
+        assert body["inputs"]["stock_method"] == "content x bulk density"
+        assert body["inputs"]["assumptions"] == [] and body["inputs"]["not_available"] == {}
+        assert all(
+            r["not_available"] is None and r["bounds_not_available"] is None for r in body["indicators"]
+        )
+        assert body["indicators"][0]["strata"] == ["all", "cropland", "grassland", "tree_cover"]
+        s = c.get("/v1/regions/europe/indicators/soc_stock", params={"stratum": "cropland"}).json()
+        assert s["not_available"] is None and s["notes"] == []
+        assert all(p["lower"] is not None for p in s["series"])
