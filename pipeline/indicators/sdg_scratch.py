@@ -24,6 +24,7 @@ Memory: a tile (or strip) and per-unit counts, never the grid.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import tempfile
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 import zarr
+from zarr.core.sync import sync
 from zarr.storage import LocalStore
 
 from kernels.sdg_productivity import classify as classify_kernel
@@ -115,19 +117,42 @@ def _arrays(g: zarr.Group, path: str | int) -> dict[str, Any]:
     return {name: a for name, a in sub.arrays()}
 
 
+def _get(reads: list[tuple[Any, Any]]) -> list[np.ndarray]:
+    """The selections ``(array, selection)`` read concurrently (one synchronous Zarr call costs
+    ~10 ms, mostly waiting)."""
+
+    async def run() -> list[Any]:
+        return await asyncio.gather(*(a.async_array.getitem(sel) for a, sel in reads))
+
+    return [np.asarray(v) for v in sync(run())]
+
+
+def _set(writes: list[tuple[Any, Any, np.ndarray]]) -> None:
+    """The writes ``(array, selection, values)``, concurrently."""
+
+    async def run() -> None:
+        await asyncio.gather(*(a.async_array.setitem(sel, v) for a, sel, v in writes))
+
+    sync(run())
+
+
 def fill(inp: Inputs, spec: SdgSpec, g: zarr.Group) -> list[np.ndarray]:
     """Step 1 (see the module docstring); returns each period's land units (sorted ids)."""
     units = [np.empty(0, np.int32) for _ in inp.pers]
     arrays = [_arrays(g, k) for k in range(len(inp.pers))]
     for r0, r1, c0, c1 in inp.windows():
         w = (slice(r0, r1), slice(c0, c1))
+        writes = []
         for k, t in enumerate(tile_grids(inp, spec, r0, r1, c0, c1)):
             a = arrays[k]
-            a["land"][w], a["land_cover"][w], a["soc"][w], a["unit"][w] = t.land, t.land_cover, t.soc, t.unit
+            values = {"land": t.land, "land_cover": t.land_cover, "soc": t.soc, "unit": t.unit}
             if t.stats is not None:
                 c = classify_kernel(t.stats[2], t.stats[0], t.stats[1], lookup=spec.lookup)  # classes only
-                a["trajectory"][w], a["state"][w], a["mean"][w] = c.trajectory, c.state, t.stats[1]
+                values.update(trajectory=c.trajectory, state=c.state, mean=t.stats[1])
+            writes += [(a[name], w, v) for name, v in values.items()]
             units[k] = np.union1d(units[k], t.unit)
+        _set(writes)
+        del writes
     return units
 
 
@@ -139,7 +164,8 @@ def percentiles(inp: Inputs, g: zarr.Group, k: int, units: np.ndarray) -> np.nda
     def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for r0, r1, c0, c1 in inp.windows():
             w = (slice(r0, r1), slice(c0, c1))
-            yield np.searchsorted(units, a["unit"][w]), a["mean"][w]
+            unit, mean = _get([(a["unit"], w), (a["mean"], w)])
+            yield np.searchsorted(units, unit), mean
 
     return unit_percentiles(units.size, chunks, PERFORMANCE_PERCENTILE)
 
@@ -153,19 +179,21 @@ def classify(
     for r0, r1, c0, c1 in inp.windows():
         w = (slice(r0, r1), slice(c0, c1))
         base: np.ndarray | None = None
+        writes = []
         for k, p in enumerate(inp.pers):
             a, q = arrays[k], pct[k]
-            land = a["land"][w]
+            names = list(a)
+            v = dict(zip(names, _get([(a[n], w) for n in names]), strict=True))
             if q is None:
-                prod = np.full(land.shape, NODATA, dtype=np.int8)
+                prod = np.full(v["land"].shape, NODATA, dtype=np.int8)
             else:
-                ratio = ratio_to(a["mean"][w], q[np.searchsorted(units[k], a["unit"][w])])
-                prod = productivity_of(a["trajectory"][w], a["state"][w], ratio, spec.lookup)
-            layers = period_layers(p, land, a["land_cover"][w], prod, a["soc"][w], base, spec)
+                ratio = ratio_to(v["mean"], q[np.searchsorted(units[k], v["unit"])])
+                prod = productivity_of(v["trajectory"], v["state"], ratio, spec.lookup)
+            layers = period_layers(p, v["land"], v["land_cover"], prod, v["soc"], base, spec)
             if p.kind == "baseline":
                 base = layers["sdg_period"]
-            for name, arr in layers.items():
-                maps[name][k, r0:r1, c0:c1] = arr
+            writes += [(maps[name], (k, w[0], w[1]), arr) for name, arr in layers.items()]
+        _set(writes)
 
 
 def areas(inp: Inputs, idx: RegionIndex, g: zarr.Group) -> list[np.ndarray]:
@@ -178,7 +206,10 @@ def areas(inp: Inputs, idx: RegionIndex, g: zarr.Group) -> list[np.ndarray]:
         acc = PeriodAreas(idx, grid)
         for r0 in range(0, ny, rows):
             r1 = min(ny, r0 + rows)
-            acc.add({n: maps[n][k, r0:r1] for n in LAYERS}, land_arr[r0:r1])
+            *layers, land = _get(
+                [*((maps[n], (k, slice(r0, r1))) for n in LAYERS), (land_arr, slice(r0, r1))]
+            )
+            acc.add(dict(zip(LAYERS, layers, strict=True)), land)
         out.append(acc.total())
     return out
 
@@ -198,8 +229,13 @@ def copy_maps(g: zarr.Group, sink: Any, inp: Inputs, chunks: tuple[int, int]) ->
     out = dict(zarr.open_group(sink, path=SDG, mode="r+").arrays())
     ny = inp.shape[0]
     cy = min(chunks[0], ny)
-    for name, src in _arrays(g, "maps").items():
-        dst: Any = out[name]
-        for k in range(len(inp.pers)):
-            for r0 in range(0, ny, cy):
-                dst[k, r0 : r0 + cy] = src[k, r0 : r0 + cy]
+    src = _arrays(g, "maps")
+    for k in range(len(inp.pers)):
+        for r0 in range(0, ny, cy):
+            where = (k, slice(r0, r0 + cy))
+            _set(
+                [
+                    (out[n], where, v)
+                    for n, v in zip(LAYERS, _get([(src[n], where) for n in LAYERS]), strict=True)
+                ]
+            )
