@@ -2,7 +2,10 @@
 
 Recipe (one commit to the job's repository):
 
-    data snapshot (latest ingest/update commit) -> plan (full, incremental or up to date)
+    data snapshot (latest ingest/update commit) -> what its variables allow
+    (``pipeline.indicators.inputs``: the stock from content x bulk density or given directly,
+    bounds, change, strata; recorded in the groups' attributes) -> plan (full, incremental or
+    up to date)
     -> per 2-D tile (rows x columns, ``pipeline.indicators.blocks``), per epoch: stock + bounds,
        change and rates against the baseline, SOC/clay ratio and class, Theil-Sen /
        Mann-Kendall trend over the epochs so far, overview cells, zonal accumulators, and the
