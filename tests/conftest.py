@@ -1,5 +1,6 @@
 """Shared fixtures: a small demo catalog, a real STAC API (rustac) serving it, and the API tests'
-demo store (also used by the notebook tests)."""
+demo store (also used by the notebook tests). The catalog and the store are built once per
+session, whatever the number of xdist workers."""
 
 from __future__ import annotations
 
@@ -13,13 +14,19 @@ from pipeline.demo.catalog import make_demo_catalog
 from pipeline.ingest.stac_server import StacServer, serve_catalog
 from tests.support.api_store import ApiStore, build_api_store
 from tests.support.demo import SMALL_DEMO
+from tests.support.once import build_once
 
 
 @pytest.fixture(scope="session")
 def demo_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("demo") / "catalog"
-    make_demo_catalog(root, SMALL_DEMO)
-    return root
+    """Made once per session, shared by the xdist workers (tests/support/once.py): read only."""
+
+    def make(root: Path) -> Path:
+        if not (root / "catalog").exists():
+            make_demo_catalog(root / "catalog", SMALL_DEMO)
+        return root / "catalog"
+
+    return build_once(tmp_path_factory, "demo", make)
 
 
 @pytest.fixture(scope="session")
@@ -30,9 +37,12 @@ def stac_api(demo_catalog: Path) -> Iterator[StacServer]:
 
 @pytest.fixture(scope="session")
 def api_store(tmp_path_factory: pytest.TempPathFactory) -> ApiStore:
-    """A demo store with indicators and RothC maps, built once through the real pipeline."""
+    """A demo store with indicators and RothC maps, built once through the real pipeline, once
+    per session for both xdist workers (tests/support/once.py): read only, copy it to write."""
     reuse = os.environ.get("SOCOBS_TEST_API_STORE")  # a developer's shortcut: build once, reuse
-    return build_api_store(Path(reuse) if reuse else tmp_path_factory.mktemp("api"))
+    if reuse:
+        return build_api_store(Path(reuse))
+    return build_once(tmp_path_factory, "api", build_api_store)
 
 
 # The longest test files first: with two pytest-xdist workers handing out whole files in
