@@ -27,16 +27,19 @@ T = TypeVar("T")
 def session_dir(factory: pytest.TempPathFactory) -> Path:
     """The directory shared by every worker of this test session."""
     base = factory.getbasetemp()
-    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared"
-    shared.mkdir(parents=True, exist_ok=True)
-    return shared
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared"
 
 
 def build_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], T]) -> T:
     """``build(<session dir>/name)``, run by one worker of the session at a time. ``build`` must
     return at once (with the same value) when called again on a finished build, as the demo
     builders do (their own ``done`` markers)."""
-    shared = session_dir(factory)
+    return build_in(session_dir(factory), name, build)
+
+
+def build_in(shared: Path, name: str, build: Callable[[Path], T]) -> T:
+    """``build_once`` in the folder ``shared``."""
+    shared.mkdir(parents=True, exist_ok=True)
     dest = shared / name
     with (shared / f"{name}.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
