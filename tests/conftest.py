@@ -57,9 +57,16 @@ LONGEST_FIRST = (
     "tests/integration/",
 )
 
+# Files that use the same session build (tests/support/once.py) are kept apart, so that the
+# other worker runs other files meanwhile instead of waiting on the lock for the same build:
+# the SDG store is built for tests/browser/test_sdg_map.py; its other users come much later.
+AFTER_THE_LONGEST = ("tests/browser/test_sdg_panel.py",)
+
 
 def _rank(item: pytest.Item) -> int:
     path = item.nodeid.split("::", 1)[0]
+    if path in AFTER_THE_LONGEST:
+        return len(LONGEST_FIRST)
     return next((i for i, p in enumerate(LONGEST_FIRST) if path.startswith(p)), len(LONGEST_FIRST))
 
 
