@@ -21,12 +21,12 @@ from pipeline import cf
 from pipeline.config import GridSpec
 from pipeline.indicators.job import run_indicators
 from pipeline.indicators.registry import CLASS_NODATA, CLASSES, INDICATORS, TABLE_UNITS
-from pipeline.ingest.job import run_ingest
 from pipeline.ingest.stac_server import StacServer
 from pipeline.ingest.units import CANONICAL
 from pipeline.rothc.job import run_rothc_job
 from pipeline.store import open_cube, open_repo, tip
-from tests.support.demo import demo_job
+from tests.support.demo import demo_job, shared_ingest
+from tests.support.once import private_copy
 
 GROUPS = ("cube", "indicators", "overviews/2", "tables", "rothc")
 
@@ -35,8 +35,8 @@ GROUPS = ("cube", "indicators", "overviews/2", "tables", "rothc")
 def store(tmp_path_factory: pytest.TempPathFactory, stac_api: StacServer) -> str:
     """Every group: 1-degree demo grid (360 x 144 cells: one overview level), RothC on top."""
     root = tmp_path_factory.mktemp("cf")
-    job = demo_job(root / "repo", grid=GridSpec(resolution=1.0))
-    run_ingest(job, stac_url=stac_api.url)
+    ingested = shared_ingest(tmp_path_factory, stac_api.url, 1.0)  # the session's; jobs run on a copy
+    job = demo_job(private_copy(ingested, root / "repo"), grid=GridSpec(resolution=1.0))
     res = run_indicators(job.store, registry=root / "registry", cache_dir=root / "cache")
     assert res.overview_factors == [2]
     run_rothc_job(job, years=3)

@@ -16,10 +16,10 @@ from kernels.overview import block_mode
 from pipeline.config import GridSpec
 from pipeline.grid import Grid
 from pipeline.indicators.job import run_indicators
-from pipeline.ingest.job import run_ingest
 from pipeline.ingest.stac_server import StacServer
 from pipeline.store import open_cube, open_repo
-from tests.support.demo import demo_job
+from tests.support.demo import demo_job, shared_ingest
+from tests.support.once import private_copy
 
 pytestmark = pytest.mark.integration
 
@@ -33,8 +33,9 @@ def _group(store: str, snapshot: str, group: str) -> xr.Dataset:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory, stac_api: StacServer) -> dict:
     root = tmp_path_factory.mktemp("cz")
-    job = demo_job(root / "repo", grid=GridSpec(resolution=1.0))  # 360 x 144: one overview level
-    run_ingest(job, stac_url=stac_api.url)
+    ingested = shared_ingest(tmp_path_factory, stac_api.url, 1.0)  # the session's; jobs run on a copy
+    job = demo_job(private_copy(ingested, root / "repo"), grid=GridSpec(resolution=1.0))
+    # 360 x 144: one overview level
     kw: dict[str, Any] = {"chunks": (32, 64), "registry": root / "registry", "cache_dir": root / "cache"}
     many = run_indicators(job.store, block=16, workers=2, **kw)
     one = run_indicators(job.store, force_full=True, block=4096, **kw)

@@ -1,14 +1,19 @@
-"""The small demo the tests share: its catalog spec, job and a catalog with a year held back."""
+"""The small demo the tests share: its catalog spec, job, a catalog with a year held back, and
+its ingest at a finer grid built once per session."""
 
 from __future__ import annotations
 
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.config import GridSpec, JobSpec, PeriodSpec, RegionSpec
 from pipeline.demo.catalog import DemoSpec
+from tests.support.once import build_once
+
+if TYPE_CHECKING:  # pytest is only imported by the tests that pass a TempPathFactory
+    import pytest
 
 # Coarse and short so the whole suite stays fast; the same code path as the full demo.
 SMALL_DEMO = DemoSpec(resolution=4.0, start_year=2015, end_year=2016, seed=7)
@@ -38,3 +43,17 @@ def subset_catalog(src: Path, dst: Path, drop_year: int) -> None:
             ln for ln in doc["links"] if not (ln["rel"] == "item" and str(drop_year) in ln["href"])
         ]
         col.write_text(json.dumps(doc))
+
+
+def shared_ingest(factory: pytest.TempPathFactory, stac_url: str, resolution: float) -> Path:
+    """The small demo (served at ``stac_url``) ingested at ``resolution`` over its whole period,
+    once per session for both xdist workers (tests/support/once.py): the store, read only (take
+    a ``private_copy`` to run jobs on it)."""
+    from pipeline.ingest.job import run_ingest
+
+    def ingest(root: Path) -> Path:
+        if not (root / "repo").exists():
+            run_ingest(demo_job(root / "repo", grid=GridSpec(resolution=resolution)), stac_url=stac_url)
+        return root / "repo"
+
+    return build_once(factory, f"small-demo-ingest-{resolution:g}", ingest)

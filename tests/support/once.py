@@ -17,9 +17,11 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import pytest
+if TYPE_CHECKING:  # pytest is only imported by the tests that pass a TempPathFactory
+    import pytest
+
 
 T = TypeVar("T")
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
+from typing import TYPE_CHECKING
 
 from pipeline.config import ChunkSpec, GridSpec, PeriodSpec
 from pipeline.demo.catalog import DemoSpec, make_demo_catalog
@@ -16,6 +15,9 @@ from pipeline.ingest.job import run_ingest
 from pipeline.ingest.stac_server import serve_catalog
 from tests.support.demo import demo_job
 from tests.support.once import build_once, private_copy
+
+if TYPE_CHECKING:  # pytest is only imported by the tests that pass a TempPathFactory
+    import pytest
 
 RES = 4.0
 YEARS = (2015, 2020)
