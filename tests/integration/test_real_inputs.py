@@ -304,3 +304,34 @@ def test_with_every_input_nothing_is_assumed_or_missing(api_store):
         s = c.get("/v1/regions/europe/indicators/soc_stock", params={"stratum": "cropland"}).json()
         assert s["not_available"] is None and s["notes"] == []
         assert all(p["lower"] is not None for p in s["series"])
+
+
+def test_a_static_stock_under_land_cover_epochs(tmp_path):
+    """gNATSGO-like (one release, static) with WorldCover-like land cover for 2020 and 2021: the
+    same stock every epoch, no change (NaN, not 0), no SDG (recorded), strata from the land cover."""
+    raw = np.array([[4500.0, 6120.5], [np.nan, 3000.0]])
+    codes = np.array([[40, 10], [30, 40]])  # cropland, tree cover / grassland, cropland
+    cat_s = rp.gnatsgo(tmp_path / "cat_stock", 2020, raw)
+    cat_l = rp.worldcover(tmp_path / "cat_lc", {2020: codes, 2021: codes})
+    with serve_catalog(cat_s) as s_srv, serve_catalog(cat_l) as l_srv:
+        src_s = rp.gnatsgo_source(tmp_path / "gnatsgo.yaml", stac_url=s_srv.url)
+        src_l = rp.worldcover_source(tmp_path / "worldcover.yaml", stac_url=l_srv.url)
+        job = _job(tmp_path, [src_s, src_l], 2020, 2021)
+        run_ingest(job)
+    run_indicators(job.store, registry=tmp_path / "regions", cache_dir=tmp_path / "cache", chunks=(16, 16))
+    ind = _group(job.store, "indicators")
+    assert ind["epoch"].values.tolist() == [2020, 2021]
+    for e in (2020, 2021):
+        np.testing.assert_allclose(ind["soc_stock"].sel(epoch=e).values, raw / 100.0, rtol=1e-6)
+    for name in CHANGE:
+        assert np.isnan(ind[name].values).all(), name
+    na = ind.attrs["not_available"]
+    assert "static source" in na["soc_stock_change"] and "sdg15_3_1" in na and "strata" not in na
+    assert not _has_group(job.store, "sdg")
+    t = _group(job.store, "tables").sel(region="KEN", epoch=2021)
+    assert float(t["soc_stock"].sel(stratum="cropland")) == pytest.approx(
+        (4500.0 + 3000.0) / 2 / 100, rel=1e-6
+    )
+    assert float(t["soc_stock"].sel(stratum="tree_cover")) == pytest.approx(61.205, rel=1e-6)
+    assert np.isnan(float(t["soc_stock"].sel(stratum="grassland")))  # its one cell has no stock
+    assert float(t["area_km2"].sel(stratum="grassland")) > 0  # but the stratum is there

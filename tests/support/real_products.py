@@ -112,10 +112,17 @@ def write_catalog(root: Path, collection: str, items: dict[int, list[Asset]]) ->
 
 
 def source_yaml(
-    path: Path, name: str, collection: str, variables: dict[str, dict], temporal: str = "epoch"
+    path: Path,
+    name: str,
+    collection: str,
+    variables: dict[str, dict],
+    temporal: str = "epoch",
+    stac_url: str | None = None,
 ) -> Path:
     """A source definition file (``pipeline.config.SourceDef``)."""
     doc = {"name": name, "collection": collection, "temporal": temporal, "variables": variables}
+    if stac_url is not None:
+        doc["stac_url"] = stac_url
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 
@@ -129,13 +136,24 @@ def gnatsgo(root: Path, year: int, soc0_30: np.ndarray) -> Path:
     return write_catalog(root, "gnatsgo-rasters", {year: [Asset("soc0_30", dn, -9999, "g C/m2")]})
 
 
-def gnatsgo_source(path: Path, temporal: str = "static") -> Path:
+def gnatsgo_source(path: Path, temporal: str = "static", stac_url: str | None = None) -> Path:
     var = {
         "unit": "g C/m2",
         "resampling": "nearest",
         "layers": [{"asset": "soc0_30", "top": 0, "bottom": 30}],
     }
-    return source_yaml(path, "gnatsgo-fixture", "gnatsgo-rasters", {"soc_stock": var}, temporal)
+    return source_yaml(path, "gnatsgo-fixture", "gnatsgo-rasters", {"soc_stock": var}, temporal, stac_url)
+
+
+def worldcover(root: Path, by_year: dict[int, np.ndarray]) -> Path:
+    """ESA WorldCover-like: asset ``map``, uint8 class codes, nodata 0; one item a year."""
+    items = {y: [Asset("map", codes.astype(np.uint8), 0, None)] for y, codes in by_year.items()}
+    return write_catalog(root, "esa-worldcover", items)
+
+
+def worldcover_source(path: Path, stac_url: str | None = None) -> Path:
+    var = {"unit": "class", "resampling": "nearest", "layers": [{"asset": "map"}]}
+    return source_yaml(path, "worldcover-fixture", "esa-worldcover", {"landcover": var}, "epoch", stac_url)
 
 
 def soilgrids(root: Path, by_year: dict[int, dict[str, np.ndarray]]) -> Path:
