@@ -44,6 +44,14 @@ def tables(snap: Snapshot) -> SdgTables:
     if hit is not None:
         return hit
     ds = snap.groups.get(SDG)
+    why = dict(snap.attrs.get("not_available", {})).get("sdg15_3_1")  # recorded by the job
+    if ds is None and why:
+        raise NotFound(
+            f"SDG 15.3.1 is not in this snapshot of the store: {why} Add what it needs to the job's "
+            "sources (a land-cover source such as pc-esa-worldcover and a soil source with a stock per "
+            "epoch), then run `socobs ingest JOB.yaml` and `socobs indicators JOB.yaml`.",
+            parameter="region_id",
+        )
     if ds is None:
         raise NotFound(
             "SDG 15.3.1 is not in this snapshot of the store: it was computed by an indicator job "

@@ -170,6 +170,9 @@ def test_api_says_what_a_direct_stock_cannot_give(stock_only):
         assert summ["on_4p1000_path"] is None and "progress_4p1000" in summ["inputs"]["not_available"]
         status = c.get("/v1/status").json()
         assert status["indicator_inputs"]["stock_inputs"] == ["soc_stock"]
+        sdg = c.get("/v1/regions/KEN/sdg15_3_1")
+        assert sdg.status_code == 404 and sdg.headers["content-type"] == "application/problem+json"
+        assert "needs land cover" in sdg.json()["detail"] and "socobs ingest" in sdg.json()["detail"]
 
 
 # ---- (2) content and bulk density without coarse fragments or quantiles, two epochs --------
