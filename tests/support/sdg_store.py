@@ -111,3 +111,9 @@ def shared_sdg_indicators(factory: pytest.TempPathFactory) -> SdgStore:
 def sdg_store_copy(factory: pytest.TempPathFactory, name: str) -> SdgStore:
     """A module's own copy of the shared ingest (no indicators yet), to run jobs on."""
     return _at(private_copy(shared_sdg_store(factory).root, factory.mktemp(name) / "sdg"))
+
+
+def sdg_indicators_copy(factory: pytest.TempPathFactory, name: str) -> SdgStore:
+    """A module's own copy of the shared store with the indicators, for tests that write to it
+    (a job, a writable session, a region set); ``$SOCOBS_TEST_SDG_STORE`` is honoured."""
+    return _at(private_copy(shared_sdg_indicators(factory).root, factory.mktemp(name) / "sdg"))
