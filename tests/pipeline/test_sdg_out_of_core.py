@@ -6,7 +6,6 @@ error; a store without NDVI still gets missing productivity."""
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -25,15 +24,16 @@ from pipeline.indicators.sdg import run
 from pipeline.indicators.sdg_periods import LAYERS, SdgSpec, periods
 from pipeline.indicators.tables import RegionIndex, region_index
 from pipeline.store import BRANCH, CUBE, INDICATORS, SDG, open_repo
-from tests.support.sdg_store import SdgStore, build_sdg_indicators
+from tests.support.sdg_store import SdgStore, sdg_indicators_copy
 
 CHUNKS = (16, 16)  # the test store's chunks
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> SdgStore:
-    reuse = os.environ.get("SOCOBS_TEST_SDG_STORE")
-    return build_sdg_indicators(Path(reuse) if reuse else tmp_path_factory.mktemp("sdg"))
+    """A copy of the session's shared store: the pass runs in uncommitted sessions of it, which
+    still write chunks to its folder."""
+    return sdg_indicators_copy(tmp_path_factory, "sdg-out-of-core")
 
 
 def _read(session: Any, group: str) -> xr.Dataset:
