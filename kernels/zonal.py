@@ -244,7 +244,7 @@ def _dense_runs(
 
 
 @nb.njit(parallel=True, cache=True, nogil=True, fastmath=_FM)
-def _dense_strata(
+def dense_strata(
     values: np.ndarray,
     labels: np.ndarray,
     strata: np.ndarray,
@@ -280,7 +280,7 @@ def _dense_strata(
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def _gather(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, out: np.ndarray) -> None:
+def gather_values(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, out: np.ndarray) -> None:
     # Independent loads only: the memory system keeps many of these scattered reads in flight,
     # which it cannot do when each read feeds a read-modify-write of the accumulators.
     for k in nb.prange(rows.shape[0]):
@@ -288,7 +288,7 @@ def _gather(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, out: np.ndar
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def _border(
+def border_pass(
     vals: np.ndarray,
     rows: np.ndarray,
     cols: np.ndarray,
@@ -418,18 +418,18 @@ def zonal_stats(
         acc[..., MIN] = np.inf
         acc[..., MAX] = -np.inf
         labels = np.ascontiguousarray(coverage.labels[row_offset : row_offset + ny])
-        _dense_strata(vv, labels, st, n_strata, ra, nd, use_nd, minmax, acc)
+        dense_strata(vv, labels, st, n_strata, ra, nd, use_nd, minmax, acc)
     if coverage.border_cell.size:
         lo, hi = np.searchsorted(coverage.border_cell, [row_offset * nx, (row_offset + ny) * nx])
         if hi > lo:
             rows, cols = coverage.border_rc
             r_b = rows[lo:hi] - row_offset if row_offset else rows[lo:hi]
             vals = np.empty(hi - lo, dtype=vv.dtype)
-            _gather(vv, r_b, cols[lo:hi], vals)
+            gather_values(vv, r_b, cols[lo:hi], vals)
             bacc = np.zeros((max(1, min(split, hi - lo)), *acc.shape[1:]))
             bacc[..., MIN] = np.inf
             bacc[..., MAX] = -np.inf
-            _border(
+            border_pass(
                 vals,
                 r_b,
                 cols[lo:hi],

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kernels.errors import KernelInputError
-from kernels.zonal import MAX, MIN, STATS, Coverage, _border, _dense_strata, _gather, combine_all
+from kernels.zonal import MAX, MIN, STATS, Coverage, border_pass, combine_all, dense_strata, gather_values
 
 
 def _empty(parts: int, n_regions: int, n_strata: int) -> NDArray[np.float64]:
@@ -69,7 +69,7 @@ class StripZonal:
         while c * self.rows_per < r1:
             a, b = max(r0, c * self.rows_per), min(r1, (c + 1) * self.rows_per)
             labels = np.ascontiguousarray(self.cov.labels[a:b])
-            _dense_strata(
+            dense_strata(
                 np.ascontiguousarray(v[a - r0 : b - r0]),
                 labels,
                 np.ascontiguousarray(st[a - r0 : b - r0]),
@@ -90,8 +90,8 @@ class StripZonal:
                 rb = np.ascontiguousarray(rows[a:b] - r0)
                 cb = np.ascontiguousarray(cols[a:b])
                 vals = np.empty(b - a, dtype=v.dtype)
-                _gather(v, rb, cb, vals)
-                _border(
+                gather_values(v, rb, cb, vals)
+                border_pass(
                     vals,
                     rb,
                     cb,
