@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import InputFileError, clip, quote
+from pipeline.ingest.sign import SIGNERS
 from pipeline.ingest.units import CANONICAL, conversion
 from pipeline.paths import catalogs_dir
 
@@ -100,6 +101,22 @@ class SourceDef(Strict):
     query: dict[str, Any] | None = Field(None, description="STAC query filter, e.g. eo:cloud_cover")
     synthetic: bool = False
     notes: str = ""
+    sign: Literal["planetary-computer"] | None = Field(
+        None,
+        description="How the found items' asset hrefs are signed before loading: planetary-computer "
+        "(SAS tokens from the Planetary Computer token service; PC_SDK_SUBSCRIPTION_KEY, "
+        "PC_SDK_SAS_URL) or unset (hrefs read as they are)",
+    )
+
+    @field_validator("sign", mode="before")
+    @classmethod
+    def _signer(cls, v: Any) -> Any:
+        if v is not None and v not in SIGNERS:
+            raise ValueError(
+                f"expected one of {', '.join(SIGNERS)} (or no sign field for catalogs whose hrefs "
+                "need no signing); write sign: planetary-computer for Planetary Computer collections"
+            )
+        return v
 
     @field_validator("variables")
     @classmethod

@@ -136,6 +136,7 @@ def find_items(
         start,
         end,
         query=source.query,
+        sign=source.sign,
         on_page=(lambda n: report(f"search {source.name}", n, 0)) if report else None,
     )
     assets = sorted({lay.asset for v in source.variables.values() for lay in v.layers})

@@ -14,6 +14,7 @@ import pystac_client
 from pystac_client.exceptions import APIError
 
 from pipeline.errors import CatalogError, ServerError
+from pipeline.ingest.sign import sign_items
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,16 @@ def _dt(value: Any) -> dt_.datetime | None:
     return dt_.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
-def _has_projection(item: pystac.Item) -> bool:
+def _has_projection(item: pystac.Item, needed_assets: list[str]) -> bool:
+    """Projection information for every needed asset, from the item, the asset, or both (ESA
+    WorldCover has proj:epsg on the item, shape and transform on the asset). Other assets (a
+    Planetary Computer item's ``tilejson``, ``rendered_preview``) need none."""
+
     def ok(d: dict[str, Any]) -> bool:
-        crs = any(k in d for k in ("proj:code", "proj:epsg", "proj:wkt2", "proj:projjson"))
+        crs = any(d.get(k) is not None for k in ("proj:code", "proj:epsg", "proj:wkt2", "proj:projjson"))
         return crs and "proj:transform" in d and "proj:shape" in d
 
-    return ok(item.properties) or all(ok(a.extra_fields) for a in item.assets.values())
+    return all(ok({**item.properties, **item.assets[k].extra_fields}) for k in needed_assets)
 
 
 def parse_item(item: pystac.Item, needed_assets: list[str]) -> ParsedItem:
@@ -70,7 +75,7 @@ def parse_item(item: pystac.Item, needed_assets: list[str]) -> ParsedItem:
             f"item {item.id!r} of {item.collection_id!r} has no assets {missing}; it has "
             f"{sorted(item.assets)}. Fix the source definition's asset keys."
         )
-    if not _has_projection(item):
+    if not _has_projection(item, needed_assets):
         raise CatalogError(
             f"item {item.id!r} of {item.collection_id!r} has no projection information "
             "(proj:code or proj:epsg, proj:shape, proj:transform on the item or its assets). "
@@ -107,14 +112,32 @@ def search(
     end: dt_.datetime,
     *,
     query: dict[str, Any] | None = None,
+    sign: str | None = None,
     retries: int = 4,
     backoff: float = 0.5,
     on_page: Callable[[int], None] | None = None,
 ) -> list[pystac.Item]:
     """POST search, paginated, retried with exponential backoff on connection errors and 5xx.
 
-    Raises ServerError naming the URL and the last error after ``retries`` attempts.
+    Raises ServerError naming the URL and the last error after ``retries`` attempts. With
+    ``sign`` (a source's ``sign``), the items found come back with signed asset hrefs
+    (``pipeline.ingest.sign``), once, after the search: a token failure is not retried as one.
     """
+    items = _search(url, collection, bbox, start, end, query, retries, backoff, on_page)
+    return sign_items(items, sign) if sign else items
+
+
+def _search(
+    url: str,
+    collection: str,
+    bbox: tuple[float, float, float, float],
+    start: dt_.datetime,
+    end: dt_.datetime,
+    query: dict[str, Any] | None,
+    retries: int,
+    backoff: float,
+    on_page: Callable[[int], None] | None,
+) -> list[pystac.Item]:
     last: Exception | None = None
     for attempt in range(retries):
         try:

@@ -69,8 +69,8 @@ def test_gnatsgo_stock(tmp_path):
     v[5, 5] = -9999
     cog(tmp_path / "soc0_30.tif", v, "float32", -9999)
     ds = load("pc-gnatsgo", item("pc-gnatsgo-rasters.json", tmp_path))
-    stock = ds["soc_stock"].values.squeeze()
-    assert ds["soc_stock"].attrs["units"] == "t C/ha"
+    stock = ds["soc_stock_src"].values.squeeze()
+    assert ds["soc_stock_src"].attrs["units"] == "t C/ha"
     assert np.isnan(stock[5, 5]) and stock[0, 0] == pytest.approx(45.0)  # 4500 g C/m2 = 45 t C/ha
 
 

@@ -37,7 +37,7 @@ def canonical(source: str, variable: str, stored: float, *, stac_scale: float = 
         ("demo-climate", "pr", 654, 0.1, 65.4),
         # real catalogs
         ("openlandmap-soil", "soc", 12, 1.0, 60.0),  # "x 5 g/kg"
-        ("pc-gnatsgo", "soc_stock", 4500, 1.0, 45.0),  # g C/m2 -> t C/ha
+        ("pc-gnatsgo", "soc_stock_src", 4500, 1.0, 45.0),  # g C/m2 -> t C/ha
         ("pc-esa-worldcover", "landcover", 10, 1.0, 10),
         ("pc-modis-ndvi", "ndvi", 5000, 0.0001, 0.5),  # MODIS raster:bands scale
     ],
