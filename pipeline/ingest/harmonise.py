@@ -1,11 +1,19 @@
 """Load parsed items onto the job's grid (odc-stac, dask) and harmonise them into canonical
 variables: nodata to NaN, raster:bands scale/offset (or the source definition's), the unit
 registry, depth intervals, and the composite of each epoch or month.
+
+A monthly source's item may hold a whole year in one asset: twelve ``raster:bands``, band k the
+k-th calendar month of the item's year (TerraClimate's yearly NetCDF files: ``ppt(time=12, lat,
+lon)``, which GDAL reads as 12 bands). Such an asset is loaded band by band (odc-stac names them
+``asset.1`` .. ``asset.12``) and laid out on the time axis as the months of its year; the item must
+span that year (start_datetime in January, end_datetime in December of the same year).
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -85,7 +93,9 @@ def _decode(dn: np.ndarray, *, nodata: float | None, scale: float, offset: float
     return out
 
 
-def _harmonise_variable(ds: xr.Dataset, items: list[ParsedItem], name: str, var: VariableDef) -> xr.DataArray:
+def _harmonise_variable(
+    ds: Mapping[str, xr.DataArray], items: list[ParsedItem], name: str, var: VariableDef
+) -> xr.DataArray:
     is_class = CANONICAL[name] == "class"
     layers = []
     for layer in var.layers:
@@ -114,6 +124,11 @@ def _harmonise_variable(ds: xr.Dataset, items: list[ParsedItem], name: str, var:
     if var.formula == "ndvi_from_red_nir":
         red, nir = layers
         return ((nir - red) / (nir + red)).astype(np.float32)
+    if var.formula == "mean":  # e.g. TerraClimate tas = (tmax + tmin) / 2; NaN if any is missing
+        total = layers[0]
+        for lay in layers[1:]:
+            total = total + lay
+        return (total / len(layers)).astype(np.float32)
     first = var.layers[0]
     if len(layers) == 1 and (first.depth is None and (first.top is None or name not in LAYERED)):
         return layers[0]  # e.g. a 0-30 cm stock: its interval is in the provenance, not a dimension
@@ -181,6 +196,63 @@ def _composite(x: xr.DataArray, source: SourceDef) -> xr.DataArray:
     return x.median("time") if how == "median" else getattr(x, how)("time")
 
 
+MONTH_BANDS = 12
+
+
+def _band_list(item: ParsedItem, asset: str) -> list[dict[str, Any]]:
+    bands = item.item.assets[asset].extra_fields.get("raster:bands") or [{}]
+    return list(bands)
+
+
+def _monthly_band_assets(items: list[ParsedItem], source: SourceDef, assets: list[str]) -> set[str]:
+    """The assets of a monthly source that hold a year of months as twelve bands (see the
+    module docstring); refuses any other multi-band layout in one paragraph."""
+    found = set()
+    for asset in assets:
+        counts = {len(_band_list(i, asset)) for i in items}
+        if counts == {1}:
+            continue
+        if source.temporal != "monthly" or counts != {MONTH_BANDS}:
+            raise CatalogError(
+                f"source {source.name!r}, asset {asset!r}: the items give {sorted(counts)} raster:bands. "
+                f"Expected one band per asset, or, for a monthly source, {MONTH_BANDS} bands in every "
+                "item (one per calendar month of the item's year, as TerraClimate's yearly files). "
+                "Fix the catalog's raster:bands or the source definition's temporal."
+            )
+        for it in items:
+            bands = _band_list(it, asset)
+            keys = {(b.get("nodata"), b.get("scale", 1.0), b.get("offset", 0.0)) for b in bands}
+            if len(keys) > 1:
+                raise CatalogError(
+                    f"item {it.id!r}, asset {asset!r}: its {MONTH_BANDS} bands disagree on "
+                    f"nodata/scale/offset ({sorted(map(str, keys))}). Expected one encoding for the "
+                    "months of a year (one packed variable); fix the item's raster:bands."
+                )
+            if not (it.start.year == it.end.year and it.start.month == 1 and it.end.month == 12):
+                raise CatalogError(
+                    f"item {it.id!r}, asset {asset!r}: {MONTH_BANDS} bands (one per month) but the item "
+                    f"spans {it.start.isoformat()} to {it.end.isoformat()}. Expected start_datetime "
+                    "in January and end_datetime in December of the same year; fix the item's dates."
+                )
+        found.add(asset)
+    return found
+
+
+def _months_on_time(ds: xr.Dataset, asset: str) -> xr.DataArray:
+    """Bands ``asset.1`` .. ``asset.12`` of each item (time step) as the months of its year."""
+    years = _years_of(ds["time"].values)
+    parts = []
+    for m in range(1, MONTH_BANDS + 1):
+        stamps = np.array([f"{y:04d}-{m:02d}-01" for y in years], dtype="datetime64[ns]")
+        parts.append(ds[f"{asset}.{m}"].assign_coords(time=stamps))
+    return xr.concat(parts, dim="time").sortby("time").rename(asset)
+
+
+def _years_of(times: np.ndarray) -> list[int]:
+    """Calendar years of datetime64 values."""
+    return [int(str(t)[:4]) for t in times.astype("datetime64[Y]")]
+
+
 def load_source_data(
     items: list[ParsedItem], source: SourceDef, geobox: GeoBox, chunks: dict[str, int]
 ) -> xr.Dataset:
@@ -196,20 +268,26 @@ def load_source_data(
         # month of every chunk at once (peak memory grew with the region: +115 MB vs +47 MB for
         # a 4x region at 0.25 degrees; with one block, +37 MB vs +35 MB).
         load_chunks["time"] = -1
+    by_month = _monthly_band_assets(items, source, assets)
+    bands = [b for a in assets for b in ([f"{a}.{m}" for m in range(1, 13)] if a in by_month else [a])]
+    for a in by_month:
+        for m in range(1, MONTH_BANDS + 1):
+            resampling[f"{a}.{m}"] = resampling[a]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=DeprecationWarning)
         ds = odc.stac.load(
             [i.item for i in items],
-            bands=assets,
+            bands=bands,
             geobox=geobox,
             chunks=load_chunks,
             resampling=resampling,
             fail_on_error=True,
         )
     ds = ds.rename({d: n for d, n in (("latitude", "y"), ("longitude", "x")) if d in ds.dims})
+    data = {a: (_months_on_time(ds, a) if a in by_month else ds[a]) for a in assets}
     out = {}
     for name, var in source.variables.items():
-        x = _harmonise_variable(ds, items, name, var)
+        x = _harmonise_variable(data, items, name, var)
         x = _composite(x, source)
         x.attrs = {"units": CANONICAL[name], "source": source.name}
         out[name] = x
@@ -225,6 +303,8 @@ def provenance(items: list[ParsedItem], source: SourceDef, software: str) -> dic
     for it in items:
         if source.temporal == "epoch":
             key = str(it.year)
+        elif source.temporal == "monthly" and it.end - it.start > timedelta(days=32):
+            key = f"{it.start.year}-{it.start.month:02d}/{it.end.year}-{it.end.month:02d}"  # a year of months
         elif source.temporal == "monthly":
             key = f"{it.datetime.year}-{it.datetime.month:02d}"
         else:
