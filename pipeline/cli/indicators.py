@@ -136,9 +136,35 @@ def indicators(
             f"{res.regions} regions, overviews x{res.overview_factors}, from {res.input_snapshot} "
             f"in {res.seconds:.1f} s"
         )
+        for line in input_notes(job.store, res.snapshot_id):
+            console.print(line, highlight=False)
     # --block sizes the indicator tiles; the monthly signals read every month of a tile, so they
     # keep tiles of the cube's chunks (a 16-cell tile would re-read each chunk for every month)
     monthly_after(job, registry, cache, baseline=baseline, force_full=full)
+
+
+def input_notes(store: str, snapshot: str) -> list[str]:
+    """What the committed indicators rest on, as recorded in their attributes
+    (``pipeline.indicators.inputs``): the stock's method and inputs, each assumption, and what
+    could not be computed (maps sharing one reason are named together)."""
+    import zarr
+
+    from pipeline.store import INDICATORS, open_repo
+
+    session = open_repo(store).readonly_session(snapshot_id=snapshot)
+    attrs = dict(zarr.open_group(session.store, path=INDICATORS, mode="r").attrs)
+    if "stock_method" not in attrs:
+        return []
+    out = [f"stock: {attrs['stock_method']} (from {', '.join(attrs.get('stock_inputs', []))})"]
+    out += [f"assumed: {a}" for a in attrs.get("assumptions", [])]
+    by_reason: dict[str, list[str]] = {}
+    for name, why in attrs.get("not_available", {}).items():
+        by_reason.setdefault(why, []).append(name)
+    out += [
+        f"not available ({', '.join(names)}): {why.removeprefix('not available: ')}"
+        for why, names in by_reason.items()
+    ]
+    return out
 
 
 def sdg_spec(job: Any, where: str) -> Any:

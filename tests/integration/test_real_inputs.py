@@ -175,6 +175,21 @@ def test_api_says_what_a_direct_stock_cannot_give(stock_only):
         assert "needs land cover" in sdg.json()["detail"] and "socobs ingest" in sdg.json()["detail"]
 
 
+def test_the_cli_prints_what_the_indicators_rest_on(stock_only):
+    """``socobs indicators`` prints these lines after its commit: the stock's method, the
+    assumptions, and what is not available, maps sharing a reason named together."""
+    from pipeline.cli.indicators import input_notes
+
+    store = stock_only["job"].store
+    lines = input_notes(store, open_repo(store).lookup_branch("main"))
+    assert lines[0] == "stock: direct (soc_stock) (from soc_stock)"
+    assert any(ln.startswith("assumed: soc_stock: taken from the cube's soc_stock") for ln in lines)
+    change = [ln for ln in lines if ln.startswith(f"not available ({', '.join(CHANGE)}): ")]
+    assert len(change) == 1 and "not available: " not in change[0].split("): ", 1)[1]
+    assert any(ln.startswith("not available (trend_slope, trend_p): the trend needs") for ln in lines)
+    assert any(ln.startswith("not available (strata): only stratum 'all'") for ln in lines)
+
+
 # ---- (2) content and bulk density without coarse fragments or quantiles, two epochs --------
 
 
