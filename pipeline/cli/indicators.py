@@ -136,7 +136,7 @@ def indicators(
             f"{res.regions} regions, overviews x{res.overview_factors}, from {res.input_snapshot} "
             f"in {res.seconds:.1f} s"
         )
-        for line in input_notes(job.store, res.snapshot_id):
+        for line in input_notes(job.store, str(res.snapshot_id)):
             console.print(line, highlight=False)
     # --block sizes the indicator tiles; the monthly signals read every month of a tile, so they
     # keep tiles of the cube's chunks (a 16-cell tile would re-read each chunk for every month)
@@ -152,7 +152,7 @@ def input_notes(store: str, snapshot: str) -> list[str]:
     from pipeline.store import INDICATORS, open_repo
 
     session = open_repo(store).readonly_session(snapshot_id=snapshot)
-    attrs = dict(zarr.open_group(session.store, path=INDICATORS, mode="r").attrs)
+    attrs: dict[str, Any] = dict(zarr.open_group(session.store, path=INDICATORS, mode="r").attrs)
     if "stock_method" not in attrs:
         return []
     out = [f"stock: {attrs['stock_method']} (from {', '.join(attrs.get('stock_inputs', []))})"]
