@@ -2,7 +2,10 @@
 
 Sources are Cloud-Optimized GeoTIFFs, other GeoTIFFs or GDAL VRTs: local files, folders (searched
 recursively for ``*.tif``, ``*.tiff``, ``*.vrt``) or URLs GDAL reads (``https://``, ``s3://`` ...).
-Each raster is opened once with rasterio and becomes one asset:
+A folder's VRTs stand for the rasters they read: a file a VRT of the same folder search mosaics
+is not an asset of its own (SoilGrids' layout: ``soc/soc_0-5cm_mean.vrt``, its overviews
+``soc_0-5cm_mean.vrt.ovr`` and the folder ``soc/soc_0-5cm_mean/`` of GeoTIFF tiles indexes as
+the one asset ``soc_0-5cm_mean``). Each raster is opened once with rasterio and becomes one asset:
 
 - the asset key is the file name without its suffix and without the date in it
   (``soc_0-5cm_mean_2016.tif`` -> ``soc_0-5cm_mean``), so one variable has one key in every item
@@ -149,7 +152,7 @@ def find_sources(sources: Iterable[str]) -> list[str]:
                     "VRT (.vrt) files in it or its subfolders; pass the folder that holds them, or "
                     "the files themselves."
                 )
-            out += [str(p.resolve()) for p in found]
+            out += _without_vrt_members([p.resolve() for p in found])
         elif path.is_file():
             out.append(str(path.resolve()))
         else:
@@ -162,6 +165,19 @@ def find_sources(sources: Iterable[str]) -> list[str]:
             "no sources: expected at least one raster file, folder or URL after `socobs stac index`."
         )
     return out
+
+
+def _without_vrt_members(found: list[Path]) -> list[str]:
+    """``found`` without the files its VRTs read (a VRT that cannot be opened keeps them all;
+    ``read_raster`` then says why it cannot be read)."""
+    members: set[Path] = set()
+    for vrt in (p for p in found if p.suffix.lower() == ".vrt"):
+        try:
+            with rasterio.open(vrt) as src:
+                members |= {Path(f).resolve() for f in src.files} - {vrt}
+        except RasterioError:
+            continue
+    return [str(p) for p in found if p not in members]
 
 
 def _href(source: str) -> str:
