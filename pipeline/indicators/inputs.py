@@ -16,6 +16,8 @@ variables the cube holds and decides, once per run:
 
 A cube without an epoch dimension (a static source: one release, e.g. SoilGrids or gNATSGO
 ingested as ``temporal: static``) is one epoch, labelled with the year of its newest STAC item.
+A stock input without epochs beside one with them (OpenLandMap's one bulk-density release under
+a SOC time series) serves every epoch: the stock changes with the others, and that is recorded.
 
 Every choice is recorded (``Inputs.attrs``: ``stock_method``, ``assumptions``,
 ``not_available``) in the indicator and table groups' attributes, which the API repeats.
@@ -226,6 +228,16 @@ def inputs_of(cube: xr.Dataset) -> Inputs:
         stock_vars = [direct]
     clay = _has(cube, "soc") and _has(cube, "clay")
     epochs = int(cube.sizes["epoch"])
+    if layers:
+        used = [v for v in ("soc", "bdod", "cfvo", "soc_q05", "soc_q95") if _has(cube, v)]
+        timed = [v for v in used if _epoch_of(cube, v)]
+        if timed and epochs > 1:
+            extra += [
+                f"{v}: one release (no epochs); the same values serve every epoch, so the stock's "
+                f"change comes from {', '.join(timed)} alone."
+                for v in used
+                if v not in timed
+            ]
     return Inputs(
         method="layers" if layers else "direct",
         direct=None if layers else direct,
@@ -233,7 +245,7 @@ def inputs_of(cube: xr.Dataset) -> Inputs:
         bounds=layers and _has(cube, "soc_q05") and _has(cube, "soc_q95"),
         clay=clay,
         landcover=_has(cube, "landcover"),
-        static_stock=epochs > 1 and not all(_epoch_of(cube, v) for v in stock_vars),
+        static_stock=epochs > 1 and not any(_epoch_of(cube, v) for v in stock_vars),
         epochs=epochs,
         notes_extra=(*_depth_notes(cube, ["soc", "bdod", "clay"]), *extra),
     )
