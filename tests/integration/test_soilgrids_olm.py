@@ -1,0 +1,347 @@
+"""SoilGrids 2.0 and an OpenLandMap SOC time series end to end, offline, through the real path.
+
+SoilGrids: a folder in ISRIC's layout and encoding (tests/support/soilgrids_olm_products.py:
+VRTs over int16 Homolosine tiles, .vrt.ovr overviews) -> ``socobs stac index`` -> ``socobs stac
+serve`` (rustac) -> the ingest with catalogs/sources/soilgrids.yaml and the job of
+catalogs/jobs/kenya-soilgrids.yaml (on the test region and a one-degree grid) -> indicators ->
+API. One release: the stock (with bounds, from content, density and coarse fragments), the
+SOC/clay ratio, and change and trends "not available". With only ocs indexed the stock is ocs.
+
+OpenLandMap: recorded item JSON of a static catalog (an SOC item per epoch, one bulk density
+release) -> ``socobs stac serve`` -> the ingest with catalogs/sources/openlandmap-*.yaml and the
+job of catalogs/jobs/kenya-openlandmap.yaml -> indicators (stock per epoch, change, rates,
+trends) -> API.
+
+Every expected number is computed here from the stored integers and the products' published
+conversion factors; the four cells have equal areas, so a region's value is the plain mean of
+its valid cells.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pystac
+import pytest
+import xarray as xr
+import yaml
+from fastapi.testclient import TestClient
+
+from observatory_api import Settings, create_app
+from pipeline.config import load_job
+from pipeline.indicators.job import run_indicators
+from pipeline.ingest.job import run_ingest
+from pipeline.paths import catalogs_dir
+from pipeline.store import open_repo
+from tests.support import soilgrids_olm_products as sg
+
+pytestmark = pytest.mark.integration
+SOCOBS = [sys.executable, "-m", "pipeline.cli"]
+CHANGE = ("soc_stock_change", "soc_change_rate", "soc_change_rate_permille", "progress_4p1000")
+
+
+def _socobs(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*SOCOBS, *args], capture_output=True, text=True, timeout=300, env=dict(os.environ))
+
+
+@contextmanager
+def _served(catalog: Path) -> Iterator[str]:
+    """``socobs stac serve CATALOG --port 0`` (a real rustac) until the block ends; its URL."""
+    proc = subprocess.Popen(
+        [*SOCOBS, "stac", "serve", str(catalog), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("serving STAC API at http://127.0.0.1:"), (
+            first,
+            proc.stderr and proc.stderr.read(),
+        )
+        yield first.split(" at ", 1)[1].split()[0]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+
+
+def _job_file(root: Path, shipped: str, sources: list[str] | None = None) -> Path:
+    """The shipped job ``catalogs/jobs/SHIPPED.yaml`` on the test region and a one-degree grid
+    (its sources, period and the rest as shipped), written under ``root``."""
+    doc = yaml.safe_load((catalogs_dir() / "jobs" / f"{shipped}.yaml").read_text())
+    doc["region"] = {"bbox": list(sg.BBOX)}
+    doc["grid"] = {"crs": "EPSG:4326", "resolution": sg.JOB_RES}
+    doc["store"] = str(root / "repo")
+    doc["chunks"] = {"y": 16, "x": 16}
+    if sources is not None:
+        doc["sources"] = sources
+    path = root / "job.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def _run(root: Path, job_path: Path, url: str) -> str:
+    job = load_job(job_path)
+    run_ingest(job, stac_url=url)
+    run_indicators(job.store, registry=root / "regions", cache_dir=root / "cache", chunks=(16, 16))
+    return job.store
+
+
+def _group(store: str, group: str) -> xr.Dataset:
+    s = open_repo(store).readonly_session(branch="main")
+    return xr.open_zarr(s.store, group=group, consolidated=False, mask_and_scale=False).load()
+
+
+def _client(root: Path, store: str) -> Iterator[TestClient]:
+    settings = Settings(store=store, registry=root / "regions", var=root / "var", poll_seconds=3600)
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+# ---- SoilGrids 2.0 ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def soilgrids(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("soilgrids")
+    data = sg.write_soilgrids(root / "data")
+    catalog = root / "catalog"
+    res = _socobs(
+        "stac", "index", str(data), "--collection", "soilgrids", "--datetime", "2020",
+        "--license", "CC-BY-4.0", "--out", str(catalog),
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert f"indexed {len(sg.sg_names())} rasters into 1 items" in " ".join(res.stdout.split())
+    with _served(catalog) as url:
+        store = _run(root, _job_file(root, "kenya-soilgrids"), url)
+    return {"root": root, "catalog": catalog, "store": store}
+
+
+def test_the_index_has_one_asset_per_map_and_no_tiles(soilgrids: dict) -> None:
+    item = pystac.read_file(soilgrids["catalog"] / "soilgrids" / "soilgrids-2020" / "soilgrids-2020.json")
+    assert isinstance(item, pystac.Item)
+    assert sorted(item.assets) == sorted(sg.sg_names())  # the VRTs; their tiles are not assets
+    assert item.properties["proj:code"] is None and "Goode" in item.properties["proj:wkt2"]
+    assert item.properties["proj:transform"][0] == sg.SG_RES
+    w, s, e, n = item.bbox or []
+    assert w <= sg.BBOX[0] and s <= sg.BBOX[1] and e >= sg.BBOX[2] and n >= sg.BBOX[3]
+    for key, asset in item.assets.items():
+        assert asset.href.endswith(f"/{key.split('_')[0]}/{key}.vrt"), asset.href
+        (band,) = asset.extra_fields["raster:bands"]
+        assert (band["data_type"], band["nodata"], band["spatial_resolution"]) == ("int16", -32768, 250.0)
+
+
+def test_soilgrids_stock_is_content_density_and_coarse_fragments(soilgrids: dict) -> None:
+    ind = _group(soilgrids["store"], "indicators")
+    assert ind["epoch"].values.tolist() == [2020]  # the release's date labels the one epoch
+    want = sg.sg_stock("mean")
+    assert np.isnan(want[1, 1]) and np.isfinite(want[0, 0])  # bdod 0-5 cm missing there
+    # cell (0, 0) by hand: sum of soc/10 * bdod/100 * (1 - cfvo/1000) * thickness * 0.1
+    assert want[0, 0] == pytest.approx(
+        15.0 * 1.2 * 0.9 * 5 * 0.1 + 10.0 * 1.3 * 0.85 * 10 * 0.1 + 6.0 * 1.4 * 0.8 * 15 * 0.1
+    )
+    got = ind["soc_stock"].sel(epoch=2020).values
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    np.testing.assert_allclose(ind["soc_stock_q05"].sel(epoch=2020).values, sg.sg_stock("Q0.05"), rtol=1e-5)
+    np.testing.assert_allclose(ind["soc_stock_q95"].sel(epoch=2020).values, sg.sg_stock("Q0.95"), rtol=1e-5)
+    # SOC/clay: topsoil (0-30 cm, thickness-weighted) SOC % over clay %
+    soc_top = (
+        sum(sg.sg_value(f"soc_{d}_mean") / 10 * t for d, t in zip(sg.SG_DEPTHS, sg.SG_THICKNESS, strict=True))
+        / 30
+    )
+    clay_top = (
+        sum(
+            sg.sg_value(f"clay_{d}_mean") / 10 * t for d, t in zip(sg.SG_DEPTHS, sg.SG_THICKNESS, strict=True)
+        )
+        / 30
+    )
+    np.testing.assert_allclose(
+        ind["soc_clay_ratio"].sel(epoch=2020).values, soc_top / 10 / clay_top, rtol=1e-5
+    )
+    for name in (*CHANGE, "trend_slope", "trend_p"):
+        assert np.isnan(ind[name].values).all(), name  # one release: not available, never zero
+    assert ind.attrs["stock_method"] == "content x bulk density"
+    assert not any(a.startswith("cfvo:") for a in ind.attrs["assumptions"])  # cfvo is given
+    assert any(a.startswith("soc_stock_src: in the cube but not used") for a in ind.attrs["assumptions"])
+    na = ind.attrs["not_available"]
+    assert "bounds" not in na and "soc_clay_ratio" not in na
+    assert "1 epoch" in na["soc_stock_change"] and "trend_slope" in na
+
+
+def test_soilgrids_cube_holds_the_converted_units(soilgrids: dict) -> None:
+    cube = _group(soilgrids["store"], "cube")
+    assert "epoch" not in cube["soc"].dims  # one release: static
+    assert cube["depth_top"].values.tolist() == [0, 5, 15] and cube["depth_bottom"].values.tolist() == [
+        5,
+        15,
+        30,
+    ]
+    for var, name, factor in (
+        ("soc", "soc", 0.1),
+        ("bdod", "bdod", 0.01),
+        ("cfvo", "cfvo", 0.001),
+        ("clay", "clay", 0.1),
+    ):
+        for k, depth in enumerate(sg.SG_DEPTHS):
+            raw = sg.sg_value(f"{name}_{depth}_mean").astype(float)
+            want = np.where(raw == sg.SG_NODATA, np.nan, raw * factor)
+            np.testing.assert_allclose(
+                cube[var].isel(depth=k).values, want, rtol=1e-6, err_msg=f"{var} {depth}"
+            )
+    ocs = sg.sg_value("ocs_0-30cm_mean").astype(float)
+    np.testing.assert_allclose(
+        cube["soc_stock_src"].values, np.where(ocs == sg.SG_NODATA, np.nan, ocs), rtol=1e-6
+    )
+
+
+def test_soilgrids_api_gives_the_stock_and_says_change_is_not_available(soilgrids: dict) -> None:
+    want = sg.sg_stock("mean")
+    for c in _client(soilgrids["root"], soilgrids["store"]):
+        body = c.get("/v1/indicators").json()
+        rows = {r["id"]: r for r in body["indicators"]}
+        assert body["inputs"]["stock_method"] == "content x bulk density"
+        assert (
+            rows["soc_stock"]["not_available"] is None and rows["soc_stock"]["bounds_not_available"] is None
+        )
+        assert "epoch" in rows["soc_stock_change"]["not_available"]
+        assert rows["trend_slope"]["not_available"]
+        s = c.get("/v1/regions/KEN/indicators/soc_stock").json()
+        (point,) = s["series"]
+        assert point["value"] == pytest.approx(np.nanmean(want), rel=1e-5)
+        assert point["lower"] == pytest.approx(np.nanmean(sg.sg_stock("Q0.05")), rel=1e-5)
+        ch = c.get("/v1/regions/KEN/indicators/soc_stock_change").json()
+        assert [p["value"] for p in ch["series"]] == [None] and "not available" in ch["not_available"]
+
+
+def test_only_ocs_indexed_gives_ocs_as_the_stock(tmp_path: Path) -> None:
+    """Only ``ocs_0-30cm_mean`` indexed (a file, not the folder), soilgrids.yaml with its other
+    variables dropped: the stock is ocs (t/ha), recorded as a direct stock without bounds."""
+    data = sg.write_soilgrids(tmp_path / "data", names=["ocs_0-30cm_mean"])
+    catalog = tmp_path / "catalog"
+    vrt = data / "ocs" / "ocs_0-30cm_mean.vrt"
+    res = _socobs(
+        "stac", "index", str(vrt), "--collection", "soilgrids", "--datetime", "2020", "--out", str(catalog)
+    )
+    assert res.returncode == 0, res.stderr
+    source = yaml.safe_load((catalogs_dir() / "sources" / "soilgrids.yaml").read_text())
+    source["variables"] = {"soc_stock_src": source["variables"]["soc_stock_src"]}
+    (tmp_path / "soilgrids-ocs.yaml").write_text(yaml.safe_dump(source))
+    job_path = _job_file(tmp_path, "kenya-soilgrids", sources=["soilgrids-ocs.yaml"])
+    with _served(catalog) as url:
+        store = _run(tmp_path, job_path, url)
+    ind = _group(store, "indicators")
+    ocs = sg.sg_value("ocs_0-30cm_mean").astype(float)
+    want = np.where(ocs == sg.SG_NODATA, np.nan, ocs)
+    assert np.isnan(want[1, 0]) and want[0, 1] == 43.0
+    np.testing.assert_allclose(ind["soc_stock"].sel(epoch=2020).values, want, rtol=1e-6)
+    assert ind.attrs["stock_method"] == "direct (soc_stock_src)"
+    assert np.isnan(ind["soc_stock_q05"].values).all() and np.isnan(ind["soc_clay_ratio"].values).all()
+    na = ind.attrs["not_available"]
+    assert "quantiles" in na["bounds"] and "soc_clay_ratio" in na and "soc_stock_change" in na
+
+
+# ---- OpenLandMap SOC time series ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def openlandmap(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("openlandmap")
+    catalog = sg.write_openlandmap(root / "catalog")
+    with _served(catalog) as url:
+        store = _run(root, _job_file(root, "kenya-openlandmap"), url)
+    return {"root": root, "store": store}
+
+
+def _stocks() -> np.ndarray:
+    return np.stack([sg.olm_stock(e) for e in sg.OLM_EPOCHS])
+
+
+def test_openlandmap_stock_per_epoch_from_point_depths(openlandmap: dict) -> None:
+    ind = _group(openlandmap["store"], "indicators")
+    assert ind["epoch"].values.tolist() == list(sg.OLM_EPOCHS)
+    want = _stocks()
+    # cell (1, 0) in 2000 by hand: soc 30, 20, 10 g/kg and bdod 1.20, 1.35, 1.50 g/cm3 at 0, 10,
+    # 30 cm -> 25 g/kg x 1.275 g/cm3 x 10 cm + 15 g/kg x 1.425 g/cm3 x 20 cm, x 0.1
+    assert want[0, 1, 0] == pytest.approx(25 * 1.275 * 10 * 0.1 + 15 * 1.425 * 20 * 0.1)
+    np.testing.assert_allclose(ind["soc_stock"].values, want, rtol=1e-5)
+    assert np.isnan(ind["soc_stock"].sel(epoch=2005).values[1, 1])  # 255 at 10 cm that year
+    notes = ind.attrs["assumptions"]
+    assert any(n.startswith("soc: ") and "trapezoidal" in n for n in notes)
+    assert any(n.startswith("bdod: one release") for n in notes)
+    assert any(n.startswith("cfvo: ") and "assumed 0" in n for n in notes)
+    assert "soc_stock_change" not in ind.attrs["not_available"]
+    assert "trend_slope" not in ind.attrs["not_available"]
+
+
+def test_openlandmap_change_and_rates(openlandmap: dict) -> None:
+    ind = _group(openlandmap["store"], "indicators")
+    s = _stocks()
+    for k, e in enumerate(sg.OLM_EPOCHS):
+        change = s[k] - s[0]
+        np.testing.assert_allclose(ind["soc_stock_change"].sel(epoch=e).values, change, rtol=1e-4, atol=1e-4)
+        if k == 0:
+            continue
+        rate = change / (e - sg.OLM_EPOCHS[0])
+        np.testing.assert_allclose(ind["soc_change_rate"].sel(epoch=e).values, rate, rtol=1e-4, atol=1e-5)
+        permille = rate / s[0] * 1000
+        np.testing.assert_allclose(
+            ind["soc_change_rate_permille"].sel(epoch=e).values, permille, rtol=1e-4, atol=1e-4
+        )
+        np.testing.assert_allclose(
+            ind["progress_4p1000"].sel(epoch=e).values, permille / 4, rtol=1e-4, atol=1e-4
+        )
+    assert ind["soc_stock_change"].sel(epoch=2015).values[1, 0] == 0  # constant soil: no change
+    assert ind["soc_stock_change"].sel(epoch=2015).values[0, 0] > 0
+    assert ind["soc_stock_change"].sel(epoch=2015).values[1, 1] < 0
+
+
+def test_openlandmap_trends_by_hand(openlandmap: dict) -> None:
+    """The last epoch's Theil-Sen slope and Mann-Kendall p (continuity-corrected, two-sided)
+    on three cells, computed by hand from the series' shape."""
+    ind = _group(openlandmap["store"], "indicators")
+    s = _stocks()
+    slope = ind["trend_slope"].sel(epoch=2015).values
+    p = ind["trend_p"].sel(epoch=2015).values
+    # (0, 0): the stock grows linearly (one unit of soc at 0 cm per epoch): slope = the first
+    # step / 5 years; S = 6 of 6 pairs, var(S) = 4*3*13/18, Z = (6 - 1)/sd
+    assert slope[0, 0] == pytest.approx((s[1, 0, 0] - s[0, 0, 0]) / 5, rel=1e-4)
+    assert p[0, 0] == pytest.approx(math.erfc(5 / math.sqrt(4 * 3 * 13 / 18) / math.sqrt(2)), rel=1e-4)
+    # (0, 1): soc shifted by 0, +1, -1, +2 units at every depth over 0, 5, 10, 15 years: the
+    # stock is a + b * shift; the shift's pair slopes 1/5, -1/10, 2/15, -2/5, 1/10, 3/5: median
+    # (1/10 + 2/15) / 2 = 7/60 a year; signs + - + - + +: S = 2
+    b = s[1, 0, 1] - s[0, 0, 1]  # the stock per unit of shift
+    assert s[2, 0, 1] == pytest.approx(s[0, 0, 1] - b) and s[3, 0, 1] == pytest.approx(s[0, 0, 1] + 2 * b)
+    assert slope[0, 1] == pytest.approx(7 / 60 * b, rel=1e-4)
+    assert p[0, 1] == pytest.approx(math.erfc(1 / math.sqrt(4 * 3 * 13 / 18) / math.sqrt(2)), rel=1e-4)
+    # (1, 1): no data in 2005, three epochs left (2000, 2010, 2015), linear decline: slope the
+    # 2000-2010 step / 10; S = -3, var(S) = 3*2*11/18, Z = (-3 + 1)/sd
+    assert slope[1, 1] == pytest.approx((s[2, 1, 1] - s[0, 1, 1]) / 10, rel=1e-4)
+    assert p[1, 1] == pytest.approx(math.erfc(2 / math.sqrt(3 * 2 * 11 / 18) / math.sqrt(2)), rel=1e-4)
+    # (1, 0): constant: slope 0; every pair tied, so var(S) = 0 after the tie correction and
+    # there is no test (p NaN, not 1)
+    assert slope[1, 0] == 0 and np.isnan(p[1, 0])
+
+
+def test_openlandmap_api_series(openlandmap: dict) -> None:
+    s = _stocks()
+    for c in _client(openlandmap["root"], openlandmap["store"]):
+        body = c.get("/v1/indicators").json()
+        rows = {r["id"]: r for r in body["indicators"]}
+        for name in (*CHANGE, "trend_slope", "trend_p"):
+            assert rows[name]["not_available"] is None, name
+        stock = c.get("/v1/regions/KEN/indicators/soc_stock").json()
+        assert [p["value"] for p in stock["series"]] == pytest.approx([np.nanmean(x) for x in s], rel=1e-5)
+        ch = c.get("/v1/regions/KEN/indicators/soc_stock_change").json()
+        want = [np.nanmean(x - s[0]) for x in s]  # over the cells with both stocks
+        assert [p["value"] for p in ch["series"]] == pytest.approx(want, rel=1e-4, abs=1e-4)
+        assert any("trapezoidal" in n for n in stock["notes"])
