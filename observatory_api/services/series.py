@@ -46,19 +46,24 @@ def series(snap: Snapshot, i: int, indicator: str, s: int) -> dict[str, Any]:
     }
 
 
+NOTE_COLUMNS = ("not_available", "bounds_not_available")  # why a column is empty, as in the JSON
+
+
 def series_csv(snap: Snapshot, body: dict[str, Any]) -> str:
-    """The same rows as CSV: one line per epoch, units and snapshot ids in columns."""
+    """The same rows as CSV: one line per epoch, units and snapshot ids in columns, and why a
+    value or its bounds are not available (empty when they are)."""
     ind = BY_ID[body["indicator"]]
     cols = list(ind.table_vars)
     buf = io.StringIO()
     w = csv.writer(buf)
     head = ["region_id", "stratum", "epoch", *cols] + (["lower", "upper"] if ind.bounds else [])
-    w.writerow([*head, "unit", "input_snapshot", "source_latest", "snapshot_id"])
+    w.writerow([*head, "unit", "input_snapshot", "source_latest", "snapshot_id", *NOTE_COLUMNS])
+    notes = ["" if body.get(n) is None else str(body[n]) for n in NOTE_COLUMNS]
     for p in body["series"]:
         vals = [p["columns"][c] for c in cols] + ([p["lower"], p["upper"]] if ind.bounds else [])
         cells = ("" if v is None else repr(v) for v in vals)
         prov = (p["input_snapshot"], p["source_latest"], snap.snapshot_id)
-        w.writerow([body["region_id"], body["stratum"], p["epoch"], *cells, ind.unit, *prov])
+        w.writerow([body["region_id"], body["stratum"], p["epoch"], *cells, ind.unit, *prov, *notes])
     return buf.getvalue()
 
 

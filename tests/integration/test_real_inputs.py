@@ -9,6 +9,8 @@ value is the plain mean of its valid cells.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -164,6 +166,20 @@ def test_api_says_what_a_direct_stock_cannot_give(stock_only):
         assert s["series"][0]["lower"] is None and s["bounds_not_available"]
         ch = c.get("/v1/regions/KEN/indicators/progress_4p1000").json()
         assert [p["value"] for p in ch["series"]] == [None] and "not available" in ch["not_available"]
+        rows = list(
+            csv.DictReader(
+                io.StringIO(
+                    c.get("/v1/regions/KEN/indicators/progress_4p1000", params={"format": "csv"}).text
+                )
+            )
+        )
+        assert [r["progress_4p1000"] for r in rows] == [""] and rows[0]["not_available"] == ch[
+            "not_available"
+        ]
+        stock_csv = c.get("/v1/regions/KEN/indicators/soc_stock", params={"format": "csv"}).text
+        stock_rows = list(csv.DictReader(io.StringIO(stock_csv)))
+        assert stock_rows[0]["not_available"] == "" and stock_rows[0]["lower"] == ""
+        assert stock_rows[0]["bounds_not_available"] == s["bounds_not_available"] != ""
         crop = c.get("/v1/regions/KEN/indicators/soc_stock", params={"stratum": "cropland"}).json()
         assert crop["series"][0]["value"] is None and "cropland" in crop["not_available"]
         summ = c.get("/v1/regions/KEN/summary").json()
