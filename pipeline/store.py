@@ -32,7 +32,7 @@ import xarray as xr
 import zarr
 from icechunk.xarray import to_icechunk
 
-from pipeline.cf import label
+from pipeline.cf import label, with_bounds
 from pipeline.errors import PipelineError, clip, permission_denied
 from pipeline.ingest.units import CANONICAL
 
@@ -356,12 +356,15 @@ def write_and_commit(
         for name in names:
             groups.setdefault(str(ds[name].attrs.get("source", name)), []).append(str(name))
         appended: set[str] = set()
+        stored = (
+            None if mode == "w" else set(zarr.open_group(tx.session.store, path=CUBE, mode="r").array_keys())
+        )
         for group in groups.values():
-            part = ds[group]
+            part = with_bounds(ds[group], ds, stored)  # + its coordinates' CF bounds
             dim = next((d for d in append_dims if d in part.dims), None)
             if dim is not None:
-                if dim in appended:  # append the new labels once, not once per source
-                    part = part.drop_vars(dim)
+                if dim in appended:  # append the new labels (and their dates) once, not once per source
+                    part = part.drop_vars([n for n, c in part.coords.items() if dim in c.dims])
                 appended.add(dim)
                 to_icechunk(part, tx.session, group=CUBE, append_dim=dim)
             else:

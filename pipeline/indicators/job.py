@@ -133,6 +133,8 @@ def plan(
         return "full", epochs, None
     if any(m not in prior for m in STATIC_MAPS):  # written before the layer existed
         return "full", epochs, None
+    if cf.EPOCH_TIME not in prior.variables:  # written before the CF dates of the epochs
+        return "full", epochs, None
     old = [int(e) for e in prior["epoch"].values]
     old_input = str(prior.attrs.get("input_snapshot"))
     if old_input == data_snap and old == epochs:

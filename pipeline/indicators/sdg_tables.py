@@ -111,6 +111,7 @@ def tables_dataset(idx: RegionIndex, labels: list[str], areas: list[np.ndarray])
             "parent_id": ("region", np.array(idx.parents, dtype="<U64")),
         },
     )
+    ds = cf.annotate(ds, None)  # CF long names of the columns and coordinates
     for v in ds.data_vars.values():
         v.encoding["chunks"] = v.shape
     return ds

@@ -163,6 +163,7 @@ def grow(store: Any, group: str, new_epochs: list[int]) -> int:
         arr.resize(tuple(shape))
         if name == "epoch":
             arr[old:] = np.asarray(new_epochs, dtype=arr.dtype)
+    cf.extend(g, old)  # the new epochs' CF dates
     if group == MAPS:
         grow_point(store, old, new_epochs)
     return old

@@ -205,6 +205,8 @@ def plan(
         return "full", 0, base
     if prior.attrs.get("digest") != digest or prior.attrs.get("threshold") != threshold:
         return "full", 0, base
+    if cf.TIME_BNDS not in prior.variables:  # written before the CF time bounds
+        return "full", 0, base
     old = [int(m) for m in prior.attrs.get("months", [])]
     if mi[: len(old)].tolist() != old or not old:
         return "full", 0, base
@@ -285,6 +287,7 @@ def _grow(store: Any, n_new: int, times: np.ndarray) -> int:
         if name == "time":
             days = (times.astype("datetime64[D]") - EPOCH_DAY).astype(np.int64)
             arr[old:] = days.astype(arr.dtype)
+    cf.extend(g, old)  # the new months' CF bounds
     return old
 
 
