@@ -292,6 +292,8 @@ def climate(tmp_path_factory) -> Iterator[dict]:
     soil = {
         2019: {
             "soc": (np.array([[150, 120], [90, 200]], dtype=np.int16), -32768.0),
+            "soc_q05": (np.array([[110, 90], [60, 150]], dtype=np.int16), -32768.0),
+            "soc_q95": (np.array([[190, 160], [130, 260]], dtype=np.int16), -32768.0),
             "bdod": (np.array([[120, 130], [140, 110]], dtype=np.int16), -32768.0),
             "clay": (np.array([[250, 300], [400, 150]], dtype=np.int16), -32768.0),
             "map": (np.array([[40, 30], [10, 40]], dtype=np.uint8), 0.0),
@@ -305,8 +307,12 @@ def climate(tmp_path_factory) -> Iterator[dict]:
             + f"stac_url: {s1.url}\n"
         )
         layer = {"top": 0, "bottom": 30}
+        # SoilGrids-like content with its 5 % and 95 % quantiles: RothC runs for the stock and its
+        # bounds (without quantiles pipeline.rothc's bounds pass gets NaN stocks and refuses).
         variables = {
             "soc": {"unit": "dg/kg", "resampling": "nearest", "layers": [{"asset": "soc", **layer}]},
+            "soc_q05": {"unit": "dg/kg", "resampling": "nearest", "layers": [{"asset": "soc_q05", **layer}]},
+            "soc_q95": {"unit": "dg/kg", "resampling": "nearest", "layers": [{"asset": "soc_q95", **layer}]},
             "bdod": {"unit": "cg/cm3", "resampling": "nearest", "layers": [{"asset": "bdod", **layer}]},
             "clay": {"unit": "g/kg", "resampling": "nearest", "layers": [{"asset": "clay", **layer}]},
             "landcover": {"unit": "class", "resampling": "nearest", "layers": [{"asset": "map"}]},
