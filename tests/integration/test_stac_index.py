@@ -282,3 +282,28 @@ def test_bad_input_is_one_paragraph_and_writes_nothing(tmp_path: Path, case: str
     assert "Expected" in res.stderr
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".cat")] == []  # no leftover
+
+
+def test_a_folder_of_vrts_and_their_tiles_indexes_the_vrts(tmp_path: Path) -> None:
+    """SoilGrids' layout: ``soc/soc_0-5cm_mean.vrt`` beside the folder of the tiles it reads. The
+    tiles are the VRT's, not assets of their own (their names say nothing of the variable); a
+    raster no VRT reads is still indexed."""
+    folder = tmp_path / "soilgrids"
+    tiles = folder / "soc" / "soc_0-5cm_mean" / "tileSG-001-001"
+    tiles.mkdir(parents=True)
+    data = _values(11)
+    _write(tiles / "tileSG-001-001_1-1.tif", data)
+    rasterio.shutil.copy(
+        tiles / "tileSG-001-001_1-1.tif", folder / "soc" / "soc_0-5cm_mean.vrt", driver="VRT"
+    )
+    _write(folder / "ocs_0-30cm_mean.tif", _values(12))
+    out = tmp_path / "cat"
+    res = _socobs("stac", "index", str(folder), "--out", str(out), "--datetime", "2020")
+    assert res.returncode == 0, res.stderr
+    assert "indexed 2 rasters into 1 items" in " ".join(res.stdout.split())
+    item = pystac.read_file(out / "rasters" / "rasters-2020" / "rasters-2020.json")
+    assert isinstance(item, pystac.Item)
+    assert sorted(item.assets) == ["ocs_0-30cm_mean", "soc_0-5cm_mean"]
+    assert item.assets["soc_0-5cm_mean"].href.endswith("/soc/soc_0-5cm_mean.vrt")
+    ds = odc.stac.load([item], bands=["soc_0-5cm_mean"])
+    np.testing.assert_array_equal(ds["soc_0-5cm_mean"].isel(time=0).values, data)
