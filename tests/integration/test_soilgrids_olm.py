@@ -345,3 +345,22 @@ def test_openlandmap_api_series(openlandmap: dict) -> None:
         want = [np.nanmean(x - s[0]) for x in s]  # over the cells with both stocks
         assert [p["value"] for p in ch["series"]] == pytest.approx(want, rel=1e-4, abs=1e-4)
         assert any("trapezoidal" in n for n in stock["notes"])
+
+
+def test_point_depths_product_of_interval_means_is_not_the_trapezoid_of_density(openlandmap: dict) -> None:
+    """Evidence for issue #19 item 1 (point-depth stock): the cube holds interval means, and the
+    stock is content x density of those means; the trapezoid of the carbon density at the
+    points (kernels.stock.soc_stock_points) differs by h (s_top - s_bottom)(b_top - b_bottom) / 4
+    per interval (x 0.1), whenever content and density both vary with depth. Cell (1, 0) in
+    2000: soc 30, 20, 10 g/kg and bdod 1.20, 1.35, 1.50 g/cm3 at 0, 10, 30 cm."""
+    from kernels.stock import soc_stock_points
+
+    ind = _group(openlandmap["store"], "indicators")
+    cube_stock = float(ind["soc_stock"].sel(epoch=2000).values[1, 0])
+    assert cube_stock == pytest.approx(25 * 1.275 * 10 * 0.1 + 15 * 1.425 * 20 * 0.1, rel=1e-6)  # 74.625
+    s, b = np.array([30.0, 20.0, 10.0]), np.array([1.20, 1.35, 1.50])
+    trapezoid = float(soc_stock_points(s, b, np.zeros(3), [0, 10, 30]))
+    # densities 36, 27, 15 g/dm3 x ... : (36 + 27) / 2 x 10 + (27 + 15) / 2 x 20, x 0.1
+    assert trapezoid == pytest.approx((36 + 27) / 2 * 10 * 0.1 + (27 + 15) / 2 * 20 * 0.1)  # 73.5
+    gap = sum(h * (s[k] - s[k + 1]) * (b[k] - b[k + 1]) / 4 * 0.1 for k, h in enumerate((10, 20)))
+    assert trapezoid - cube_stock == pytest.approx(gap, abs=1e-4) and gap == pytest.approx(-1.125)
