@@ -13,9 +13,10 @@ supporting layers (land cover, soil) their end-to-end tests need.
   one NetCDF per variable and year, ``TerraClimate_<var>_<year>.nc`` with ``<var>(time=12, lat,
   lon)`` int16 packed with ``scale_factor``/``add_offset``, ``_FillValue`` -32768, lat descending
   on the global 1/24 degree grid, a ``crs`` grid-mapping variable. GDAL reads such a file as 12
-  bands (band k = month k); the STAC item (one per year, the asset keys the variable names) gives
-  the 12 bands in ``raster:bands`` with the packing, as ``rio stac``/``socobs stac index`` write
-  it. The container written here is NetCDF classic (scipy; the venv has no netCDF4/h5netcdf
+  bands (band k = month k); the STAC item (one per year, one asset per file, keyed by the file
+  name without its year: ``TerraClimate_ppt``) gives the 12 bands in ``raster:bands`` with the
+  packing, the item's start/end the year and its datetime the middle, as ``socobs stac index``
+  writes items for dated rasters (TerraClimate has no STAC API of its own). The container written here is NetCDF classic (scipy; the venv has no netCDF4/h5netcdf
   writer), the real files are NetCDF-4: the variables, dtype, packing and fill are the same and
   GDAL's netCDF driver reads both. The packing constants are ``TC_PACKING``; the pipeline never
   assumes them, it reads them from ``raster:bands``.
@@ -267,7 +268,7 @@ def terraclimate(root: Path, by_year: dict[int, dict[str, np.ndarray]], i0: int,
             scale, offset, units = TC_PACKING[var]
             band = {"data_type": "int16", "nodata": TC_FILL, "scale": scale, "offset": offset, "unit": units}
             item.add_asset(
-                var,
+                f"TerraClimate_{var}",
                 pystac.Asset(
                     href=path.resolve().as_uri(),
                     media_type=NETCDF,
