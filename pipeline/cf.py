@@ -366,6 +366,14 @@ def with_bounds(part: xr.Dataset, ds: xr.Dataset, stored: set[str] | None = None
     out = part.assign_coords({n: ds[n] for n in names if n in ds.variables})
     if stored is not None:
         out = out.drop_vars([n for n in DERIVED if n in out.variables and n not in stored])
+        for n, c in out.coords.items():  # no attribute naming a variable the group will not have
+            if any(
+                c.attrs.get(k, "") in DERIVED and c.attrs[k] not in out.variables
+                for k in ("bounds", "climatology")
+            ):
+                v = c.variable.copy(deep=False)
+                v.attrs = {k: a for k, a in c.attrs.items() if k not in ("bounds", "climatology")}
+                out = out.assign_coords({n: v})
     return out
 
 

@@ -275,3 +275,46 @@ def test_the_api_reader_and_the_csv_export_are_unchanged(history: dict[str, Any]
     assert list(df.columns)[: len(want)] == want  # then the export's snapshot id
     assert not [c for c in df.columns if "time" in c or "bnds" in c]
     assert sorted(df["epoch"].unique().tolist()) == YEARS
+
+
+def test_an_update_of_a_cube_written_before_the_dates_leaves_it_readable(tmp_path: Path) -> None:
+    """A cube without the derived time coordinates (as written before them) takes an update:
+    the new epoch and months are appended, no derived coordinate is half-written."""
+    from pipeline.store import open_cube
+
+    catalog, partial = tmp_path / "catalog", tmp_path / "partial"
+    make_demo_catalog(catalog, DemoSpec(resolution=4.0, start_year=2015, end_year=2016, seed=3))
+    subset_catalog(catalog, partial, 2016)
+    job = demo_job(tmp_path / "repo", period=PeriodSpec(start=2015, end=2016))
+    with serve_catalog(partial) as srv:
+        run_ingest(job, stac_url=srv.url)
+    repo = open_repo(job.store)
+    session = repo.writable_session("main")
+    g = zarr.open_group(session.store, path="cube", mode="r+")
+    for name in cf.DERIVED:
+        if name in g:
+            del g[name]
+    for _, arr in g.arrays():  # what xarray wrote about them
+        attrs = dict(arr.attrs)
+        attrs.pop("bounds", None)
+        attrs.pop("climatology", None)
+        if "coordinates" in attrs:
+            attrs["coordinates"] = " ".join(
+                c for c in str(attrs["coordinates"]).split() if c not in cf.DERIVED
+            )
+        arr.attrs.clear()
+        arr.attrs.update(attrs)
+    if "coordinates" in g.attrs:
+        g.attrs["coordinates"] = " ".join(
+            c for c in str(g.attrs["coordinates"]).split() if c not in cf.DERIVED
+        )
+    session.commit("as written before the CF dates")
+    before = open_cube(job.store)
+    assert not set(cf.DERIVED) & set(before.variables) and before["epoch"].values.tolist() == [2015]
+    with serve_catalog(catalog) as srv:
+        assert run_update(job, stac_url=srv.url).epochs == [2016]
+    after = open_cube(job.store).load()
+    assert after["epoch"].values.tolist() == [2015, 2016] and after["time"].size == 24
+    assert after["soc"].sizes["epoch"] == 2
+    assert not set(cf.DERIVED) & set(after.variables)
+    assert "bounds" not in after["time"].attrs and "climatology" not in after["month"].attrs
