@@ -123,7 +123,7 @@ def modis(tmp_path_factory) -> Iterator[dict]:
             dns.append((start, end, _composite_dn(quad, year, k)))
     ndvi_cat = mc.modis_ndvi(root / "modis", dns)
     ny = nx = 4
-    lc = {y: {"map": (np.full((ny, nx), 30, dtype=np.uint8), 0)} for y in (2015, 2019)}
+    lc = {y: {"map": (np.full((ny, nx), 30, dtype=np.uint8), 0.0)} for y in (2015, 2019)}
     lc_cat = mc.epoch_catalog(root / "lc", "esa-worldcover", lc, M_BBOX, M_RES)
     stock = {y: {"soc0_30": (np.full((ny, nx), 5000.0, dtype=np.float32), -9999.0)} for y in (2015, 2019)}
     stock_cat = mc.epoch_catalog(root / "stock", "gnatsgo-rasters", stock, M_BBOX, M_RES)
@@ -289,7 +289,7 @@ def climate(tmp_path_factory) -> Iterator[dict]:
     dns[2019]["ppt"][2, 2, 2] = mc.TC_FILL  # March 2019, one pixel of cell (0, 0): no data
     dns[2018]["tmin"][6, 5, 5] = mc.TC_FILL  # July 2018, one pixel of cell (1, 1): no tmin
     tc_cat = mc.terraclimate(root / "tc", dns, i0, j0)
-    soil = {
+    soil: dict[int, dict[str, tuple[np.ndarray, float]]] = {
         2019: {
             "soc": (np.array([[150, 120], [90, 200]], dtype=np.int16), -32768.0),
             "soc_q05": (np.array([[110, 90], [60, 150]], dtype=np.int16), -32768.0),

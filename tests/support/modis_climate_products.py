@@ -26,6 +26,7 @@ supporting layers (land cover, soil) their end-to-end tests need.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -298,7 +299,7 @@ def tc_encode(var: str, value: np.ndarray) -> np.ndarray:
 def epoch_catalog(
     root: Path,
     collection: str,
-    by_year: dict[int, dict[str, tuple[np.ndarray, float]]],
+    by_year: Mapping[int, Mapping[str, tuple[np.ndarray, float]]],
     bbox: tuple[float, float, float, float],
     res: float,
 ) -> Path:
