@@ -225,7 +225,8 @@ def test_soilgrids_api_gives_the_stock_and_says_change_is_not_available(soilgrid
 
 def test_only_ocs_indexed_gives_ocs_as_the_stock(tmp_path: Path) -> None:
     """Only ``ocs_0-30cm_mean`` indexed (a file, not the folder), soilgrids.yaml with its other
-    variables dropped: the stock is ocs (t/ha), recorded as a direct stock without bounds."""
+    variables dropped: the stock is ocs (t/ha), recorded as a direct stock without bounds. This
+    one runs the whole chain through the CLI: ``socobs ingest`` and ``socobs indicators``."""
     data = sg.write_soilgrids(tmp_path / "data", names=["ocs_0-30cm_mean"])
     catalog = tmp_path / "catalog"
     vrt = data / "ocs" / "ocs_0-30cm_mean.vrt"
@@ -237,8 +238,13 @@ def test_only_ocs_indexed_gives_ocs_as_the_stock(tmp_path: Path) -> None:
     source["variables"] = {"soc_stock_src": source["variables"]["soc_stock_src"]}
     (tmp_path / "soilgrids-ocs.yaml").write_text(yaml.safe_dump(source))
     job_path = _job_file(tmp_path, "kenya-soilgrids", sources=["soilgrids-ocs.yaml"])
+    var = tmp_path / "var"
     with _served(catalog) as url:
-        store = _run(tmp_path, job_path, url)
+        done = _socobs("ingest", str(job_path), "--stac", url, "--var", str(var))
+        assert done.returncode == 0, done.stderr
+    done = _socobs("indicators", str(job_path), "--var", str(var))
+    assert done.returncode == 0, done.stderr
+    store = str(tmp_path / "repo")
     ind = _group(store, "indicators")
     ocs = sg.sg_value("ocs_0-30cm_mean").astype(float)
     want = np.where(ocs == sg.SG_NODATA, np.nan, ocs)
