@@ -196,6 +196,24 @@ def test_standard_names_and_time_coordinates(store: str) -> None:
     assert cube["depth_top"].attrs["units"] == "cm"
     for ds in (cube, maps):
         assert ds["epoch"].attrs["long_name"].startswith("epoch")
+    # the CF dates beside the integer coordinates (tests/pipeline/test_cf_time.py: every write path)
+    for group in ("cube", "indicators", "overviews/2", "tables"):
+        ds = open_cube(store, group=group)
+        assert ds[cf.EPOCH_TIME].dt.year.values.tolist() == ds["epoch"].values.tolist(), group
+        assert ds[cf.EPOCH_TIME].attrs["bounds"] == cf.EPOCH_BNDS and cf.EPOCH_BNDS in ds.variables
+    assert cube["time"].attrs["bounds"] == cf.TIME_BNDS
+    assert cube[cf.MONTH_TIME].attrs["climatology"] == cf.CLIMATOLOGY_BNDS
+
+
+def test_every_variable_of_every_group_has_a_standard_or_long_name(store: str) -> None:
+    for group in GROUPS:
+        ds = _raw(store, group)
+        for name, v in ds.data_vars.items():
+            assert v.attrs.get("standard_name") or v.attrs.get("long_name"), f"{group}/{name}"
+    assert (
+        cf.variable_attrs("soc_stock_src", {"units": "t C/ha"})["standard_name"]
+        == cf.STANDARD_NAMES["soc_stock"]
+    )
 
 
 def test_map_written_with_rio_to_raster_has_the_crs(store: str, tmp_path: Path) -> None:
