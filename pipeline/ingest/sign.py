@@ -64,7 +64,8 @@ def _failure(url: str, exc: Exception) -> SigningError:
         got = f"{type(exc).__name__}: {clip(exc, 300)}"
         hint = (
             "Check the network (this source needs internet, or a proxy through HTTPS_PROXY) and "
-            "PC_SDK_SAS_URL if you set it; then run again."
+            "PC_SDK_SAS_URL if you set it, then run again; a Planetary Computer API key in "
+            "PC_SDK_SUBSCRIPTION_KEY helps when the service limits anonymous requests."
         )
     return SigningError(
         f"signing the Planetary Computer asset hrefs: expected a SAS token from the token service "
