@@ -351,6 +351,9 @@ def time_coords(ds: xr.Dataset, period: tuple[int, int] | None = None) -> xr.Dat
             {"long_name": "first to last year of the period", **_ENCODED},
         )
     out = ds.drop_vars([n for n in new if n in ds.variables]).assign_coords(new)
+    for name in (EPOCH_TIME, EPOCH_BNDS, TIME_BNDS):  # one epoch / month per chunk, as the maps:
+        if name in out.variables:  # appending one never rewrites an older chunk
+            out[name].encoding["chunks"] = (1, 2)[: out[name].ndim]
     if TIME_BNDS in new:  # the series' own dates in the bounds' units (CF: the same units)
         out["time"].attrs["bounds"] = TIME_BNDS
         out["time"].encoding.update(units=TIME_UNITS, calendar=CALENDAR, dtype="int64")
