@@ -400,3 +400,30 @@ def test_multi_band_asset_outside_a_monthly_source_is_refused(climate, tmp_path)
     msg = str(err.value)
     assert "12" in msg and "raster:bands" in msg and "monthly" in msg and "\n" not in msg
     assert [s.id for s in open_repo(store).ancestry(branch="main")] == before
+
+
+def test_a_year_of_bands_on_an_item_not_spanning_the_year_is_refused(climate, tmp_path):
+    """Twelve monthly bands on an item dated April-March: which month is band 1 cannot be told;
+    refused in one paragraph naming the item and its dates."""
+    import json
+    import shutil
+
+    from pipeline.errors import CatalogError
+
+    cat = tmp_path / "tc"
+    shutil.copytree(climate["root"] / "tc", cat)
+    path = cat / "terraclimate" / "terraclimate-2019" / "terraclimate-2019.json"
+    item = json.loads(path.read_text())
+    item["properties"]["start_datetime"] = "2019-04-01T00:00:00Z"
+    item["properties"]["end_datetime"] = "2020-03-31T23:59:59Z"
+    path.write_text(json.dumps(item))
+    src = tmp_path / "terraclimate.yaml"
+    src.write_text((Path(__file__).parents[2] / "catalogs/sources/terraclimate.yaml").read_text())
+    with serve_catalog(cat) as s:
+        job = _job(tmp_path, [src], C_BBOX, C_RES, (2018, 2019))
+        with pytest.raises(CatalogError) as err:
+            run_ingest(job, stac_url=s.url)
+    msg = str(err.value)
+    assert "terraclimate-2019" in msg and "2019-04-01" in msg and "January" in msg and "\n" not in msg
+    # nothing committed: the repository holds only its initial snapshot
+    assert len(list(open_repo(str(tmp_path / "repo")).ancestry(branch="main"))) == 1
