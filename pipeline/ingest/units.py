@@ -70,6 +70,14 @@ _TABLE: dict[tuple[str, str], Conversion] = {
     ),
     ("g C/m2", "t C/ha"): Conversion(0.01, note="gNATSGO soc0_30: 1 g/m2 = 0.01 t/ha"),
     ("kg C/m2", "t C/ha"): Conversion(10.0),
+    # A carbon density (kg C per m3 of soil, coarse fragments excluded) that is a block mean over
+    # 0-30 cm: x 0.30 m = kg C/m2 over the layer, x 10 = t C/ha. Only for the direct stock, and
+    # the unit names its interval so the factor cannot be applied to another depth.
+    ("kg C/m3 over 0-30 cm", "t C/ha"): Conversion(
+        3.0,
+        note="OpenLandMap-soildb SOC density 0-30 cm (oc_iso.10694.1995.mg.cm3, kg/m3 = mg/cm3)",
+        only=frozenset({"soc_stock", "soc_stock_src"}),
+    ),
 }
 
 
@@ -87,7 +95,7 @@ def conversion(unit: str, variable: str) -> Conversion:
     raise UnitError(
         f"unit {unit!r} of {variable!r}: the registry cannot convert it to {target!r}. "
         f"Known units for {variable}: {', '.join(known)}. Fix the source definition's unit, "
-        "or add the conversion to pipeline/units.py (with a test)."
+        "or add the conversion to pipeline/ingest/units.py (with a test)."
     )
 
 

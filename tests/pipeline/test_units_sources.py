@@ -38,6 +38,8 @@ def canonical(source: str, variable: str, stored: float, *, stac_scale: float = 
         # real catalogs
         ("openlandmap-soil", "soc", 12, 1.0, 60.0),  # "x 5 g/kg"
         ("pc-gnatsgo", "soc_stock_src", 4500, 1.0, 45.0),  # g C/m2 -> t C/ha
+        # OpenLandMap-soildb SOC density 0-30 cm: 300 x 0.1 = 30 kg/m3 x 0.30 m = 9 kg/m2 = 90 t/ha
+        ("openlandmap-soildb", "soc_stock_src", 300, 1.0, 90.0),
         ("pc-esa-worldcover", "landcover", 10, 1.0, 10),
         ("pc-modis-ndvi", "ndvi", 5000, 0.0001, 0.5),  # MODIS raster:bands scale
     ],
@@ -68,6 +70,9 @@ def test_registry_refuses_what_it_does_not_know():
     with pytest.raises(UnitError, match="not a canonical variable"):
         conversion("g/kg", "nitrogen")
     assert np.isnan(convert(np.array([np.nan]), "dg/kg", "soc")[0])
+    # a density over 0-30 cm is a stock only for the direct-stock variables
+    with pytest.raises(UnitError, match="Known units for bdod"):
+        conversion("kg C/m3 over 0-30 cm", "bdod")
 
 
 def test_every_shipped_source_and_job_validates():
