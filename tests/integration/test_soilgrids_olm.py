@@ -75,12 +75,18 @@ def _served(catalog: Path) -> Iterator[str]:
         proc.wait(timeout=60)
 
 
-def _job_file(root: Path, shipped: str, sources: list[str] | None = None) -> Path:
-    """The shipped job ``catalogs/jobs/SHIPPED.yaml`` on the test region and a one-degree grid
-    (its sources, period and the rest as shipped), written under ``root``."""
+def _job_file(
+    root: Path,
+    shipped: str,
+    sources: list[str] | None = None,
+    bbox: tuple[float, ...] = sg.BBOX,
+    res: float = sg.JOB_RES,
+) -> Path:
+    """The shipped job ``catalogs/jobs/SHIPPED.yaml`` on the test region ``bbox`` and a grid of
+    ``res`` degrees (its sources, period and the rest as shipped), written under ``root``."""
     doc = yaml.safe_load((catalogs_dir() / "jobs" / f"{shipped}.yaml").read_text())
-    doc["region"] = {"bbox": list(sg.BBOX)}
-    doc["grid"] = {"crs": "EPSG:4326", "resolution": sg.JOB_RES}
+    doc["region"] = {"bbox": list(bbox)}
+    doc["grid"] = {"crs": "EPSG:4326", "resolution": res}
     doc["store"] = str(root / "repo")
     doc["chunks"] = {"y": 16, "x": 16}
     if sources is not None:
@@ -370,3 +376,140 @@ def test_point_depths_product_of_interval_means_is_not_the_trapezoid_of_density(
     assert trapezoid == pytest.approx((36 + 27) / 2 * 10 * 0.1 + (27 + 15) / 2 * 20 * 0.1)  # 73.5
     gap = sum(h * (s[k] - s[k + 1]) * (b[k] - b[k + 1]) / 4 * 0.1 for k, h in enumerate((10, 20)))
     assert trapezoid - cube_stock == pytest.approx(gap, abs=1e-4) and gap == pytest.approx(-1.125)
+
+
+# ---- OpenLandMap-soildb: SOC density per 5-year period --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def soildb(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("soildb")
+    catalog = sg.write_soildb(root / "catalog")
+    with _served(catalog) as url:
+        store = _run(root, _job_file(root, "kenya-openlandmap", bbox=sg.DB_BBOX, res=sg.DB_JOB_RES), url)
+    return {"root": root, "catalog": catalog, "store": store}
+
+
+def _db_stocks() -> np.ndarray:
+    return np.stack([sg.db_stock(k) for k in range(len(sg.DB_PERIODS))])
+
+
+def test_soildb_items_and_files_carry_the_products_encoding(soildb: dict) -> None:
+    import rasterio
+
+    coll = soildb["catalog"] / sg.DB_COLLECTION
+    ids = sorted(p.name for p in coll.iterdir() if p.is_dir())
+    assert ids == [
+        f"oc_iso.10694.1995.mg.cm3_{a}0101_{b}1231"
+        for a, b in ((2000, 2005), (2005, 2010), (2010, 2015), (2015, 2020), (2020, 2022))
+    ]
+    item = pystac.read_file(coll / ids[1] / f"{ids[1]}.json")
+    assert isinstance(item, pystac.Item)
+    assert item.datetime is None
+    assert item.properties["start_datetime"].startswith("2005-01-01")
+    assert item.properties["end_datetime"].startswith("2010-12-31")
+    assert sorted(item.assets) == sorted(
+        f"oc_iso.10694.1995.mg.cm3_{s}_b0cm..30cm" for s in ("m_30m", "p16_120m", "p84_120m")
+    )
+    href = item.assets["oc_iso.10694.1995.mg.cm3_m_30m_b0cm..30cm"].href
+    assert href.endswith(
+        "oc_iso.10694.1995.mg.cm3_m_30m_b0cm..30cm_20050101_20101231_g_epsg.4326_v20250204.tif"
+    )
+    with rasterio.open(href) as src:
+        assert (src.dtypes[0], src.nodata, src.scales[0], src.crs.to_epsg()) == ("int16", 32767, 0.1, 4326)
+        assert src.res == pytest.approx((0.00025, 0.00025))
+        assert src.read(1)[0, 0] == 305  # cell (0, 0) of the second period, stored x 10
+
+
+def test_soildb_stock_per_period_is_the_density_over_0_30_cm(soildb: dict) -> None:
+    ind = _group(soildb["store"], "indicators")
+    # each period's start year is its epoch (2020-2022 -> 2020)
+    assert ind["epoch"].values.tolist() == [2000, 2005, 2010, 2015, 2020]
+    want = _db_stocks()
+    # cell (0, 0) in 2000 by hand: 300 stored = 30.0 kg/m3 x 0.30 m = 9 kg/m2 = 90 t C/ha
+    assert want[0, 0, 0] == pytest.approx(90.0)
+    np.testing.assert_allclose(ind["soc_stock"].values, want, rtol=1e-5)
+    assert np.isnan(ind["soc_stock"].sel(epoch=2010).values[1, 1])  # 32767: no data, not 3276.7
+    assert ind.attrs["stock_method"] == "direct (soc_stock_src)"
+    assert any(
+        a.startswith("soc_stock: taken from the cube's soc_stock_src") for a in ind.attrs["assumptions"]
+    )
+    na = ind.attrs["not_available"]
+    assert "direct stock without quantiles" in na["bounds"]
+    assert "soc_clay_ratio" in na
+    assert "soc_stock_change" not in na and "trend_slope" not in na
+    assert np.isnan(ind["soc_stock_q05"].values).all() and np.isnan(ind["soc_stock_q95"].values).all()
+    cube = _group(soildb["store"], "cube")
+    assert cube["soc_stock_src"].dims[0] == "epoch"
+    np.testing.assert_allclose(cube["soc_stock_src"].values.reshape(want.shape), want, rtol=1e-5)
+
+
+def test_soildb_change_and_rates(soildb: dict) -> None:
+    ind = _group(soildb["store"], "indicators")
+    s = _db_stocks()
+    for k, e in enumerate(sg.DB_EPOCHS):
+        change = s[k] - s[0]
+        np.testing.assert_allclose(ind["soc_stock_change"].sel(epoch=e).values, change, rtol=1e-4, atol=1e-4)
+        if k == 0:
+            continue
+        rate = change / (e - 2000)
+        np.testing.assert_allclose(ind["soc_change_rate"].sel(epoch=e).values, rate, rtol=1e-4, atol=1e-5)
+        permille = rate / s[0] * 1000
+        np.testing.assert_allclose(
+            ind["soc_change_rate_permille"].sel(epoch=e).values, permille, rtol=1e-4, atol=1e-4
+        )
+        np.testing.assert_allclose(
+            ind["progress_4p1000"].sel(epoch=e).values, permille / 4, rtol=1e-4, atol=1e-4
+        )
+    # by hand, 2000 -> 2020: (0, 0) +20 stored = +2 kg/m3 = +6 t C/ha, 0.3 t C/ha a year,
+    # 0.3 / 90 x 1000 = 3.33 per mille a year; (1, 1) -40 stored = -12 t C/ha
+    last = ind.sel(epoch=2020)
+    assert float(last["soc_stock_change"].values[0, 0]) == pytest.approx(6.0, rel=1e-4)
+    assert float(last["soc_change_rate"].values[0, 0]) == pytest.approx(0.3, rel=1e-4)
+    assert float(last["soc_change_rate_permille"].values[0, 0]) == pytest.approx(10 / 3, rel=1e-4)
+    assert float(last["soc_stock_change"].values[1, 1]) == pytest.approx(-12.0, rel=1e-4)
+    assert float(last["soc_stock_change"].values[1, 0]) == 0.0
+
+
+def test_soildb_trends_by_hand(soildb: dict) -> None:
+    """Theil-Sen slope and Mann-Kendall p (continuity-corrected, ties corrected) at 2020 over the
+    five periods, by hand. One stored unit is 0.1 kg/m3 x 0.30 m x 10 = 0.3 t C/ha."""
+    ind = _group(soildb["store"], "indicators")
+    slope = ind["trend_slope"].sel(epoch=2020).values
+    p = ind["trend_p"].sel(epoch=2020).values
+    u = 0.3
+    # (0, 0): +5 units every 5 years: slope 1 unit a year; S = 10 of 10 pairs,
+    # var(S) = 5*4*15/18, Z = (10 - 1)/sd
+    assert slope[0, 0] == pytest.approx(1 * u, rel=1e-4)
+    assert p[0, 0] == pytest.approx(math.erfc(9 / math.sqrt(5 * 4 * 15 / 18) / math.sqrt(2)), rel=1e-4)
+    # (0, 1): shifts 0, +4, -4, +8, +4 at 0, 5, 10, 15, 20 years: pair slopes 4/5, -4/10,
+    # 8/15, 4/20, -8/5, 4/10, 0/15, 12/5, 8/10, -4/5; median (4/20 + 4/10) / 2 = 0.3 units a
+    # year; signs + - + + - + 0 + + -: S = 3; one tie of two (+4): var(S) = (300 - 2*1*9)/18
+    assert slope[0, 1] == pytest.approx(0.3 * u, rel=1e-4)
+    assert p[0, 1] == pytest.approx(math.erfc(2 / math.sqrt(282 / 18) / math.sqrt(2)), rel=1e-4)
+    # (1, 1): no data in 2010, four periods left (2000, 2005, 2015, 2020), -10 units every 5
+    # years: slope -2 units a year; S = -6, var(S) = 4*3*13/18, Z = (-6 + 1)/sd
+    assert slope[1, 1] == pytest.approx(-2 * u, rel=1e-4)
+    assert p[1, 1] == pytest.approx(math.erfc(5 / math.sqrt(4 * 3 * 13 / 18) / math.sqrt(2)), rel=1e-4)
+    # (1, 0): constant: slope 0 and no test (every pair tied: var(S) = 0, p NaN)
+    assert slope[1, 0] == 0 and np.isnan(p[1, 0])
+
+
+def test_soildb_api_series_and_what_is_not_available(soildb: dict) -> None:
+    s = _db_stocks()
+    for c in _client(soildb["root"], soildb["store"]):
+        body = c.get("/v1/indicators").json()
+        rows = {r["id"]: r for r in body["indicators"]}
+        assert body["inputs"]["stock_method"] == "direct (soc_stock_src)"
+        for name in (*CHANGE, "trend_slope", "trend_p"):
+            assert rows[name]["not_available"] is None, name
+        assert rows["soc_stock"]["not_available"] is None
+        assert "quantiles" in rows["soc_stock"]["bounds_not_available"]
+        assert rows["soc_clay_ratio"]["not_available"]
+        stock = c.get("/v1/regions/KEN/indicators/soc_stock").json()
+        assert [p["epoch"] for p in stock["series"]] == list(sg.DB_EPOCHS)
+        assert [p["value"] for p in stock["series"]] == pytest.approx([np.nanmean(x) for x in s], rel=1e-5)
+        assert all(p["lower"] is None and p["upper"] is None for p in stock["series"])
+        ch = c.get("/v1/regions/KEN/indicators/soc_stock_change").json()
+        want = [np.nanmean(x - s[0]) for x in s]  # over the cells with both stocks
+        assert [p["value"] for p in ch["series"]] == pytest.approx(want, rel=1e-4, abs=1e-4)

@@ -385,3 +385,166 @@ def write_openlandmap(root: Path, epochs: tuple[int, ...] = OLM_EPOCHS) -> Path:
     }
     (root / "catalog.json").write_text(json.dumps(catalog, indent=1))
     return root
+
+
+# ---- OpenLandMap-soildb (SOC density per 5-year period) -------------------------------------
+#
+# The encoding of catalogs/sources/openlandmap-soildb.yaml (see its comments for what is
+# verified and from where): collection oc_iso.10694.1995.mg.cm3, one item per period
+# (id COLLECTION_YYYY0101_YYYY1231, datetime null, start/end_datetime the period), assets
+# COLLECTION_{m,p16,p84}_{30m,120m}_b0cm..30cm, COGs in EPSG:4326, int16 x 10 kg/m3 with
+# nodata 32767 and the scale 0.1 in the GeoTIFF's band metadata, not log-transformed. The mean
+# is at 0.00025 degrees (30 m); the P16/P84 layers at 120 m (written here at 0.001 degrees, an
+# assumption: they are not read). A small region (2 x 2 cells of 0.1 degree, symmetric about
+# the equator: equal areas) keeps the 30 m files small.
+
+DB_COLLECTION = "oc_iso.10694.1995.mg.cm3"
+DB_VERSION = "v20250204"
+DB_BBOX = (36.0, -0.1, 36.2, 0.1)
+DB_JOB_RES = 0.1
+DB_RES = 0.00025
+DB_RES_120 = 0.001
+DB_NODATA = 32767
+DB_SCALE = 0.1  # stored x 0.1 = kg/m3
+DB_PERIODS = ((2000, 2005), (2005, 2010), (2010, 2015), (2015, 2020), (2020, 2022))
+DB_EPOCHS = tuple(p[0] for p in DB_PERIODS)
+
+
+def db_key(stat: str = "m", res: str = "30m") -> str:
+    return f"{DB_COLLECTION}_{stat}_{res}_b0cm..30cm"
+
+
+def db_ocd(period: int) -> np.ndarray:
+    """Stored integers (x 10 kg/m3) per cell for the ``period``-th period: (0, 0) grows by 5 a
+    period; (0, 1) is 250 shifted by 0, +4, -4, +8, +4; (1, 0) is constant; (1, 1) falls by 10
+    a period and has no data in 2010-2015."""
+    out = np.zeros(CELLS, dtype=np.int16)
+    out[0, 0] = 300 + 5 * period
+    out[0, 1] = 250 + (0, 4, -4, 8, 4)[period]
+    out[1, 0] = 280
+    out[1, 1] = DB_NODATA if period == 2 else 400 - 10 * period
+    return out
+
+
+def db_stock(period: int) -> np.ndarray:
+    """The stock by hand: stored x 0.1 kg/m3 x 0.30 m x 10 (t C/ha); NaN where no data."""
+    raw = db_ocd(period).astype(float)
+    return np.where(raw == DB_NODATA, np.nan, raw * 0.1 * 0.30 * 10)
+
+
+def _db_cog(path: Path, cells: np.ndarray, res: float) -> None:
+    per = round(DB_JOB_RES / res)
+    data = np.kron(cells, np.ones((per, per), dtype=np.int16)).astype(np.int16)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    w, _, _, n = DB_BBOX
+    profile = {
+        "driver": "COG",
+        "width": data.shape[1],
+        "height": data.shape[0],
+        "count": 1,
+        "dtype": "int16",
+        "crs": "EPSG:4326",
+        "transform": from_origin(w, n, res, res),
+        "nodata": DB_NODATA,
+        "compress": "DEFLATE",
+        "blocksize": 512,
+        "overview_resampling": "average",
+    }
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data, 1)
+        dst.scales = (DB_SCALE,)
+        dst.units = ("kg/m3",)
+
+
+def _db_item(root: Path, k: int) -> dict[str, object]:
+    start, end = DB_PERIODS[k]
+    period = f"{start}0101_{end}1231"
+    item_id = f"{DB_COLLECTION}_{period}"
+    w, s, e, n = DB_BBOX
+    mean = db_ocd(k)
+    valid = mean != DB_NODATA
+    layers = {
+        ("m", "30m"): (mean, DB_RES),
+        ("p16", "120m"): (np.where(valid, mean - 60, DB_NODATA).astype(np.int16), DB_RES_120),
+        ("p84", "120m"): (np.where(valid, mean + 90, DB_NODATA).astype(np.int16), DB_RES_120),
+    }
+    assets: dict[str, object] = {}
+    for (stat, res_name), (cells, res) in layers.items():
+        name = f"{DB_COLLECTION}_{stat}_{res_name}_b0cm..30cm_{period}_g_epsg.4326_{DB_VERSION}.tif"
+        path = root / "data" / name
+        _db_cog(path, cells, res)
+        assets[db_key(stat, res_name)] = {
+            "href": path.resolve().as_uri(),
+            "type": "image/tiff; application=geotiff; profile=cloud-optimized",
+            "title": f"Soil organic carbon density ({stat}, {res_name}) 0-30 cm, {start}-{end}",
+            "roles": ["data"],
+            "proj:shape": [round((n - s) / res), round((e - w) / res)],
+            "proj:transform": list(from_origin(w, n, res, res))[:6],
+            "raster:bands": [{"data_type": "int16", "nodata": DB_NODATA, "unit": "kg/m3"}],
+        }
+    return {
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "stac_extensions": [
+            "https://stac-extensions.github.io/projection/v1.1.0/schema.json",
+            "https://stac-extensions.github.io/raster/v1.1.0/schema.json",
+        ],
+        "id": item_id,
+        "collection": DB_COLLECTION,
+        "geometry": {"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]},
+        "bbox": [w, s, e, n],
+        "properties": {
+            "datetime": None,
+            "start_datetime": f"{start}-01-01T00:00:00Z",
+            "end_datetime": f"{end}-12-31T23:59:59Z",
+            "proj:epsg": 4326,
+        },
+        "links": [
+            {"rel": "collection", "href": "../collection.json", "type": "application/json"},
+            {"rel": "parent", "href": "../collection.json", "type": "application/json"},
+            {"rel": "root", "href": "../../catalog.json", "type": "application/json"},
+        ],
+        "assets": assets,
+    }
+
+
+def write_soildb(root: Path) -> Path:
+    """A static catalog at ``root`` with the soildb SOC density collection, an item per period."""
+    items = [_db_item(root, k) for k in range(len(DB_PERIODS))]
+    folder = root / DB_COLLECTION
+    for item in items:
+        (folder / str(item["id"])).mkdir(parents=True, exist_ok=True)
+        (folder / str(item["id"]) / f"{item['id']}.json").write_text(json.dumps(item, indent=1))
+    collection = {
+        "type": "Collection",
+        "stac_version": "1.0.0",
+        "id": DB_COLLECTION,
+        "title": "OpenLandMap-soildb: Soil organic carbon density [kg/m3]",
+        "description": "test fixture in the encoding of OpenLandMap-soildb's SOC density (v20250204)",
+        "license": "CC-BY-4.0",
+        "extent": {
+            "spatial": {"bbox": [list(DB_BBOX)]},
+            "temporal": {"interval": [["2000-01-01T00:00:00Z", "2022-12-31T23:59:59Z"]]},
+        },
+        "links": [
+            {"rel": "root", "href": "../catalog.json", "type": "application/json"},
+            {"rel": "parent", "href": "../catalog.json", "type": "application/json"},
+            *[
+                {"rel": "item", "href": f"./{i['id']}/{i['id']}.json", "type": "application/json"}
+                for i in items
+            ],
+        ],
+    }
+    (folder / "collection.json").write_text(json.dumps(collection, indent=1))
+    catalog = {
+        "type": "Catalog",
+        "stac_version": "1.0.0",
+        "id": "openlandmap",
+        "description": "OpenLandMap-shaped static catalog (test fixture)",
+        "links": [
+            {"rel": "root", "href": "./catalog.json", "type": "application/json"},
+            {"rel": "child", "href": f"./{DB_COLLECTION}/collection.json", "type": "application/json"},
+        ],
+    }
+    (root / "catalog.json").write_text(json.dumps(catalog, indent=1))
+    return root
