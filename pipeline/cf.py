@@ -380,6 +380,18 @@ def with_bounds(part: xr.Dataset, ds: xr.Dataset, stored: set[str] | None = None
     return out
 
 
+def mark_coordinates(group: Any) -> None:
+    """List the derived time coordinates a Zarr ``group`` holds in its ``coordinates`` attribute
+    (xarray's record of the coordinates no variable names), so that they read back as
+    coordinates, not data variables, after a group was written in several parts (each part
+    rewrites that attribute with its own)."""
+    have = [n for n in DERIVED if n in group]
+    if not have:
+        return
+    listed = str(group.attrs.get("coordinates", "")).split()
+    group.attrs["coordinates"] = " ".join(sorted({*listed, *have}))
+
+
 def extend(group: Any, start: int) -> None:
     """Fill the derived time coordinates of a Zarr ``group`` from position ``start`` on, after its
     ``epoch`` or ``time`` labels grew there (the arrays already resized with them)."""

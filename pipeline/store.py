@@ -32,7 +32,7 @@ import xarray as xr
 import zarr
 from icechunk.xarray import to_icechunk
 
-from pipeline.cf import label, with_bounds
+from pipeline.cf import label, mark_coordinates, with_bounds
 from pipeline.errors import PipelineError, clip, permission_denied
 from pipeline.ingest.units import CANONICAL
 
@@ -372,6 +372,7 @@ def write_and_commit(
             if on_variable:
                 for name in group:
                     on_variable(name)
+        mark_coordinates(zarr.open_group(tx.session.store, path=CUBE))  # the CF dates: coordinates
         if "provenance" in ds.attrs:
             zarr.open_group(tx.session.store, path=CUBE).attrs.update({"provenance": ds.attrs["provenance"]})
     return tx.snapshot_id
