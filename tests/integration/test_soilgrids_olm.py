@@ -1,4 +1,4 @@
-"""SoilGrids 2.0 and an OpenLandMap SOC time series end to end, offline, through the real path.
+"""SoilGrids 2.0, OpenLandMap soil and OpenLandMap-soildb end to end, offline, the real path.
 
 SoilGrids: a folder in ISRIC's layout and encoding (tests/support/soilgrids_olm_products.py:
 VRTs over int16 Homolosine tiles, .vrt.ovr overviews) -> ``socobs stac index`` -> ``socobs stac
@@ -7,10 +7,16 @@ catalogs/jobs/kenya-soilgrids.yaml (on the test region and a one-degree grid) ->
 API. One release: the stock (with bounds, from content, density and coarse fragments), the
 SOC/clay ratio, and change and trends "not available". With only ocs indexed the stock is ocs.
 
-OpenLandMap: recorded item JSON of a static catalog (an SOC item per epoch, one bulk density
-release) -> ``socobs stac serve`` -> the ingest with catalogs/sources/openlandmap-*.yaml and the
-job of catalogs/jobs/kenya-openlandmap.yaml -> indicators (stock per epoch, change, rates,
-trends) -> API.
+OpenLandMap's static 250 m soil: recorded item JSON of a static catalog (SOC content and bulk
+density, one release each, point depths 0/10/30 cm) -> ``socobs stac serve`` -> the ingest with
+catalogs/sources/openlandmap-soil.yaml and openlandmap-bulkdens.yaml -> the stock from point
+depths (one epoch: change not available) -> API.
+
+OpenLandMap-soildb, OpenLandMap's SOC time series: recorded item JSON in its layout (an item per
+5-year period 2000-2022, int16 COGs x 10 kg/m3) -> ``socobs stac serve`` -> the ingest with
+catalogs/sources/openlandmap-soildb.yaml and the job of catalogs/jobs/kenya-openlandmap.yaml
+(SOC density 0-30 cm as the stock) -> indicators (stock per period, change, rates, trends) ->
+API (no bounds, no SOC/clay: said, not invented).
 
 Every expected number is computed here from the stored integers and the products' published
 conversion factors; the four cells have equal areas, so a region's value is the plain mean of
@@ -262,113 +268,63 @@ def test_only_ocs_indexed_gives_ocs_as_the_stock(tmp_path: Path) -> None:
     assert "quantiles" in na["bounds"] and "soc_clay_ratio" in na and "soc_stock_change" in na
 
 
-# ---- OpenLandMap SOC time series ----------------------------------------------------------
+# ---- OpenLandMap static 250 m soil (point depths) ---------------------------------------
 
 
 @pytest.fixture(scope="module")
 def openlandmap(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """organic.carbon_usda.6a1c and bulkdens.fineearth_usda.4a1h (one release each, point depths
+    0/10/30 cm) through the Kenya job with those two sources and a period reaching back to the
+    releases' date (1950)."""
     root = tmp_path_factory.mktemp("openlandmap")
     catalog = sg.write_openlandmap(root / "catalog")
+    job = _job_file(root, "kenya-openlandmap", sources=["openlandmap-soil", "openlandmap-bulkdens"])
+    doc = yaml.safe_load(job.read_text())
+    doc["period"] = {"start": 1950, "end": 2024}
+    job.write_text(yaml.safe_dump(doc, sort_keys=False))
     with _served(catalog) as url:
-        store = _run(root, _job_file(root, "kenya-openlandmap"), url)
+        store = _run(root, job, url)
     return {"root": root, "store": store}
 
 
-def _stocks() -> np.ndarray:
-    return np.stack([sg.olm_stock(e) for e in sg.OLM_EPOCHS])
-
-
-def test_openlandmap_stock_per_epoch_from_point_depths(openlandmap: dict) -> None:
+def test_openlandmap_stock_from_point_depths(openlandmap: dict) -> None:
     ind = _group(openlandmap["store"], "indicators")
-    assert ind["epoch"].values.tolist() == list(sg.OLM_EPOCHS)
-    want = _stocks()
-    # cell (1, 0) in 2000 by hand: soc 30, 20, 10 g/kg and bdod 1.20, 1.35, 1.50 g/cm3 at 0, 10,
-    # 30 cm -> 25 g/kg x 1.275 g/cm3 x 10 cm + 15 g/kg x 1.425 g/cm3 x 20 cm, x 0.1
-    assert want[0, 1, 0] == pytest.approx(25 * 1.275 * 10 * 0.1 + 15 * 1.425 * 20 * 0.1)
-    np.testing.assert_allclose(ind["soc_stock"].values, want, rtol=1e-5)
-    assert np.isnan(ind["soc_stock"].sel(epoch=2005).values[1, 1])  # 255 at 10 cm that year
+    assert ind["epoch"].values.tolist() == [sg.OLM_RELEASE[0]]  # the releases' date labels the epoch
+    want = sg.olm_stock()
+    # cell (1, 0) by hand: soc 30, 20, 10 g/kg and bdod 1.20, 1.35, 1.50 g/cm3 at 0, 10, 30 cm
+    # -> 25 g/kg x 1.275 g/cm3 x 10 cm + 15 g/kg x 1.425 g/cm3 x 20 cm, x 0.1
+    assert want[1, 0] == pytest.approx(25 * 1.275 * 10 * 0.1 + 15 * 1.425 * 20 * 0.1)
+    np.testing.assert_allclose(ind["soc_stock"].values[0], want, rtol=1e-5)
+    assert np.isnan(ind["soc_stock"].values[0, 1, 1])  # 255 at 10 cm
     notes = ind.attrs["assumptions"]
     assert any(n.startswith("soc: ") and "trapezoidal" in n for n in notes)
-    assert any(n.startswith("bdod: one release") for n in notes)
     assert any(n.startswith("cfvo: ") and "assumed 0" in n for n in notes)
-    assert "soc_stock_change" not in ind.attrs["not_available"]
-    assert "trend_slope" not in ind.attrs["not_available"]
+    na = ind.attrs["not_available"]
+    assert "1 epoch" in na["soc_stock_change"] and "trend_slope" in na  # one release: no change
+    for name in (*CHANGE, "trend_slope", "trend_p"):
+        assert np.isnan(ind[name].values).all(), name
 
 
-def test_openlandmap_change_and_rates(openlandmap: dict) -> None:
-    ind = _group(openlandmap["store"], "indicators")
-    s = _stocks()
-    for k, e in enumerate(sg.OLM_EPOCHS):
-        change = s[k] - s[0]
-        np.testing.assert_allclose(ind["soc_stock_change"].sel(epoch=e).values, change, rtol=1e-4, atol=1e-4)
-        if k == 0:
-            continue
-        rate = change / (e - sg.OLM_EPOCHS[0])
-        np.testing.assert_allclose(ind["soc_change_rate"].sel(epoch=e).values, rate, rtol=1e-4, atol=1e-5)
-        permille = rate / s[0] * 1000
-        np.testing.assert_allclose(
-            ind["soc_change_rate_permille"].sel(epoch=e).values, permille, rtol=1e-4, atol=1e-4
-        )
-        np.testing.assert_allclose(
-            ind["progress_4p1000"].sel(epoch=e).values, permille / 4, rtol=1e-4, atol=1e-4
-        )
-    assert ind["soc_stock_change"].sel(epoch=2015).values[1, 0] == 0  # constant soil: no change
-    assert ind["soc_stock_change"].sel(epoch=2015).values[0, 0] > 0
-    assert ind["soc_stock_change"].sel(epoch=2015).values[1, 1] < 0
-
-
-def test_openlandmap_trends_by_hand(openlandmap: dict) -> None:
-    """The last epoch's Theil-Sen slope and Mann-Kendall p (continuity-corrected, two-sided)
-    on three cells, computed by hand from the series' shape."""
-    ind = _group(openlandmap["store"], "indicators")
-    s = _stocks()
-    slope = ind["trend_slope"].sel(epoch=2015).values
-    p = ind["trend_p"].sel(epoch=2015).values
-    # (0, 0): the stock grows linearly (one unit of soc at 0 cm per epoch): slope = the first
-    # step / 5 years; S = 6 of 6 pairs, var(S) = 4*3*13/18, Z = (6 - 1)/sd
-    assert slope[0, 0] == pytest.approx((s[1, 0, 0] - s[0, 0, 0]) / 5, rel=1e-4)
-    assert p[0, 0] == pytest.approx(math.erfc(5 / math.sqrt(4 * 3 * 13 / 18) / math.sqrt(2)), rel=1e-4)
-    # (0, 1): soc shifted by 0, +1, -1, +2 units at every depth over 0, 5, 10, 15 years: the
-    # stock is a + b * shift; the shift's pair slopes 1/5, -1/10, 2/15, -2/5, 1/10, 3/5: median
-    # (1/10 + 2/15) / 2 = 7/60 a year; signs + - + - + +: S = 2
-    b = s[1, 0, 1] - s[0, 0, 1]  # the stock per unit of shift
-    assert s[2, 0, 1] == pytest.approx(s[0, 0, 1] - b) and s[3, 0, 1] == pytest.approx(s[0, 0, 1] + 2 * b)
-    assert slope[0, 1] == pytest.approx(7 / 60 * b, rel=1e-4)
-    assert p[0, 1] == pytest.approx(math.erfc(1 / math.sqrt(4 * 3 * 13 / 18) / math.sqrt(2)), rel=1e-4)
-    # (1, 1): no data in 2005, three epochs left (2000, 2010, 2015), linear decline: slope the
-    # 2000-2010 step / 10; S = -3, var(S) = 3*2*11/18, Z = (-3 + 1)/sd
-    assert slope[1, 1] == pytest.approx((s[2, 1, 1] - s[0, 1, 1]) / 10, rel=1e-4)
-    assert p[1, 1] == pytest.approx(math.erfc(2 / math.sqrt(3 * 2 * 11 / 18) / math.sqrt(2)), rel=1e-4)
-    # (1, 0): constant: slope 0; every pair tied, so var(S) = 0 after the tie correction and
-    # there is no test (p NaN, not 1)
-    assert slope[1, 0] == 0 and np.isnan(p[1, 0])
-
-
-def test_openlandmap_api_series(openlandmap: dict) -> None:
-    s = _stocks()
+def test_openlandmap_api_stock_and_no_change(openlandmap: dict) -> None:
     for c in _client(openlandmap["root"], openlandmap["store"]):
-        body = c.get("/v1/indicators").json()
-        rows = {r["id"]: r for r in body["indicators"]}
-        for name in (*CHANGE, "trend_slope", "trend_p"):
-            assert rows[name]["not_available"] is None, name
         stock = c.get("/v1/regions/KEN/indicators/soc_stock").json()
-        assert [p["value"] for p in stock["series"]] == pytest.approx([np.nanmean(x) for x in s], rel=1e-5)
-        ch = c.get("/v1/regions/KEN/indicators/soc_stock_change").json()
-        want = [np.nanmean(x - s[0]) for x in s]  # over the cells with both stocks
-        assert [p["value"] for p in ch["series"]] == pytest.approx(want, rel=1e-4, abs=1e-4)
+        (point,) = stock["series"]
+        assert point["value"] == pytest.approx(np.nanmean(sg.olm_stock()), rel=1e-5)
         assert any("trapezoidal" in n for n in stock["notes"])
+        ch = c.get("/v1/regions/KEN/indicators/soc_stock_change").json()
+        assert [p["value"] for p in ch["series"]] == [None] and "not available" in ch["not_available"]
 
 
 def test_point_depths_product_of_interval_means_is_not_the_trapezoid_of_density(openlandmap: dict) -> None:
     """Evidence for issue #19 item 1 (point-depth stock): the cube holds interval means, and the
     stock is content x density of those means; the trapezoid of the carbon density at the
     points (kernels.stock.soc_stock_points) differs by h (s_top - s_bottom)(b_top - b_bottom) / 4
-    per interval (x 0.1), whenever content and density both vary with depth. Cell (1, 0) in
-    2000: soc 30, 20, 10 g/kg and bdod 1.20, 1.35, 1.50 g/cm3 at 0, 10, 30 cm."""
+    per interval (x 0.1), whenever content and density both vary with depth. Cell (1, 0): soc
+    30, 20, 10 g/kg and bdod 1.20, 1.35, 1.50 g/cm3 at 0, 10, 30 cm."""
     from kernels.stock import soc_stock_points
 
     ind = _group(openlandmap["store"], "indicators")
-    cube_stock = float(ind["soc_stock"].sel(epoch=2000).values[1, 0])
+    cube_stock = float(ind["soc_stock"].values[0, 1, 0])
     assert cube_stock == pytest.approx(25 * 1.275 * 10 * 0.1 + 15 * 1.425 * 20 * 0.1, rel=1e-6)  # 74.625
     s, b = np.array([30.0, 20.0, 10.0]), np.array([1.20, 1.35, 1.50])
     trapezoid = float(soc_stock_points(s, b, np.zeros(3), [0, 10, 30]))

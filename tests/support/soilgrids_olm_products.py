@@ -19,8 +19,10 @@ OpenLandMap: a static STAC catalog (recorded item JSON, written here as the real
 laid out: one item per collection and period, ``start_datetime``/``end_datetime``, assets keyed
 ``COLLECTION_m_250m_bDEPTHcm``), 250 m COGs in EPSG:4326, uint8 with nodata 255, organic carbon
 "x 5 g/kg" and bulk density "x 10 kg/m3" at point depths 0, 10 and 30 cm, no raster:bands scale
-or unit. The SOC time series has an item per epoch; the bulk density is one release. Pixels are
-aligned with the job cells (480 pixels a degree), so a cell's value is its constant.
+or unit. SOC content (organic.carbon_usda.6a1c) and bulk density are one release each (the
+static 250 m products of catalogs/sources/openlandmap-soil.yaml and openlandmap-bulkdens.yaml).
+Pixels are aligned with the job cells (480 pixels a degree), so a cell's value is its constant.
+OpenLandMap's SOC time series is OpenLandMap-soildb, at the end of this module.
 """
 
 from __future__ import annotations
@@ -208,31 +210,23 @@ def sg_stock(stat: str = "mean") -> np.ndarray:
 OLM_RES = 1.0 / 480.0  # 250 m at the equator, in degrees (OpenLandMap's EPSG:4326 grid)
 OLM_NODATA = 255
 OLM_DEPTHS = (0, 10, 30)
-SOC_COLLECTION = "organic.carbon_usda.6a1c.annual"
+SOC_COLLECTION = "organic.carbon_usda.6a1c"
 BD_COLLECTION = "bulkdens.fineearth_usda.4a1h"
-OLM_EPOCHS = (2000, 2005, 2010, 2015)
-BD_RELEASE = (1950, 2017)  # the bulk density's period (one release)
+OLM_RELEASE = (1950, 2017)  # the releases' period (one item each, dated by its start)
 
 
 def olm_key(collection: str, depth: int) -> str:
-    base = collection.removesuffix(".annual")
-    return f"{base}_m_250m_b{depth}cm"
+    return f"{collection}_m_250m_b{depth}cm"
 
 
-def olm_soc(epoch: int) -> np.ndarray:
-    """Stored SOC integers ("x 5 g/kg") at 0, 10, 30 cm per cell for ``epoch``: cell (0, 0)
-    gains 1 unit at the surface per epoch; (0, 1) is shifted by 0, +1, -1, +2 units at every
-    depth; (1, 0) is constant; (1, 1) loses 1 unit at 0 and 10 cm per epoch and has no data at
-    10 cm in 2005."""
-    k = OLM_EPOCHS.index(epoch)
+def olm_soc() -> np.ndarray:
+    """Stored SOC integers ("x 5 g/kg") at 0, 10, 30 cm per cell (one release); cell (1, 1) has
+    no data at 10 cm."""
     out = np.zeros((3, *CELLS), dtype=np.int64)
-    out[:, 0, 0] = [8 + k, 5, 3]
-    wiggle = [0, 1, -1, 2][k]
-    out[:, 0, 1] = [10 + wiggle, 7 + wiggle, 4 + wiggle]
+    out[:, 0, 0] = [8, 5, 3]
+    out[:, 0, 1] = [10, 7, 4]
     out[:, 1, 0] = [6, 4, 2]
-    out[:, 1, 1] = [12 - k, 9 - k, 6]
-    if epoch == 2005:
-        out[1, 1, 1] = OLM_NODATA
+    out[:, 1, 1] = [12, OLM_NODATA, 6]
     return out.astype(np.uint8)
 
 
@@ -242,12 +236,12 @@ def olm_bdod() -> np.ndarray:
     return np.stack([110 + 5 * cell, 125 + 5 * cell, 140 + 5 * cell]).astype(np.uint8)
 
 
-def olm_stock(epoch: int) -> np.ndarray:
+def olm_stock() -> np.ndarray:
     """The stock per cell by hand, the ingest's way: each property's interval mean is the mean
     of its two point values (0-10 and 10-30 cm; the trapezoidal rule), and the stock sums
     content [g/kg] x density [g/cm3] x thickness [cm] x 0.1 over the intervals (no coarse
     fragments: assumed 0)."""
-    soc = olm_soc(epoch).astype(float)
+    soc = olm_soc().astype(float)
     soc[soc == OLM_NODATA] = np.nan
     s = soc * 5.0  # g/kg
     b = olm_bdod().astype(float) * 10.0 / 1000.0  # g/cm3
@@ -283,14 +277,12 @@ def _olm_item(
     root: Path, collection: str, start: int, end: int, layers: np.ndarray, title: str
 ) -> dict[str, object]:
     period = f"{start}0101_{end}1231"
-    item_id = f"{collection.removesuffix('.annual')}_{period}"
+    item_id = f"{collection}_{period}"
     w, s, e, n = BBOX
     assets: dict[str, object] = {}
     for k, depth in enumerate(OLM_DEPTHS):
         key = olm_key(collection, depth)
-        name = (
-            f"{collection.removesuffix('.annual')}_m_250m_b{depth}..{depth}cm_{period}_go_epsg.4326_v0.2.tif"
-        )
+        name = f"{collection}_m_250m_b{depth}..{depth}cm_{period}_go_epsg.4326_v0.2.tif"
         path = root / "data" / collection / name
         _olm_cog(path, layers[k])
         assets[key] = {
@@ -330,7 +322,7 @@ def _collection(collection: str, title: str, items: list[dict[str, object]], yea
         "stac_version": "1.0.0",
         "id": collection,
         "title": title,
-        "description": f"test fixture in the encoding of OpenLandMap's {collection.removesuffix('.annual')}",
+        "description": f"test fixture in the encoding of OpenLandMap's {collection}",
         "license": "CC-BY-SA-4.0",
         "extent": {
             "spatial": {"bbox": [list(BBOX)]},
@@ -347,22 +339,19 @@ def _collection(collection: str, title: str, items: list[dict[str, object]], yea
     }
 
 
-def write_openlandmap(root: Path, epochs: tuple[int, ...] = OLM_EPOCHS) -> Path:
-    """A static catalog at ``root``: the SOC time series (an item per epoch of
-    ``SOC_COLLECTION``) and the bulk density (one item of ``BD_COLLECTION``); returns it."""
+def write_openlandmap(root: Path) -> Path:
+    """A static catalog at ``root``: the SOC content (one item of ``SOC_COLLECTION``) and the
+    bulk density (one item of ``BD_COLLECTION``), one release each; returns it."""
     docs = {
         SOC_COLLECTION: (
-            "Soil organic carbon content (x 5 g/kg), annual",
-            [
-                _olm_item(root, SOC_COLLECTION, y, y, olm_soc(y), "Soil organic carbon content")
-                for y in epochs
-            ],
-            (min(epochs), max(epochs)),
+            "Soil organic carbon content (x 5 g/kg)",
+            [_olm_item(root, SOC_COLLECTION, *OLM_RELEASE, olm_soc(), "Soil organic carbon content")],
+            OLM_RELEASE,
         ),
         BD_COLLECTION: (
             "Soil bulk density fine earth (x 10 kg/m3)",
-            [_olm_item(root, BD_COLLECTION, *BD_RELEASE, olm_bdod(), "Bulk density (fine earth)")],
-            BD_RELEASE,
+            [_olm_item(root, BD_COLLECTION, *OLM_RELEASE, olm_bdod(), "Bulk density (fine earth)")],
+            OLM_RELEASE,
         ),
     }
     for collection, (title, items, years) in docs.items():
