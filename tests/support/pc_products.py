@@ -33,9 +33,9 @@ import http.server
 import json
 import secrets
 import ssl
-import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -46,6 +46,7 @@ from pyproj import Transformer
 from rasterio.transform import from_origin
 
 from pipeline.ingest.stac_server import free_port
+from pipeline.processes import spawn_child
 from tests.support.real_products import COG, PROJ_EXT, RASTER_EXT
 
 BBOX = (-93.70, 42.10, -93.60, 42.20)  # central Iowa, 10 x 10 cells of 0.01 degree
@@ -56,19 +57,11 @@ WORLDCOVER = ("ai4edataeuwest", "esa-worldcover")
 GNATSGO_NODATA = 2147483648.0  # float32 nodata of gNATSGO's rasters (stactools-gnatsgo's items)
 STOCK_WEST, STOCK_EAST = 4500.0, 3000.0  # g C/m2 in columns 0-3 and 5-9; column 4 has none
 CROPLAND, WATER, GRASSLAND, TREES = 40, 80, 30, 10
-WC_CLASSES = [
-    (10, "Tree cover"),
-    (20, "Shrubland"),
-    (30, "Grassland"),
-    (40, "Cropland"),
-    (50, "Built-up"),
-    (60, "Bare / sparse vegetation"),
-    (70, "Snow and ice"),
-    (80, "Permanent water bodies"),
-    (90, "Herbaceous wetland"),
-    (95, "Mangroves"),
-    (100, "Moss and lichen"),
-]
+_WC_NAMES = (
+    "Tree cover|Shrubland|Grassland|Cropland|Built-up|Bare / sparse vegetation|Snow and ice|"
+    "Permanent water bodies|Herbaceous wetland|Mangroves|Moss and lichen"
+)
+WC_CLASSES = dict(zip((10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 100), _WC_NAMES.split("|"), strict=True))
 
 
 def blob_url(account_container: tuple[str, str], path: str) -> str:
@@ -251,7 +244,7 @@ def write_catalog(root: Path) -> tuple[Path, dict[tuple[str, str], Path]]:
         }
         extra = {
             "raster:bands": [band],
-            "classification:classes": [{"value": v, "description": d} for v, d in WC_CLASSES],
+            "classification:classes": [{"value": v, "description": d} for v, d in WC_CLASSES.items()],
             "proj:shape": [height, width],
             "proj:transform": list(wt)[:6],
         }
@@ -374,9 +367,9 @@ def _blob_answer(
     return 200, data, base
 
 
-def _serve(manifest: Path, log: Path) -> None:
+def _serve(manifest: Path, log: Path, port_file: Path) -> None:
     """The child: ``GET /api/sas/v1/token/{account}/{container}`` (the token service) and
-    ``CONNECT host:443`` then TLS (the blob store), on one port printed to stdout. Every request
+    ``CONNECT host:443`` then TLS (the blob store), on one port written to ``port_file``. Every request
     is one JSON line in ``log``."""
     spec = json.loads(manifest.read_text())
     blobs = {(h, p): Path(f).read_bytes() for h, p, f in spec["blobs"]}
@@ -457,7 +450,8 @@ def _serve(manifest: Path, log: Path) -> None:
             self.connection.close()  # the TLS socket (the server closes only the plain one)
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    print(server.server_port, flush=True)
+    port_file.with_suffix(".tmp").write_text(str(server.server_port))
+    port_file.with_suffix(".tmp").replace(port_file)
     server.serve_forever()
 
 
@@ -468,17 +462,22 @@ class PcServices:
 
     def __init__(self, blobs: dict[tuple[str, str], Path], work: Path) -> None:
         work.mkdir(parents=True, exist_ok=True)
-        manifest, self.log = work / "blobs.json", work / "requests.jsonl"
+        manifest, self.log, port_file = work / "blobs.json", work / "requests.jsonl", work / "port"
         manifest.write_text(json.dumps({"blobs": [[h, p, str(f)] for (h, p), f in blobs.items()]}))
         self.log.write_text("")
-        self.child = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.pc_products", str(manifest), str(self.log)],
-            stdout=subprocess.PIPE,
-            text=True,
+        port_file.unlink(missing_ok=True)
+        self.child = spawn_child(  # under a watchdog: it dies with the test process
+            [sys.executable, "-m", "tests.support.pc_products", str(manifest), str(self.log), str(port_file)],
+            name="planetary computer fixture services",
             cwd=Path(__file__).resolve().parents[2],
         )
-        assert self.child.stdout is not None
-        port = int(self.child.stdout.readline())
+        deadline = time.monotonic() + 60
+        while not port_file.exists() or not port_file.read_text().strip():
+            if not self.child.running() or time.monotonic() > deadline:
+                self.child.stop()
+                raise RuntimeError(f"the fixture services did not start (exit {self.child.returncode})")
+            time.sleep(0.05)
+        port = int(port_file.read_text())
         self.sas_url = f"http://127.0.0.1:{port}/api/sas/v1/token"
         self.proxy = f"127.0.0.1:{port}"
 
@@ -487,8 +486,7 @@ class PcServices:
         return [e for e in map(json.loads, lines) if e["kind"] == kind]
 
     def close(self) -> None:
-        self.child.terminate()
-        self.child.wait(timeout=10)
+        self.child.stop()
 
 
 def closed_port_url() -> str:
@@ -497,4 +495,4 @@ def closed_port_url() -> str:
 
 
 if __name__ == "__main__":
-    _serve(Path(sys.argv[1]), Path(sys.argv[2]))
+    _serve(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))
