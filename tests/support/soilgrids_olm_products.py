@@ -316,16 +316,23 @@ def _olm_item(
     }
 
 
-def _collection(collection: str, title: str, items: list[dict[str, object]], years: tuple[int, int]) -> dict:
+def _collection(
+    collection: str,
+    title: str,
+    items: list[dict[str, object]],
+    years: tuple[int, int],
+    bbox: tuple[float, ...],
+    license: str,
+) -> dict:
     return {
         "type": "Collection",
         "stac_version": "1.0.0",
         "id": collection,
         "title": title,
         "description": f"test fixture in the encoding of OpenLandMap's {collection}",
-        "license": "CC-BY-SA-4.0",
+        "license": license,
         "extent": {
-            "spatial": {"bbox": [list(BBOX)]},
+            "spatial": {"bbox": [list(bbox)]},
             "temporal": {"interval": [[f"{years[0]}-01-01T00:00:00Z", f"{years[1]}-12-31T00:00:00Z"]]},
         },
         "links": [
@@ -354,13 +361,23 @@ def write_openlandmap(root: Path) -> Path:
             OLM_RELEASE,
         ),
     }
+    return _write_catalog(root, docs, BBOX, "CC-BY-SA-4.0")
+
+
+def _write_catalog(
+    root: Path,
+    docs: dict[str, tuple[str, list[dict[str, object]], tuple[int, int]]],
+    bbox: tuple[float, ...],
+    license: str,
+) -> Path:
+    """The static catalog at ``root``: per collection id its (title, items, years)."""
     for collection, (title, items, years) in docs.items():
         folder = root / collection
         for item in items:
             (folder / str(item["id"])).mkdir(parents=True, exist_ok=True)
             (folder / str(item["id"]) / f"{item['id']}.json").write_text(json.dumps(item, indent=1))
         (folder / "collection.json").write_text(
-            json.dumps(_collection(collection, title, items, years), indent=1)
+            json.dumps(_collection(collection, title, items, years, bbox, license), indent=1)
         )
     catalog = {
         "type": "Catalog",
@@ -500,40 +517,5 @@ def _db_item(root: Path, k: int) -> dict[str, object]:
 def write_soildb(root: Path) -> Path:
     """A static catalog at ``root`` with the soildb SOC density collection, an item per period."""
     items = [_db_item(root, k) for k in range(len(DB_PERIODS))]
-    folder = root / DB_COLLECTION
-    for item in items:
-        (folder / str(item["id"])).mkdir(parents=True, exist_ok=True)
-        (folder / str(item["id"]) / f"{item['id']}.json").write_text(json.dumps(item, indent=1))
-    collection = {
-        "type": "Collection",
-        "stac_version": "1.0.0",
-        "id": DB_COLLECTION,
-        "title": "OpenLandMap-soildb: Soil organic carbon density [kg/m3]",
-        "description": "test fixture in the encoding of OpenLandMap-soildb's SOC density (v20250204)",
-        "license": "CC-BY-4.0",
-        "extent": {
-            "spatial": {"bbox": [list(DB_BBOX)]},
-            "temporal": {"interval": [["2000-01-01T00:00:00Z", "2022-12-31T23:59:59Z"]]},
-        },
-        "links": [
-            {"rel": "root", "href": "../catalog.json", "type": "application/json"},
-            {"rel": "parent", "href": "../catalog.json", "type": "application/json"},
-            *[
-                {"rel": "item", "href": f"./{i['id']}/{i['id']}.json", "type": "application/json"}
-                for i in items
-            ],
-        ],
-    }
-    (folder / "collection.json").write_text(json.dumps(collection, indent=1))
-    catalog = {
-        "type": "Catalog",
-        "stac_version": "1.0.0",
-        "id": "openlandmap",
-        "description": "OpenLandMap-shaped static catalog (test fixture)",
-        "links": [
-            {"rel": "root", "href": "./catalog.json", "type": "application/json"},
-            {"rel": "child", "href": f"./{DB_COLLECTION}/collection.json", "type": "application/json"},
-        ],
-    }
-    (root / "catalog.json").write_text(json.dumps(catalog, indent=1))
-    return root
+    title = "OpenLandMap-soildb: Soil organic carbon density [kg/m3]"
+    return _write_catalog(root, {DB_COLLECTION: (title, items, (2000, 2022))}, DB_BBOX, "CC-BY-4.0")
