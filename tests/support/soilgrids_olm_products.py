@@ -401,7 +401,8 @@ def _write_catalog(
 # COLLECTION_{m,p16,p84}_{30m,120m}_b0cm..30cm, COGs in EPSG:4326, int16 x 10 kg/m3 with
 # nodata 32767 and the scale 0.1 in the GeoTIFF's band metadata, not log-transformed. The mean
 # is at 0.00025 degrees (30 m); the P16/P84 layers at 120 m (written here at 0.001 degrees, an
-# assumption: they are not read). A small region (2 x 2 cells of 0.1 degree, symmetric about
+# assumption: they are not read). Tiling: DEFLATE, 512-pixel blocks (GDAL's COG default; the
+# production tiles were written with 1024-pixel blocks, the mosaics' is unverified). A small region (2 x 2 cells of 0.1 degree, symmetric about
 # the equator: equal areas) keeps the 30 m files small.
 
 DB_COLLECTION = "oc_iso.10694.1995.mg.cm3"
