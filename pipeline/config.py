@@ -71,16 +71,20 @@ class VariableDef(Strict):
     offset: float | None = Field(None, description="Overrides raster:bands offset")
     nodata: float | None = Field(None, description="Overrides raster:bands nodata")
     resampling: Resampling = "nearest"
-    formula: Literal["ndvi_from_red_nir"] | None = Field(
+    formula: Literal["ndvi_from_red_nir", "mean"] | None = Field(
         None,
         description="Combine the layers instead of stacking them by depth: "
-        "ndvi_from_red_nir takes layers [red, nir] and gives (nir - red) / (nir + red)",
+        "ndvi_from_red_nir takes layers [red, nir] and gives (nir - red) / (nir + red); mean gives "
+        "the mean of two or more layers, NaN where any is missing (e.g. TerraClimate tas from "
+        "tmax and tmin)",
     )
 
     @model_validator(mode="after")
     def _formula(self) -> VariableDef:
         if self.formula == "ndvi_from_red_nir" and len(self.layers) != 2:
             raise ValueError("ndvi_from_red_nir needs exactly two layers: red, then nir")
+        if self.formula == "mean" and len(self.layers) < 2:
+            raise ValueError(f"mean needs at least two layers to average, got {len(self.layers)}")
         return self
 
 
