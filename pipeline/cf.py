@@ -431,7 +431,8 @@ def annotate(ds: xr.Dataset, crs: CRS | str | None, *, period: tuple[int, int] |
             attrs["grid_mapping"] = GRID_MAPPING
             var.encoding.pop("grid_mapping", None)
         if name in ("tas", "pr", "pet") and "month" in var.dims:
-            attrs.setdefault("cell_methods", "month: mean within years month: mean over years")
+            # CF 7.4: "time" (the standard name of month_time, the climatological time)
+            attrs.setdefault("cell_methods", "time: mean within years time: mean over years")
         fill = attrs.pop("_FillValue", None)
         if fill is not None:
             var.encoding["_FillValue"] = fill

@@ -174,6 +174,9 @@ def test_climatology_bounds_span_the_years_averaged(history: dict[str, Any], gro
     np.testing.assert_array_equal(b[:, 0], [_day(date(first, m, 1)) for m in range(1, 13)])
     np.testing.assert_array_equal(b[:, 1], [_day(_next_month(last, m)) for m in range(1, 13)])
     assert ((b[:, 0] <= t.values) & (t.values < b[:, 1])).all()
+    if group == "cube":  # CF 7.4: the statistics over the climatological time
+        for name in ("tas", "pr", "pet"):
+            assert ds[name].attrs["cell_methods"] == "time: mean within years time: mean over years"
 
 
 def test_sdg_periods_have_dates_spanning_their_years(history: dict[str, Any]) -> None:
