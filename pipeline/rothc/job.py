@@ -41,6 +41,7 @@ from kernels.rothc import Forcing, Soil, falloon_iom, scenarios
 from pipeline import cf
 from pipeline.config import JobSpec
 from pipeline.errors import PipelineError
+from pipeline.memory import release_freed
 from pipeline.store import (
     CUBE,
     INDICATORS,
@@ -151,20 +152,28 @@ def _block(
         cover = np.where(warm_only.reshape(-1)[idx][:, None], (t > 5.0).astype(float), 1.0)
         cover[cover.sum(axis=1) == 0] = 1.0  # a cropland pixel with no warm month: keep it covered
         clay_p = np.clip(clay.reshape(-1)[idx], 0.0, 100.0)
-        forcing = Forcing.build(
-            n,
-            tas=t,
-            rain=np.clip(p, 0, None),
-            pet=np.clip(e, 0, None),
-            cover=cover,
-            c_in=cover,
-            dpm_rpm=ratio.reshape(-1)[idx][:, None],
-        )
+        dpm_rpm = ratio.reshape(-1)[idx][:, None]
         for key, stock in stocks.items():
             s = stock.reshape(-1)[idx]
-            soil = Soil.build(clay_p, 30.0, falloon_iom(s))
-            res = scenarios(soil, forcing, s, increases=INCREASES, years=years)
-            out[f"sp_{key}"] = res.seq_potential
+            # the mean stock is finite and > 0 on every modelled pixel; a bound may be NaN (a
+            # stock without quantiles has no bounds): those pixels keep NaN bound maps
+            good = np.isfinite(s) & (s > 0)
+            if not good.any():
+                continue
+            forcing = Forcing.build(
+                int(good.sum()),
+                tas=t[good],
+                rain=np.clip(p[good], 0, None),
+                pet=np.clip(e[good], 0, None),
+                cover=cover[good],
+                c_in=cover[good],
+                dpm_rpm=dpm_rpm[good],
+            )
+            soil = Soil.build(clay_p[good], 30.0, falloon_iom(s[good]))
+            res = scenarios(soil, forcing, s[good], increases=INCREASES, years=years)
+            sp = np.full((n, len(INCREASES)), np.nan)
+            sp[good] = res.seq_potential
+            out[f"sp_{key}"] = sp
             if key == "mean":
                 out["c_input_eq"] = res.c_input
                 out["soc_bau_end"] = res.soc_end[:, 0]
@@ -281,6 +290,8 @@ def run_rothc_job(job: JobSpec, years: int = 20, *, block: int | None = None) ->
             for name, a in maps.items():
                 arr: Any = group[name]
                 arr[(slice(None), ys, xs) if a.ndim == 3 else (ys, xs)] = a
+            del maps
+            release_freed()  # the tile's ~2 kB per pixel back to the system (pipeline.memory)
         if n == 0:  # raised inside the transaction: nothing is committed
             raise PipelineError("no pixel has all RothC inputs (climate, clay, modelled land cover, stock).")
     return RothcResult(tx.snapshot_id, n, epoch)

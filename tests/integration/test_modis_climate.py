@@ -383,6 +383,43 @@ def test_rothc_runs_on_the_terraclimate_climatology(climate):
     assert out.attrs["epoch"] == 2019
 
 
+def test_rothc_without_stock_quantiles_models_the_mean_and_leaves_the_bounds_nan(climate, tmp_path):
+    """The same soil without its quantiles (a stock with no bounds, as gNATSGO, OpenLandMap or
+    SoilGrids without its Q0.05/Q0.95 give): RothC models every pixel's mean stock exactly as
+    with them, and its bound maps are NaN instead of the job failing."""
+    root = climate["root"]
+    layer = {"top": 0, "bottom": 30}
+    variables = {
+        v: {"unit": u, "resampling": "nearest", "layers": [{"asset": v, **layer}]}
+        for v, u in (("soc", "dg/kg"), ("bdod", "cg/cm3"), ("clay", "g/kg"))
+    }
+    variables["landcover"] = {"unit": "class", "resampling": "nearest", "layers": [{"asset": "map"}]}
+    with serve_catalog(root / "tc") as s1, serve_catalog(root / "soil") as s2:
+        src = tmp_path / "terraclimate.yaml"
+        src.write_text(
+            (Path(__file__).parents[2] / "catalogs/sources/terraclimate.yaml").read_text()
+            + f"stac_url: {s1.url}\n"
+        )
+        soil_src = rp.source_yaml(
+            tmp_path / "soil.yaml", "soil-fixture", "soil-and-cover", variables, "epoch", s2.url
+        )
+        job = _job(tmp_path, [src, soil_src], C_BBOX, C_RES, (2018, 2019))
+        run_ingest(job)
+    run_indicators(job.store, registry=tmp_path / "regions", cache_dir=tmp_path / "cache", chunks=(16, 16))
+    result = run_rothc_job(job, years=20)
+    assert result.pixels == 4
+    bare, full = _group(job.store, "rothc"), _group(climate["job"].store, "rothc")
+    if "seq_potential_low" not in full or not np.isfinite(full["seq_potential_low"].values).all():
+        run_rothc_job(climate["job"], years=20)
+        full = _group(climate["job"].store, "rothc")
+    np.testing.assert_array_equal(bare["seq_potential"].values, full["seq_potential"].values)
+    np.testing.assert_array_equal(bare["c_input_eq"].values, full["c_input_eq"].values)
+    assert (
+        np.isnan(bare["seq_potential_low"].values).all() and np.isnan(bare["seq_potential_high"].values).all()
+    )
+    assert np.isfinite(full["seq_potential_low"].values).all()
+
+
 def test_multi_band_asset_outside_a_monthly_source_is_refused(climate, tmp_path):
     """Twelve bands in a per-epoch source: one paragraph naming the asset, nothing written."""
     from pipeline.errors import CatalogError
