@@ -68,6 +68,7 @@ from pipeline.indicators.tables import (
     region_index,
     table_rows,
 )
+from pipeline.memory import release_freed
 from pipeline.store import (
     BRANCH,
     CUBE,
@@ -246,6 +247,7 @@ def compute(
         for fold, nodes in zip(folds, res.acc, strict=True):
             fold.add(nodes, res.c1 == grid.shape[1])
         del res  # the tile's maps: only the tiles in flight are held
+        release_freed()  # and the heaps give back what the tile freed (pipeline.memory)
         if report:
             report("indicators", i + 1, tiles_y * tiles_x)
     slots = 1 << (tiles_y * (shape[0] // STRIP) - 1).bit_length()
@@ -364,6 +366,7 @@ def run_indicators(
     repo = open_repo(store)
     mode, epochs, prior_snap = plan(repo, data_snap, cube, digest, force_full, inputs.key())
     idx = region_index(grid, cache_dir, registry)
+    release_freed()  # a coverage computed here freed whole bands of exactextract's output
     with_sdg = inputs.landcover and not inputs.static_stock  # else recorded in not_available
     if mode == "up-to-date":  # SDG 15.3.1 alone if the indicators predate it (a commit of kind sdg)
         sid = None
