@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import geopandas as gpd
 import numpy as np
@@ -297,6 +298,20 @@ def load_source_data(
     return result
 
 
+CREDENTIAL_PARAMS = ("sig", "x-amz-signature", "x-goog-signature", "token", "access_token")
+
+
+def public_href(href: str) -> str:
+    """The href without its query when the query carries a credential (a Planetary Computer SAS
+    token's ``sig``, a presigned S3 or GCS URL's signature): a store keeps where the data came
+    from, never a key that expires within the hour and must not be published."""
+    url = urlsplit(href)
+    names = {k.lower() for k, _ in parse_qsl(url.query, keep_blank_values=True)}
+    if names & set(CREDENTIAL_PARAMS):
+        return urlunsplit(url._replace(query=""))
+    return href
+
+
 def provenance(items: list[ParsedItem], source: SourceDef, software: str) -> dict[str, Any]:
     """Per variable and epoch (or month): the item ids, datetimes and hrefs it was built from."""
     by_key: dict[str, dict[str, list[str]]] = {}
@@ -312,7 +327,7 @@ def provenance(items: list[ParsedItem], source: SourceDef, software: str) -> dic
         entry = by_key.setdefault(key, {"items": [], "datetimes": [], "hrefs": []})
         entry["items"].append(it.id)
         entry["datetimes"].append(it.datetime.isoformat())
-        entry["hrefs"].extend(a.href for a in it.assets.values())
+        entry["hrefs"].extend(public_href(a.href) for a in it.assets.values())
     return {
         var: {
             "source": source.name,
