@@ -142,7 +142,11 @@ def find_items(
     assets = sorted({lay.asset for v in source.variables.values() for lay in v.layers})
     items = [parse_item(i, assets) for i in raw]
     # The API filters by intersection of [start_datetime, end_datetime]; keep items whose
-    # nominal datetime lies in the period, so a year is never half-counted.
+    # nominal datetime lies in the period, so a year is never half-counted. A static release
+    # stands for its whole interval (OpenLandMap's bulk density: 1950-2017, dated 1950): kept
+    # when that interval meets the period.
+    if source.temporal == "static":
+        return sorted((i for i in items if i.start <= end and i.end >= start), key=lambda i: i.datetime)
     return sorted((i for i in items if start <= i.datetime <= end), key=lambda i: i.datetime)
 
 

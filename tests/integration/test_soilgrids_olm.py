@@ -274,13 +274,13 @@ def test_only_ocs_indexed_gives_ocs_as_the_stock(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def openlandmap(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """organic.carbon_usda.6a1c and bulkdens.fineearth_usda.4a1h (one release each, point depths
-    0/10/30 cm) through the Kenya job with those two sources and a period reaching back to the
-    releases' date (1950)."""
+    0/10/30 cm, dated 1950 for the period 1950-2017) through the Kenya job with those two sources
+    and a period inside the releases' (a static release stands for its whole interval)."""
     root = tmp_path_factory.mktemp("openlandmap")
     catalog = sg.write_openlandmap(root / "catalog")
     job = _job_file(root, "kenya-openlandmap", sources=["openlandmap-soil", "openlandmap-bulkdens"])
     doc = yaml.safe_load(job.read_text())
-    doc["period"] = {"start": 1950, "end": 2024}
+    doc["period"] = {"start": 2000, "end": 2015}
     job.write_text(yaml.safe_dump(doc, sort_keys=False))
     with _served(catalog) as url:
         store = _run(root, job, url)
