@@ -1,7 +1,7 @@
 """``socobs stac index SOURCE... --out DIR``: a static STAC catalog describing existing rasters.
 
 Sources are Cloud-Optimized GeoTIFFs, other GeoTIFFs or GDAL VRTs: local files, folders (searched
-recursively for ``*.tif``, ``*.tiff``, ``*.vrt``) or URLs GDAL reads (``https://``, ``s3://`` ...).
+recursively for ``*.tif``, ``*.tiff``, ``*.vrt``, ``*.nc``) or URLs GDAL reads (``https://``, ``s3://`` ...).
 A folder's VRTs stand for the rasters they read: a file a VRT of the same folder search mosaics
 is not an asset of its own (SoilGrids' layout: ``soc/soc_0-5cm_mean.vrt``, its overviews
 ``soc_0-5cm_mean.vrt.ovr`` and the folder ``soc/soc_0-5cm_mean/`` of GeoTIFF tiles indexes as
@@ -47,7 +47,7 @@ PROJ_EXT = "https://stac-extensions.github.io/projection/v2.0.0/schema.json"
 RASTER_EXT = "https://stac-extensions.github.io/raster/v1.1.0/schema.json"
 COG = "image/tiff; application=geotiff; profile=cloud-optimized"
 GEOTIFF = "image/tiff; application=geotiff"
-SUFFIXES = (".tif", ".tiff", ".vrt")
+SUFFIXES = (".tif", ".tiff", ".vrt", ".nc")  # .nc: one variable per file (TerraClimate), its bands
 URL_SCHEMES = ("http://", "https://", "s3://", "gs://", "az://", "/vsi")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _RANGE = re.compile(r"(?<![0-9])((?:19|20)[0-9]{6})_((?:19|20)[0-9]{6})(?![0-9])")
@@ -148,8 +148,8 @@ def find_sources(sources: Iterable[str]) -> list[str]:
             found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
             if not found:
                 raise CatalogError(
-                    f"{clip(path)}: no rasters in this folder. Expected GeoTIFF (.tif, .tiff) or "
-                    "VRT (.vrt) files in it or its subfolders; pass the folder that holds them, or "
+                    f"{clip(path)}: no rasters in this folder. Expected GeoTIFF (.tif, .tiff), "
+                    "VRT (.vrt) or one-variable NetCDF (.nc) files in it or its subfolders; pass the folder that holds them, or "
                     "the files themselves."
                 )
             out += _without_vrt_members([p.resolve() for p in found])
@@ -157,7 +157,7 @@ def find_sources(sources: Iterable[str]) -> list[str]:
             out.append(str(path.resolve()))
         else:
             raise CatalogError(
-                f"{clip(source)}: no such file or folder. Expected a raster file (.tif, .tiff, .vrt), "
+                f"{clip(source)}: no such file or folder. Expected a raster file (.tif, .tiff, .vrt, .nc), "
                 "a folder of them or a URL (https://, s3://); check the path."
             )
     if not out:

@@ -420,6 +420,39 @@ def test_rothc_without_stock_quantiles_models_the_mean_and_leaves_the_bounds_nan
     assert np.isfinite(full["seq_potential_low"].values).all()
 
 
+def test_terraclimate_files_indexed_by_socobs_stac_index_ingest_the_same_climatology(climate, tmp_path):
+    """The job file's own steps: the yearly NetCDFs indexed with ``socobs stac index`` (one item
+    per year, an asset per variable keyed as the source names it, 12 bands with the files'
+    packing), served, ingested: the same climatology as from the recorded catalog."""
+    from pipeline.ingest.stac_index import build_index
+
+    _, items = build_index([str(climate["root"] / "tc" / "data")], tmp_path / "index", "terraclimate")
+    keys = {f"TerraClimate_{v}" for v in climate["dns"][C_YEARS[0]]}
+    assert len(items) == len(C_YEARS) and all(set(i.assets) == keys for i in items)
+    assert sorted(i.datetime.year if i.datetime else i.properties["start_datetime"][:4] for i in items) in (
+        list(C_YEARS),
+        [str(y) for y in C_YEARS],
+    )
+    ppt = items[0].assets["TerraClimate_ppt"].extra_fields["raster:bands"]
+    scale, offset, _ = mc.TC_PACKING["ppt"]
+    assert (
+        len(ppt) == 12
+        and ppt[0]["scale"] == pytest.approx(scale)
+        and ppt[0]["offset"] == pytest.approx(offset)
+    )
+    with serve_catalog(tmp_path / "index") as s:
+        src = tmp_path / "terraclimate.yaml"
+        src.write_text(
+            (Path(__file__).parents[2] / "catalogs/sources/terraclimate.yaml").read_text()
+            + f"stac_url: {s.url}\n"
+        )
+        job = _job(tmp_path, [src], C_BBOX, C_RES, (2018, 2019))
+        run_ingest(job)
+    got, want = _group(job.store, "cube"), _group(climate["job"].store, "cube")
+    for var in ("tas", "pr", "pet"):
+        np.testing.assert_array_equal(got[var].values, want[var].values)
+
+
 def test_multi_band_asset_outside_a_monthly_source_is_refused(climate, tmp_path):
     """Twelve bands in a per-epoch source: one paragraph naming the asset, nothing written."""
     from pipeline.errors import CatalogError
