@@ -128,10 +128,8 @@ def soilgrids(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("soilgrids")
     data = sg.write_soilgrids(root / "data")
     catalog = root / "catalog"
-    res = _socobs(
-        "stac", "index", str(data), "--collection", "soilgrids", "--datetime", "2020",
-        "--license", "CC-BY-4.0", "--out", str(catalog),
-    )  # fmt: skip
+    args = ["stac", "index", str(data), "--collection", "soilgrids", "--datetime", "2020"]
+    res = _socobs(*args, "--license", "CC-BY-4.0", "--out", str(catalog))
     assert res.returncode == 0, res.stderr
     assert f"indexed {len(sg.sg_names())} rasters into 1 items" in " ".join(res.stdout.split())
     with _served(catalog) as url:
