@@ -33,10 +33,11 @@ from typing import Any
 
 import numpy as np
 import pystac
-import rasterio
 from pyproj import CRS
 from rasterio.transform import from_origin
 from scipy.io import netcdf_file
+
+from tests.support.cogs import write_cog
 
 COG = "image/tiff; application=geotiff; profile=cloud-optimized"
 NETCDF = "application/netcdf"
@@ -82,21 +83,7 @@ def pixel_centres() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _write_tif(path: Path, values: np.ndarray, crs: Any, transform: Any, nodata: float) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    profile = {
-        "driver": "COG",
-        "width": values.shape[1],
-        "height": values.shape[0],
-        "count": 1,
-        "dtype": values.dtype.name,
-        "crs": crs,
-        "transform": transform,
-        "nodata": nodata,
-        "compress": "DEFLATE",
-        "blocksize": 256,
-    }
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(values, 1)
+    write_cog(path, values, crs=crs, transform=transform, nodata=nodata)
 
 
 def _catalog(root: Path, collection: pystac.Collection, items: list[pystac.Item]) -> Path:

@@ -41,12 +41,12 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import numpy as np
 import pystac
-import rasterio
 from pyproj import Transformer
 from rasterio.transform import from_origin
 
 from pipeline.ingest.stac_server import free_port
 from pipeline.processes import spawn_child
+from tests.support.cogs import write_cog
 from tests.support.real_products import COG, PROJ_EXT, RASTER_EXT
 
 BBOX = (-93.70, 42.10, -93.60, 42.20)  # central Iowa, 10 x 10 cells of 0.01 degree
@@ -88,22 +88,7 @@ def expected_stock_g_m2() -> np.ndarray:
 
 
 def _write(path: Path, values: np.ndarray, crs: str, transform, nodata: float) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    profile = {
-        "driver": "COG",
-        "width": values.shape[1],
-        "height": values.shape[0],
-        "count": 1,
-        "dtype": values.dtype.name,
-        "crs": crs,
-        "transform": transform,
-        "nodata": nodata,
-        "compress": "DEFLATE",
-        "blocksize": 512,
-    }
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(values, 1)
-    return path
+    return write_cog(path, values, crs=crs, transform=transform, nodata=nodata, blocksize=512)
 
 
 def _gnatsgo_raster() -> tuple[np.ndarray, list[float], tuple[float, float, float, float]]:

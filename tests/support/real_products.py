@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import pystac
-import rasterio
 import yaml
 from rasterio.transform import from_origin
+
+from tests.support.cogs import write_cog
 
 COG = "image/tiff; application=geotiff; profile=cloud-optimized"
 PROJ_EXT = "https://stac-extensions.github.io/projection/v1.1.0/schema.json"
@@ -43,22 +44,8 @@ class Asset:
 
 
 def _write_cog(path: Path, a: Asset) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     w, _, _, n = BBOX
-    profile = {
-        "driver": "COG",
-        "width": a.values.shape[1],
-        "height": a.values.shape[0],
-        "count": 1,
-        "dtype": a.values.dtype.name,
-        "crs": "EPSG:4326",
-        "transform": from_origin(w, n, RES, RES),
-        "nodata": a.nodata,
-        "compress": "DEFLATE",
-        "blocksize": 256,
-    }
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(a.values, 1)
+    write_cog(path, a.values, crs="EPSG:4326", transform=from_origin(w, n, RES, RES), nodata=a.nodata)
 
 
 def write_catalog(root: Path, collection: str, items: dict[int, list[Asset]]) -> Path:
